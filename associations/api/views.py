@@ -1,0 +1,154 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..filters import AssociationFilter
+from ..models import Association, Council, CouncilSeat
+from .base import ScopedGenericViewSet
+from .serializers import (
+    AssociationCreateSerializer,
+    AssociationMoveSerializer,
+    AssociationSerializer,
+    AssociationUpdateSerializer,
+    ChangeRecordSerializer,
+    CouncilSeatSerializer,
+    CouncilSerializer,
+    MeSerializer,
+)
+
+
+class AssociationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """计生协组织树:列表、详情、新建、修改、区划调整、变更记录。"""
+
+    serializer_class = AssociationSerializer
+    filterset_class = AssociationFilter
+
+    def get_queryset(self):
+        return selectors.association_list(actor=self.request.user)
+
+    @extend_schema(request=AssociationCreateSerializer, responses={201: AssociationSerializer})
+    def create(self, request):
+        payload = AssociationCreateSerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        node = services.association_create(actor=request.user, **payload.validated_data)
+        return Response(AssociationSerializer(node).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AssociationUpdateSerializer, responses=AssociationSerializer)
+    def partial_update(self, request, pk=None):
+        node = self.get_object()
+        payload = AssociationUpdateSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        node = services.association_update(
+            actor=request.user, association=node, **payload.validated_data
+        )
+        return Response(AssociationSerializer(node).data)
+
+    @extend_schema(request=AssociationMoveSerializer, responses=AssociationSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        node = self.get_object()
+        payload = AssociationMoveSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        node = services.association_move(
+            actor=request.user, association=node, **payload.validated_data
+        )
+        return Response(AssociationSerializer(node).data)
+
+    @extend_schema(responses=ChangeRecordSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        node = self.get_object()
+        records = selectors.node_history(node=node, limit=200)
+        return Response(ChangeRecordSerializer(records, many=True).data)
+
+    @extend_schema(responses={200: dict})
+    @action(detail=False, methods=["get"])
+    def tree(self, request):
+        """The user's whole subtree as nested nodes (or under ?root=<id>)."""
+        root_id = request.query_params.get("root") or request.user.node_id
+        root = get_object_or_404(Association.objects.all(), pk=root_id)
+        nodes = selectors.whole_subtree(node=root)
+        by_id = {
+            n.pk: {
+                "id": n.pk,
+                "name": n.name,
+                "level": n.level,
+                "kind": n.kind,
+                "division_code": n.division_code,
+                "children": [],
+            }
+            for n in nodes
+        }
+        for n in nodes:
+            if n.pk != root.pk and n.parent_id in by_id:
+                by_id[n.parent_id]["children"].append(by_id[n.pk])
+        return Response(by_id[root.pk])
+
+
+class CouncilViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    """理事会(届)及其成员,含“5-3-3”模式检查。"""
+
+    serializer_class = CouncilSerializer
+    filterset_fields = ["association"]
+
+    def get_queryset(self):
+        return (
+            Council.objects.select_related("association")
+            .prefetch_related("seats")
+            .order_by("association", "-term_number")
+        )
+
+    def create(self, request):
+        payload = CouncilSerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        council = services.council_create(actor=request.user, **payload.validated_data)
+        return Response(CouncilSerializer(council).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        council = self.get_object()
+        payload = CouncilSerializer(council, data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        data = {k: v for k, v in payload.validated_data.items() if k != "association"}
+        council = services.council_update(actor=request.user, council=council, **data)
+        return Response(CouncilSerializer(council).data)
+
+
+class CouncilSeatViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    serializer_class = CouncilSeatSerializer
+    filterset_fields = ["council"]
+
+    def get_queryset(self):
+        return CouncilSeat.objects.select_related("council__association")
+
+    def create(self, request):
+        payload = CouncilSeatSerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        seat = services.council_seat_add(actor=request.user, **payload.validated_data)
+        return Response(CouncilSeatSerializer(seat).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        seat = self.get_object()
+        payload = CouncilSeatSerializer(seat, data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        data = {k: v for k, v in payload.validated_data.items() if k != "council"}
+        seat = services.council_seat_update(actor=request.user, seat=seat, **data)
+        return Response(CouncilSeatSerializer(seat).data)
+
+    def destroy(self, request, pk=None):
+        services.council_seat_remove(actor=request.user, seat=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeViewSet(ScopedGenericViewSet):
+    serializer_class = MeSerializer
+
+    def list(self, request):
+        return Response(MeSerializer(request.user).data)
+
+
+class TokenView(ObtainAuthToken):
+    """用户名和密码换取 API 令牌;令牌携带该用户的组织范围。"""

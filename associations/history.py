@@ -1,0 +1,95 @@
+"""The change record: services call `record_change` / `record_changes` for every write.
+
+The source (which request, task or command caused a change) lives in a ContextVar that the
+scope middleware, `ScopedTask` and the management commands set."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from contextvars import ContextVar
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+from .models import Association, ChangeRecord
+
+_source: ContextVar[str] = ContextVar("change_source", default="system")
+
+
+def current_source() -> str:
+    return _source.get()
+
+
+@contextlib.contextmanager
+def change_source(label: str):
+    token = _source.set(label[:200])
+    try:
+        yield
+    finally:
+        _source.reset(token)
+
+
+def enter_source(label: str):
+    return _source.set(label[:200])
+
+
+def leave_source(token) -> None:
+    _source.reset(token)
+
+
+def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict:
+    """The object's concrete field values as JSON-safe data, keyed by field name."""
+    names = fields or [
+        f.name
+        for f in obj._meta.concrete_fields
+        if f.name not in {"id", "created_at", "updated_at"}
+    ]
+    values = {}
+    for name in names:
+        field = obj._meta.get_field(name)
+        values[name] = getattr(obj, field.attname)
+    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+
+
+def _actor_label(actor) -> str:
+    if actor is None:
+        return "系统"
+    name = getattr(actor, "display_name", "") or actor.get_username()
+    return f"{name}({actor.get_username()})" if name != actor.get_username() else name
+
+
+def build_change(
+    *,
+    actor,
+    node: Association,
+    obj: models.Model,
+    action: str,
+    before: dict | None,
+    after: dict | None,
+) -> ChangeRecord:
+    record = ChangeRecord(
+        node=node,
+        object_type=obj._meta.label,
+        object_id=obj.pk,
+        object_label=str(obj)[:200],
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=_actor_label(actor),
+        source=current_source(),
+        before=before,
+        after=after,
+    )
+    record.place_under(node)
+    return record
+
+
+def record_change(**kwargs) -> ChangeRecord:
+    record = build_change(**kwargs)
+    record.save()
+    return record
+
+
+def record_changes(records: list[ChangeRecord]) -> None:
+    """For bulk writes: one change record per row, inserted in batches."""
+    ChangeRecord.objects.bulk_create(records, batch_size=2000)

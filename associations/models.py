@@ -1,0 +1,370 @@
+"""The association tree, tenancy, councils, staff accounts and the change record."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import FieldDoesNotExist
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from .scope import ScopedManager
+
+
+class Level(models.TextChoices):
+    COUNTY = "county", "县(市、区)"
+    TOWNSHIP = "township", "乡镇(街道)"
+    VILLAGE = "village", "村(社区)"
+    GROUP = "group", "会员小组"
+
+
+LEVEL_ORDER = [Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE, Level.GROUP]
+DIVISION_CODE_LENGTH = {Level.COUNTY: 6, Level.TOWNSHIP: 9, Level.VILLAGE: 12, Level.GROUP: 15}
+ANCESTOR_FIELDS = ("county", "township", "village", "group")
+
+
+def child_level(level: str) -> Level | None:
+    index = LEVEL_ORDER.index(Level(level))
+    return LEVEL_ORDER[index + 1] if index + 1 < len(LEVEL_ORDER) else None
+
+
+def parent_level(level: str) -> Level | None:
+    index = LEVEL_ORDER.index(Level(level))
+    return LEVEL_ORDER[index - 1] if index > 0 else None
+
+
+class Kind(models.TextChoices):
+    REGIONAL = "regional", "区域协会"
+    FLOATING = "floating", "流动人口协会"
+    ENTERPRISE = "enterprise", "企业协会"
+    CAMPUS = "campus", "高校(学校)协会"
+
+
+class ScopedModel(models.Model):
+    """A row that belongs to a county, with the denormalised ancestor keys of where it sits,
+    so that "everything under node N" is the single equality `<level>_id = N`."""
+
+    county = models.ForeignKey(
+        "associations.Association", on_delete=models.PROTECT, related_name="+", verbose_name="县"
+    )
+    township = models.ForeignKey(
+        "associations.Association",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name="乡镇",
+    )
+    village = models.ForeignKey(
+        "associations.Association",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name="村(社区)",
+    )
+    group = models.ForeignKey(
+        "associations.Association",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name="会员小组",
+    )
+
+    objects = ScopedManager()
+
+    class Meta:
+        abstract = True
+
+    def place_under(self, node: Association) -> None:
+        """Copy the node's ancestor keys (the node itself included) onto this row."""
+        for field in ANCESTOR_FIELDS:
+            setattr(self, f"{field}_id", getattr(node, f"{field}_id"))
+
+
+class Association(ScopedModel):
+    level = models.CharField("层级", max_length=10, choices=Level.choices)
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices, default=Kind.REGIONAL)
+    name = models.CharField("名称", max_length=100)
+    division_code = models.CharField(
+        "区划代码",
+        max_length=15,
+        validators=[RegexValidator(r"^\d+$", "区划代码只能由数字组成。")],
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="上级组织",
+    )
+    established_on = models.DateField("成立日期", null=True, blank=True)
+    address = models.CharField("地址", max_length=200, blank=True)
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+    is_small_village = models.BooleanField(
+        "小村", default=False, help_text="小村的理事会按“3-2-1”模式配备,其他村按“5-3-3”模式。"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "计生协组织"
+        verbose_name_plural = "计生协组织"
+        ordering = ["division_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "division_code"], name="association_code_unique_in_county"
+            ),
+            # The tenant roots themselves: one county per division code on the platform.
+            models.UniqueConstraint(
+                fields=["division_code"],
+                condition=Q(level="county"),
+                name="association_county_code_unique",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(level="county", division_code__regex=r"^\d{6}$", parent__isnull=True)
+                    | Q(level="township", division_code__regex=r"^\d{9}$", parent__isnull=False)
+                    | Q(level="village", division_code__regex=r"^\d{12}$", parent__isnull=False)
+                    | Q(level="group", division_code__regex=r"^\d{15}$", parent__isnull=False)
+                ),
+                name="association_code_length_by_level",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(level="county", township__isnull=True, village__isnull=True)
+                    | Q(level="township", township__isnull=False, village__isnull=True)
+                    | Q(level="village", township__isnull=False, village__isnull=False)
+                    | Q(level="group", village__isnull=False, group__isnull=False)
+                ),
+                name="association_ancestor_keys_by_level",
+            ),
+        ]
+        indexes = [models.Index(fields=["county", "level"], name="association_county_level")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_county(self) -> bool:
+        return self.level == Level.COUNTY
+
+    @property
+    def child_level(self) -> Level | None:
+        return child_level(self.level)
+
+    def ancestors(self) -> list[Association]:
+        """Root first, excluding self. At most three hops; selectors prefetch them with
+        select_related("parent__parent__parent")."""
+        chain, node = [], self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain[::-1]
+
+
+class CouncilPosition(models.TextChoices):
+    PRESIDENT = "president", "会长"
+    VICE_PRESIDENT = "vice_president", "副会长"
+    SECRETARY_GENERAL = "secretary_general", "秘书长"
+    DIRECTOR = "director", "理事"
+
+
+class DirectorBackground(models.TextChoices):
+    ELDER = "elder", "五老"
+    NOTABLE = "notable", "社会贤达·致富能人·积极分子"
+    CADRE = "cadre", "村干部"
+    OTHER = "other", "其他"
+
+
+class Council(ScopedModel):
+    """One term (届) of an association's council."""
+
+    association = models.ForeignKey(
+        Association, on_delete=models.PROTECT, related_name="councils", verbose_name="协会"
+    )
+    term_number = models.PositiveSmallIntegerField("届次")
+    starts_on = models.DateField("任期开始")
+    ends_on = models.DateField("任期结束")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "理事会"
+        verbose_name_plural = "理事会"
+        ordering = ["association", "-term_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "association", "term_number"], name="council_term_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=models.F("starts_on")), name="council_term_dates"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.association.name}第{self.term_number}届理事会"
+
+
+class CouncilSeat(ScopedModel):
+    """A position on a council, held (for now) by a person's name."""
+
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="seats", verbose_name="理事会"
+    )
+    position = models.CharField("职务", max_length=20, choices=CouncilPosition.choices)
+    person_name = models.CharField("姓名", max_length=50)
+    background = models.CharField("来源类别", max_length=10, choices=DirectorBackground.choices)
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "理事会成员"
+        verbose_name_plural = "理事会成员"
+        ordering = ["council", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "council"],
+                condition=Q(position="president"),
+                name="council_one_president",
+            ),
+            models.UniqueConstraint(
+                fields=["county", "council", "person_name"], name="council_person_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_position_display()} {self.person_name}"
+
+
+class ChangeRecord(ScopedModel):
+    """Who changed what, when, from which request or task, with before and after.
+    Written by services (bulk writes included), never by signals alone."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "新建"
+        UPDATE = "update", "修改"
+        DELETE = "delete", "删除"
+        MOVE = "move", "区划调整"
+
+    node = models.ForeignKey(
+        Association, on_delete=models.PROTECT, related_name="+", verbose_name="所属组织"
+    )
+    object_type = models.CharField("对象类型", max_length=60)
+    object_id = models.BigIntegerField("对象编号")
+    object_label = models.CharField("对象", max_length=200)
+    action = models.CharField("操作", max_length=10, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    actor_label = models.CharField("操作人", max_length=150)
+    source = models.CharField("来源", max_length=200)
+    before = models.JSONField("修改前", null=True, blank=True)
+    after = models.JSONField("修改后", null=True, blank=True)
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "变更记录"
+        verbose_name_plural = "变更记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["county", "object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_label}"
+
+    def changed_fields(self) -> list[tuple[str, object, object]]:
+        """(field label, before, after) for each field whose value changed."""
+        before, after = self.before or {}, self.after or {}
+        keys = [k for k in {**before, **after} if before.get(k) != after.get(k)]
+        return [(self._field_label(k), before.get(k), after.get(k)) for k in keys]
+
+    def _field_label(self, name: str) -> str:
+        try:
+            model = apps.get_model(self.object_type)
+            return str(model._meta.get_field(name).verbose_name)
+        except (LookupError, FieldDoesNotExist):
+            return name
+
+
+class Role(models.TextChoices):
+    COUNTY_ADMIN = "county_admin", "县级管理员"
+    COUNTY_VIEWER = "county_viewer", "县级查看员"
+    TOWNSHIP_STAFF = "township_staff", "乡镇专干"
+    VILLAGE_SECRETARY = "village_secretary", "村(社区)秘书长"
+    GROUP_LEADER = "group_leader", "会员小组长"
+
+
+ROLE_LEVEL = {
+    Role.COUNTY_ADMIN: Level.COUNTY,
+    Role.COUNTY_VIEWER: Level.COUNTY,
+    Role.TOWNSHIP_STAFF: Level.TOWNSHIP,
+    Role.VILLAGE_SECRETARY: Level.VILLAGE,
+    Role.GROUP_LEADER: Level.GROUP,
+}
+
+
+class User(AbstractUser):
+    """A staff account. Belongs to one node with one role; only the platform operator
+    (a superuser without a node) works across counties. Not a scoped model: signing in looks
+    users up by name before any scope exists (see associations/scoping_registry.py)."""
+
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    node = models.ForeignKey(
+        Association,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="所属组织",
+    )
+    county = models.ForeignKey(
+        Association,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="所属县",
+    )
+    role = models.CharField("角色", max_length=20, choices=Role.choices, blank=True)
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_superuser=True) | Q(node__isnull=False, county__isnull=False),
+                name="user_staff_has_node",
+            ),
+            models.CheckConstraint(
+                condition=Q(node__isnull=True) | ~Q(role=""), name="user_node_has_role"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def is_platform_operator(self) -> bool:
+        return self.is_superuser and self.node_id is None

@@ -1,0 +1,52 @@
+"""Celery plumbing every app uses: `ScopedTask` runs a task inside the scope it was sent
+from, and `enqueue_in_scope` sends it only after the asking transaction commits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from celery import Task, shared_task
+from django.db import transaction
+
+from . import history
+from .scope import Scope, activate, current_scope
+
+
+class ScopedTask(Task):
+    """Takes the scope as its `scope` keyword (a dict) and enters it around `run`."""
+
+    acks_late = True
+    reject_on_worker_lost = True
+    # `scope` is consumed by __call__, not by run(): skip Celery's signature check.
+    typing = False
+
+    def __call__(self, *args, scope: dict | None = None, **kwargs):
+        if scope is None:
+            raise ValueError(f"{self.name} needs a scope= argument; use enqueue_in_scope().")
+        task_id = getattr(self.request, "id", None) or "local"
+        with activate(Scope(**scope)), history.change_source(f"task {self.name} {task_id}"):
+            return self.run(*args, **kwargs)
+
+
+def enqueue_in_scope(task, *args, **kwargs) -> None:
+    """Send `task` with the current scope once the current transaction commits."""
+    scope = current_scope()
+    if scope is None:
+        raise ValueError("enqueue_in_scope() needs an active scope.")
+    payload = asdict(scope)
+    transaction.on_commit(lambda: task.apply_async(args=args, kwargs={**kwargs, "scope": payload}))
+
+
+@shared_task(base=ScopedTask, name="associations.subtree_census")
+def subtree_census(node_id: int) -> dict:
+    """Counts the nodes under `node_id` by level, seen from the task's scope. Used by the
+    worker health check (`manage.py check_worker`) to prove a round trip through the broker
+    runs inside the sender's scope."""
+    from .models import Association
+
+    node = Association.objects.get(pk=node_id)
+    rows = Association.objects.filter(**{f"{node.level}_id": node.pk}).values_list("level")
+    census: dict[str, int] = {}
+    for (level,) in rows:
+        census[level] = census.get(level, 0) + 1
+    return {"node": node.pk, "county": node.county_id, "census": census}

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("nodes/<int:pk>/", views.NodeDetailView.as_view(), name="node-detail"),
+    path("nodes/<int:pk>/tree/", views.NodeTreeView.as_view(), name="node-tree"),
+    path("nodes/<int:pk>/children/new/", views.NodeCreateView.as_view(), name="node-create"),
+    path("nodes/<int:pk>/edit/", views.NodeEditView.as_view(), name="node-edit"),
+    path("nodes/<int:pk>/move/", views.NodeMoveView.as_view(), name="node-move"),
+    path("nodes/<int:pk>/history/", views.NodeHistoryView.as_view(), name="node-history"),
+    path("nodes/<int:pk>/council/", views.CouncilView.as_view(), name="council"),
+    path("nodes/<int:pk>/council/new/", views.CouncilCreateView.as_view(), name="council-create"),
+    path("councils/<int:pk>/edit/", views.CouncilEditView.as_view(), name="council-edit"),
+    path("councils/<int:pk>/seats/new/", views.SeatCreateView.as_view(), name="seat-create"),
+    path("seats/<int:pk>/edit/", views.SeatEditView.as_view(), name="seat-edit"),
+    path("seats/<int:pk>/delete/", views.SeatDeleteView.as_view(), name="seat-delete"),
+    path("staff/", views.StaffListView.as_view(), name="staff-list"),
+    path("staff/new/", views.StaffCreateView.as_view(), name="staff-create"),
+    path("platform/", views.PlatformCountyListView.as_view(), name="platform-counties"),
+    path(
+        "platform/counties/new/",
+        views.PlatformCountyCreateView.as_view(),
+        name="platform-county-create",
+    ),
+]

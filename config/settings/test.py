@@ -1,0 +1,23 @@
+"""pytest-django. Same PostgreSQL engine as production; only speed-ups that do not change
+behaviour (fast password hashing, plain static storage)."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-not-a-secret")
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = os.environ["SECRET_KEY"]
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+# Unit tests run tasks in-process; the real worker is exercised by tests marked `worker`.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+# Static files come from the finders: no collectstatic before tests.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+# 404s and 403s are what the isolation suite expects thousands of times; keep the log quiet.
+LOGGING["loggers"] = {"django.request": {"level": "ERROR"}}  # noqa: F405

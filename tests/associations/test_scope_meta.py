@@ -1,0 +1,83 @@
+"""Meta-tests: nothing in the project's apps escapes the scope mechanism unnoticed."""
+
+import re
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import UniqueConstraint
+
+from associations.models import ScopedModel
+
+PROJECT_APPS = ["associations", "households", "members", "activities", "benefits", "reports"]
+
+# Models that are not scoped, each with the reason. A new unscoped model must be added here.
+UNSCOPED_MODEL_ALLOWLIST = {
+    "associations.User": "sign-in looks users up by name before any scope exists; user lists "
+    "go through selectors.staff_list, which filters by the actor's subtree",
+}
+
+# The only files that may call unscoped(...). See associations.scope.UnscopedReason.
+UNSCOPED_CALL_ALLOWLIST = {
+    "associations/scope.py",  # the definition
+    "associations/services.py",  # county_create: tenant creation
+    "associations/middleware.py",  # the platform operator's pages
+    "associations/management/base.py",  # resolving a command's --county
+    "tests/conftest.py",  # the two-county test world
+    "tests/associations/test_scope.py",  # tests of unscoped itself
+}
+
+BYPASSES = re.compile(r"\bunscoped\(|_base_manager|objects_unfiltered|\.raw\(|cursor\(\)")
+BYPASS_ALLOWLIST = UNSCOPED_CALL_ALLOWLIST | {
+    "associations/services.py",  # cursor(): nextval on the id sequence only
+}
+
+
+def _python_files():
+    root = Path(settings.BASE_DIR)
+    for top in [*PROJECT_APPS, "config", "tests"]:
+        for path in (root / top).rglob("*.py"):
+            if "migrations" not in path.parts:
+                yield root, path
+
+
+def test_every_model_is_scoped_or_allowlisted():
+    offenders = [
+        model._meta.label
+        for app in PROJECT_APPS
+        for model in apps.get_app_config(app).get_models()
+        if not issubclass(model, ScopedModel) and model._meta.label not in UNSCOPED_MODEL_ALLOWLIST
+    ]
+    assert offenders == []
+
+
+def test_scope_bypasses_appear_only_in_listed_places():
+    offenders = []
+    for root, path in _python_files():
+        relative = path.relative_to(root).as_posix()
+        if relative == "tests/associations/test_scope_meta.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if BYPASSES.search(line) and relative not in BYPASS_ALLOWLIST:
+                offenders.append(f"{relative}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_unique_constraints_of_county_data_carry_the_county_key():
+    offenders = []
+    for model in apps.get_models():
+        if not issubclass(model, ScopedModel):
+            continue
+        for constraint in model._meta.constraints:
+            fields = getattr(constraint, "fields", None)
+            if (
+                fields
+                and isinstance(constraint, UniqueConstraint)
+                and "county" not in fields
+                and constraint.name != "association_county_code_unique"
+            ):
+                offenders.append(f"{model._meta.label}.{constraint.name}")
+        for together in model._meta.unique_together:
+            if "county" not in together:
+                offenders.append(f"{model._meta.label} unique_together {together}")
+    assert offenders == []

@@ -1,0 +1,152 @@
+"""The shared test world: two counties, each with two townships of two villages, each village
+with two member groups and a council, and one account of every role (plus accounts in the
+sibling township, village and group, so isolation can be tested both ways)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass, field
+
+import pytest
+from rest_framework.test import APIClient
+
+from associations import services
+from associations.models import (
+    Association,
+    Council,
+    CouncilPosition,
+    CouncilSeat,
+    DirectorBackground,
+    Role,
+    User,
+)
+from associations.scope import Scope, UnscopedReason, activate, unscoped
+
+PASSWORD = "Test@pass2026"
+
+
+@dataclass
+class CountyWorld:
+    county: Association
+    townships: list[Association] = field(default_factory=list)
+    villages: list[Association] = field(default_factory=list)  # [t0v0, t0v1, t1v0, t1v1]
+    groups: list[Association] = field(default_factory=list)  # two per village, same order
+    councils: dict[int, Council] = field(default_factory=dict)  # by association id
+    seats: dict[int, CouncilSeat] = field(default_factory=dict)  # one seat per council
+    users: dict[str, User] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> list[Association]:
+        return [self.county, *self.townships, *self.villages, *self.groups]
+
+    def scope(self):
+        return activate(Scope.for_node(self.county))
+
+
+@dataclass
+class World:
+    a: CountyWorld
+    b: CountyWorld
+
+    def all_nodes(self):
+        return self.a.nodes + self.b.nodes
+
+
+def _build_county(code: str, name: str) -> CountyWorld:
+    county, admin = services.county_create(
+        name=name, division_code=code, admin_username=f"admin_{code}", admin_password=PASSWORD
+    )
+    world = CountyWorld(county=county, users={"county_admin": admin})
+    with activate(Scope.for_node(county)):
+        for t in range(2):
+            township = services.association_create(
+                actor=admin,
+                parent=county,
+                name=f"{name}第{t + 1}镇",
+                division_code=f"{code}{100 + t:03d}",
+            )
+            world.townships.append(township)
+            for v in range(2):
+                village = services.association_create(
+                    actor=admin,
+                    parent=township,
+                    name=f"{township.name}{v + 1}村",
+                    division_code=f"{township.division_code}{200 + v:03d}",
+                )
+                world.villages.append(village)
+                for g in range(2):
+                    world.groups.append(
+                        services.association_create(
+                            actor=admin,
+                            parent=village,
+                            name=f"{village.name}第{g + 1}组",
+                            division_code=f"{village.division_code}{g + 1:03d}",
+                        )
+                    )
+                council = services.council_create(
+                    actor=admin,
+                    association=village,
+                    term_number=1,
+                    starts_on=datetime.date(2024, 1, 1),
+                    ends_on=datetime.date(2029, 1, 1),
+                )
+                world.councils[village.pk] = council
+                world.seats[council.pk] = services.council_seat_add(
+                    actor=admin,
+                    council=council,
+                    position=CouncilPosition.PRESIDENT,
+                    person_name=f"{village.name}会长",
+                    background=DirectorBackground.CADRE,
+                )
+        accounts = {
+            "county_viewer": (county, Role.COUNTY_VIEWER),
+            "township_staff": (world.townships[0], Role.TOWNSHIP_STAFF),
+            "township_staff_sibling": (world.townships[1], Role.TOWNSHIP_STAFF),
+            "village_secretary": (world.villages[0], Role.VILLAGE_SECRETARY),
+            "village_secretary_sibling": (world.villages[1], Role.VILLAGE_SECRETARY),
+            "group_leader": (world.groups[0], Role.GROUP_LEADER),
+            "group_leader_sibling": (world.groups[1], Role.GROUP_LEADER),
+        }
+        for key, (node, role) in accounts.items():
+            world.users[key] = services.user_create(
+                actor=admin, username=f"{key}_{code}", password=PASSWORD, node=node, role=role
+            )
+    return world
+
+
+@pytest.fixture
+def world(db) -> World:
+    with unscoped(reason=UnscopedReason.TEST_FIXTURES):
+        return World(a=_build_county("130534", "清河县"), b=_build_county("130535", "临西县"))
+
+
+@pytest.fixture
+def operator(db) -> User:
+    return User.objects.create_superuser("operator", "op@example.com", PASSWORD)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+def login(client, user) -> None:
+    client.force_login(user)
+
+
+# --- CI: a skipped test that needs PostgreSQL or Redis is a failure there -------------------
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("CI_REQUIRE_SERVICES") and _skipped:
+        print(f"\nCI_REQUIRE_SERVICES: {len(_skipped)} skipped test(s) count as failures:")
+        for nodeid in _skipped:
+            print(f"  {nodeid}")
+        session.exitstatus = 1
