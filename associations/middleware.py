@@ -11,7 +11,7 @@ PLATFORM_PATHS = ("/platform/", "/admin/")
 def scope_for_user(user) -> Scope | None:
     if not user.is_authenticated or not user.node_id or not user.is_active:
         return None
-    return Scope(county_id=user.county_id, node_id=user.node_id, level=user.node.level)
+    return Scope(county_id=user.county_id, node_id=user.node_id, level=user.node_level)
 
 
 class ScopeMiddleware:

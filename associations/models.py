@@ -366,5 +366,11 @@ class User(AbstractUser):
         return self.full_name or self.username
 
     @property
+    def node_level(self) -> Level | None:
+        """The level of the user's node, known from the role without reading the node (which
+        row-level security hides until the user's scope is entered)."""
+        return ROLE_LEVEL[Role(self.role)] if self.node_id and self.role else None
+
+    @property
     def is_platform_operator(self) -> bool:
         return self.is_superuser and self.node_id is None

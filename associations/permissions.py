@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
-from .models import Association, Level, Role
+from .models import Association, Role
 
 READ_ONLY_ROLES = {Role.COUNTY_VIEWER, Role.GROUP_LEADER}
 
@@ -14,8 +14,7 @@ def in_user_subtree(user, node: Association) -> bool:
     """Whether the user's own node is the node or one of its ancestors."""
     if not user.node_id:
         return False
-    own_level = user.node.level
-    return getattr(node, f"{own_level}_id") == user.node_id
+    return getattr(node, f"{user.node_level}_id") == user.node_id
 
 
 def can_edit_node(user, node: Association) -> bool:
@@ -50,5 +49,3 @@ def require(allowed: bool, message: str = "您没有执行此操作的权限。"
         raise PermissionDenied(message)
 
 
-def user_level(user) -> Level | None:
-    return Level(user.node.level) if user.node_id else None

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.models import sql
 
+from . import rls
+
 NO_SCOPE_MESSAGE = (
     "A scoped model was queried with no active scope. Enter one with "
     "associations.scope.activate(Scope.for_node(node)), or pass --county to a command."
@@ -74,33 +76,52 @@ def is_unscoped() -> bool:
     return isinstance(_current.get(), _AllCounties)
 
 
-@contextlib.contextmanager
-def activate(scope: Scope):
-    token = _current.set(scope)
-    try:
-        yield scope
-    finally:
-        _current.reset(token)
+def _database_setting(value) -> str:
+    if isinstance(value, Scope):
+        return str(value.county_id)
+    return rls.ALL_COUNTIES if isinstance(value, _AllCounties) else ""
+
+
+def _set(value):
+    """Enter a scope value in the ContextVar and in the connection's row-level-security
+    setting; returns the token `leave` needs."""
+    token = _current.set(value)
+    if _database_setting(value) != _database_setting(token.old_value):
+        rls.set_connection_county(_database_setting(value))
+    return token
 
 
 def enter(scope: Scope | None):
     """For middleware: set the scope and return the token to `leave` with."""
-    return _current.set(scope)
+    return _set(scope)
 
 
 def leave(token) -> None:
+    leaving = _current.get()
     _current.reset(token)
+    restored = _current.get()
+    if _database_setting(leaving) != _database_setting(restored):
+        rls.set_connection_county(_database_setting(restored))
+
+
+@contextlib.contextmanager
+def activate(scope: Scope):
+    token = _set(scope)
+    try:
+        yield scope
+    finally:
+        leave(token)
 
 
 @contextlib.contextmanager
 def unscoped(*, reason: UnscopedReason):
     if not isinstance(reason, UnscopedReason):
         raise TypeError("unscoped() needs an UnscopedReason from the listed set.")
-    token = _current.set(_AllCounties(reason))
+    token = _set(_AllCounties(reason))
     try:
         yield
     finally:
-        _current.reset(token)
+        leave(token)
 
 
 def scope_filter() -> dict | None:

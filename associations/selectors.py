@@ -160,6 +160,6 @@ def node_history(*, node: Association, limit: int = 50) -> QuerySet[ChangeRecord
 def staff_list(*, actor) -> QuerySet[User]:
     """Accounts of the actor's subtree. User is not a scoped model (sign-in needs it before
     any scope), so the subtree filter is explicit here and nowhere else."""
-    level = actor.node.level
+    level = actor.node_level
     nodes = Association.objects.filter(**{f"{level}_id": actor.node_id})
     return User.objects.filter(node__in=nodes).select_related("node").order_by("node", "username")

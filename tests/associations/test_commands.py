@@ -35,7 +35,7 @@ def test_seed_demo_builds_a_believable_county_and_is_idempotent(capsys):
     assert any(c.is_met for c in checks) and any(not c.is_met for c in checks)
     users = {u.role: u for u in User.objects.filter(county=county)}
     assert set(users) == set(Role.values)
-    assert users[Role.GROUP_LEADER].node.level == "group"
+    assert users[Role.GROUP_LEADER].node_level == "group"
     assert users[Role.VILLAGE_SECRETARY].check_password(DEMO_PASSWORD)
 
     call_command("seed_demo")
@@ -53,7 +53,7 @@ def test_seed_demo_large_scale(capsys):
         assert Association.objects.filter(level="village").count() == 600
         assert Association.objects.filter(level="group").count() == 5000
         assert CouncilSeat.objects.count() > 5000
-    assert "county_admin_130535" in account_table(county)
+        assert "county_admin_130535" in account_table(county)
 
 
 def test_create_county_command(capsys):

@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from ... import history
+from ...scope import Scope, activate
 from ...demo import DEMO_COUNTY_CODE, DEMO_COUNTY_NAME, SCALES, account_table, seed_county
 
 
@@ -28,4 +29,5 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"{node.division_code} {node.name} 已存在,未做修改。")
         self.stdout.write("演示账号(用户名 / 角色 / 密码 / 所属组织):")
-        self.stdout.write(account_table(node))
+        with activate(Scope.for_node(node)):
+            self.stdout.write(account_table(node))
