@@ -47,5 +47,3 @@ def can_see_platform(user) -> bool:
 def require(allowed: bool, message: str = "您没有执行此操作的权限。") -> None:
     if not allowed:
         raise PermissionDenied(message)
-
-

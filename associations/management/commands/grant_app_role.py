@@ -37,7 +37,8 @@ class Command(BaseCommand):
                 "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
                 "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
-                "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}",
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+                "GRANT USAGE, SELECT ON SEQUENCES TO {role}",
             ]
             for statement in statements:
                 cursor.execute(sql.SQL(statement).format(role=ident))

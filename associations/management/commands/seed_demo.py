@@ -3,8 +3,8 @@ import time
 from django.core.management.base import BaseCommand
 
 from ... import history
-from ...scope import Scope, activate
 from ...demo import DEMO_COUNTY_CODE, DEMO_COUNTY_NAME, SCALES, account_table, seed_county
+from ...scope import Scope, activate
 
 
 class Command(BaseCommand):
