@@ -22,6 +22,8 @@ from associations.models import (
     User,
 )
 from associations.scope import Scope, UnscopedReason, activate, unscoped
+from households import services as household_services
+from households.models import Household, Person
 
 PASSWORD = "Test@pass2026"
 
@@ -35,6 +37,8 @@ class CountyWorld:
     councils: dict[int, Council] = field(default_factory=dict)  # by association id
     seats: dict[int, CouncilSeat] = field(default_factory=dict)  # one seat per council
     users: dict[str, User] = field(default_factory=dict)
+    households: list[Household] = field(default_factory=list)  # one per village, same order
+    persons: list[Person] = field(default_factory=list)  # two per household: head and spouse
 
     @property
     def nodes(self) -> list[Association]:
@@ -112,7 +116,41 @@ def _build_county(code: str, name: str) -> CountyWorld:
             world.users[key] = services.user_create(
                 actor=admin, username=f"{key}_{code}", password=PASSWORD, node=node, role=role
             )
+        for index, village in enumerate(world.villages):
+            household = household_services.household_create(
+                actor=admin,
+                village=village,
+                group=world.groups[2 * index],
+                number=f"{index + 1:04d}",
+                address=f"{village.name}{index + 1}号",
+            )
+            world.households.append(household)
+            for relation, sex, year in (("head", "male", 1980), ("spouse", "female", 1982)):
+                world.persons.append(
+                    household_services.person_create(
+                        actor=admin,
+                        village=village,
+                        household=household,
+                        name=f"{village.name[-2:]}{'甲乙'[sex == 'female']}",
+                        id_number=make_id_number(
+                            code, datetime.date(year, 1 + index, 1), 10 + index, sex
+                        ),
+                        relation_to_head=relation,
+                        marital_status="married",
+                        married_on=datetime.date(2004, 5, 1),
+                    )
+                )
+            household.refresh_from_db()
     return world
+
+
+def make_id_number(region: str, birth: datetime.date, sequence: int, sex: str) -> str:
+    """A valid 18-digit resident ID number (GB 11643) for test data."""
+    from stdnum.cn import ric
+
+    serial = sequence * 2 + (1 if sex == "male" else 0)
+    body = f"{region}{birth:%Y%m%d}{serial % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
 
 
 @pytest.fixture

@@ -1,0 +1,129 @@
+"""One FilterSet per model, shared by list pages, the API and exports."""
+
+from __future__ import annotations
+
+import datetime
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from associations.models import Association
+
+from . import identity
+from .categories import Category, FamilyType
+from .models import HardshipAssessment, Household, Person, Residency, Sex
+
+
+def _years_ago(years: int) -> datetime.date:
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+def _under(queryset, value):
+    node = Association.objects.filter(pk=value).only("level").first()
+    if node is None:
+        return queryset.none()
+    return queryset.filter(**{f"{node.level}_id": node.pk})
+
+
+def _hardship_this_year(outer_household: str):
+    return Exists(
+        HardshipAssessment.objects.filter(
+            household=OuterRef(outer_household),
+            year=timezone.localdate().year,
+            status=HardshipAssessment.Status.IN_ROSTER,
+        )
+    )
+
+
+def search_q(value: str, *, household_prefix: str) -> Q:
+    """Name (prefix), pinyin initials (prefix), ID number, phone or household number."""
+    text = value.strip()
+    if not text:
+        return Q()
+    normalized = identity.normalize_id_number(text)
+    query = Q(name__startswith=text) | Q(**{f"{household_prefix}number": text})
+    if text.isascii() and text.isalpha():
+        query |= Q(name_initials__startswith=text.lower())
+    if normalized[:-1].isdigit() and len(normalized) in (15, 18):
+        query |= Q(id_number=normalized)
+    digits = "".join(c for c in normalized if c.isdigit())
+    if len(digits) >= 7:
+        phone = identity.normalize_phone(text)
+        query |= Q(phone=phone)
+    return query
+
+
+class PersonFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="姓名/拼音首字母/身份证号/电话/户编号")
+    under = django_filters.NumberFilter(method="filter_under", label="组织")
+    sex = django_filters.ChoiceFilter(choices=Sex.choices, label="性别")
+    residency = django_filters.ChoiceFilter(choices=Residency.choices, label="户籍状态")
+    category = django_filters.ChoiceFilter(
+        choices=Category.choices, method="filter_category", label="家庭类别"
+    )
+    hardship = django_filters.BooleanFilter(method="filter_hardship", label="本年度困难家庭")
+    age_min = django_filters.NumberFilter(method="filter_age_min", label="年龄从")
+    age_max = django_filters.NumberFilter(method="filter_age_max", label="年龄到")
+    deceased = django_filters.BooleanFilter(field_name="is_deceased", label="已去世")
+
+    class Meta:
+        model = Person
+        fields = ["q", "under", "sex", "residency", "category", "hardship", "age_min", "age_max"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(search_q(value, household_prefix="household__"))
+
+    def filter_under(self, queryset, name, value):
+        return _under(queryset, value)
+
+    def filter_category(self, queryset, name, value):
+        return queryset.filter(household__categories__contains=[value])
+
+    def filter_hardship(self, queryset, name, value):
+        condition = _hardship_this_year("household")
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+    def filter_age_min(self, queryset, name, value):
+        return queryset.filter(birth_date__lte=_years_ago(int(value)))
+
+    def filter_age_max(self, queryset, name, value):
+        return queryset.filter(birth_date__gt=_years_ago(int(value) + 1))
+
+
+class HouseholdFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="户编号/户主姓名/身份证号/电话")
+    under = django_filters.NumberFilter(method="filter_under", label="组织")
+    residency = django_filters.ChoiceFilter(choices=Residency.choices, label="户籍状态")
+    category = django_filters.ChoiceFilter(
+        choices=Category.choices, method="filter_category", label="家庭类别"
+    )
+    family_type = django_filters.ChoiceFilter(
+        choices=FamilyType.choices, method="filter_family_type", label="幸福家庭类型"
+    )
+    hardship = django_filters.BooleanFilter(method="filter_hardship", label="本年度困难家庭")
+
+    class Meta:
+        model = Household
+        fields = ["q", "under", "residency", "category", "family_type", "hardship"]
+
+    def search(self, queryset, name, value):
+        members = Person.objects.filter(search_q(value, household_prefix="household__"))
+        return queryset.filter(Q(number=value.strip()) | Q(pk__in=members.values("household_id")))
+
+    def filter_under(self, queryset, name, value):
+        return _under(queryset, value)
+
+    def filter_category(self, queryset, name, value):
+        return queryset.filter(categories__contains=[value])
+
+    def filter_family_type(self, queryset, name, value):
+        return queryset.filter(family_types__contains=[value])
+
+    def filter_hardship(self, queryset, name, value):
+        condition = _hardship_this_year("pk")
+        return queryset.filter(condition) if value else queryset.exclude(condition)
