@@ -34,6 +34,7 @@ class UnscopedReason(enum.Enum):
     COMMAND_COUNTY_LOOKUP = "a management command resolving its --county argument"
     SCHEMA_MIGRATION = "data migrations"
     TEST_FIXTURES = "test fixtures building a multi-county world"
+    SCHEDULED_FANOUT = "a periodic task listing the counties to send one scoped task each"
 
 
 @dataclass(frozen=True)

@@ -152,9 +152,7 @@ def figures(*, node: Association, period: Period) -> FiguresTable:
         )
     )
     households = (
-        Household.objects.filter(_under(node), created_at__date__lte=end)
-        .values(unit)
-        .annotate(households=Count("id"))
+        Household.objects.filter(_under(node)).values(unit).annotate(households=Count("id"))
     )
     rows: dict[int | None, FigureRow] = {}
 

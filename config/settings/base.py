@@ -192,3 +192,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Periodic tasks (celery beat) ------------------------------------------------------------
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    "refresh-household-categories": {
+        "task": "households.refresh_categories_everywhere",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
