@@ -24,6 +24,8 @@ from associations.models import (
 from associations.scope import Scope, UnscopedReason, activate, unscoped
 from households import services as household_services
 from households.models import Household, Person
+from members import services as member_services
+from members.models import Member
 
 PASSWORD = "Test@pass2026"
 
@@ -39,6 +41,7 @@ class CountyWorld:
     users: dict[str, User] = field(default_factory=dict)
     households: list[Household] = field(default_factory=list)  # one per village, same order
     persons: list[Person] = field(default_factory=list)  # two per household: head and spouse
+    members: list[Member] = field(default_factory=list)  # each household head, in its group
 
     @property
     def nodes(self) -> list[Association]:
@@ -141,6 +144,17 @@ def _build_county(code: str, name: str) -> CountyWorld:
                     )
                 )
             household.refresh_from_db()
+            world.members.append(
+                member_services.member_register(
+                    actor=admin,
+                    person=world.persons[-2],
+                    association=village,
+                    group=world.groups[2 * index],
+                    joined_on=datetime.date(2020, 5, 29),
+                    categories=["elder"],
+                    elder_kind="party_veteran",
+                )
+            )
     return world
 
 

@@ -1,0 +1,111 @@
+"""Scoped reads of the members app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from associations.models import Association
+from households.models import Person
+
+from .filters import MemberFilter
+from .models import ContactHousehold, GroupRole, Member, VolunteerTeam
+
+
+def member_list(*, actor, filters: dict | None = None) -> QuerySet[Member]:
+    queryset = Member.objects.select_related("person", "association", "group").order_by(
+        "village__division_code", "group__division_code", "member_number", "id"
+    )
+    if filters is not None:
+        queryset = MemberFilter(filters, queryset=queryset).qs
+    return queryset
+
+
+def member_get(*, actor, pk) -> Member:
+    return get_object_or_404(
+        Member.objects.select_related("person__household", "association", "group").prefetch_related(
+            Prefetch("group_roles", queryset=GroupRole.objects.order_by("-starts_on")),
+            Prefetch(
+                "contacts",
+                queryset=ContactHousehold.objects.select_related("household__head"),
+            ),
+            "pairings__household",
+            "commendations",
+        ),
+        pk=pk,
+    )
+
+
+@dataclass
+class GroupSheet:
+    """What a member group's page shows: its members, leader, contact heads and the
+    households its members liaise with."""
+
+    group: Association
+    members: list[Member]
+    leader: GroupRole | None
+    contact_heads: list[GroupRole]
+    contacts: list[ContactHousehold]
+
+
+def group_sheet(*, group: Association) -> GroupSheet:
+    members = list(
+        Member.objects.filter(group=group, status=Member.Status.ACTIVE)
+        .select_related("person")
+        .order_by("member_number")
+    )
+    roles = list(
+        GroupRole.objects.filter(group=group, ends_on__isnull=True)
+        .select_related("member__person")
+        .order_by("starts_on")
+    )
+    contacts = list(
+        ContactHousehold.objects.filter(member__group=group, member__status=Member.Status.ACTIVE)
+        .select_related("member__person", "household__head")
+        .order_by("member__member_number", "household__number")
+    )
+    return GroupSheet(
+        group=group,
+        members=members,
+        leader=next((r for r in roles if r.role == GroupRole.Role.LEADER), None),
+        contact_heads=[r for r in roles if r.role == GroupRole.Role.CONTACT_HEAD],
+        contacts=contacts,
+    )
+
+
+@dataclass
+class MembershipRatio:
+    members: int
+    population: int
+
+    @property
+    def ratio(self) -> float | None:
+        return self.members / self.population if self.population else None
+
+    def text(self) -> str:
+        """ "会员占总人口 10.4%" (seed 001 asks for 10% or more)."""
+        if self.ratio is None:
+            return "会员占总人口 —"
+        return f"会员占总人口 {self.ratio * 100:.1f}%"
+
+
+def membership_ratio(*, node: Association) -> MembershipRatio:
+    """Active members ÷ living population under the node: one query each."""
+    under = {f"{node.level}_id": node.pk}
+    today = timezone.localdate()
+    members = Member.objects.filter(status=Member.Status.ACTIVE, **under).count()
+    population = Person.objects.filter(
+        Q(is_deceased=False) | Q(died_on__gt=today), birth_date__lte=today, **under
+    ).count()
+    return MembershipRatio(members=members, population=population)
+
+
+def volunteer_teams(*, node: Association) -> QuerySet[VolunteerTeam]:
+    return (
+        VolunteerTeam.objects.filter(**{f"{node.level}_id": node.pk})
+        .annotate(size=Count("memberships"))
+        .order_by("parent_id", "name")
+    )
