@@ -260,7 +260,9 @@ def _first(level: Level, under: Association | None = None) -> Association:
 
 
 @transaction.atomic
-def seed_county(*, code: str, name: str, scale: str = "demo") -> tuple[Association, bool]:
+def seed_county(
+    *, code: str, name: str, scale: str = "demo", with_people: bool = True
+) -> tuple[Association, bool]:
     """Create and fill the county unless it already exists. Returns (county, created)."""
     from .management.base import find_county
 
@@ -280,6 +282,11 @@ def seed_county(*, code: str, name: str, scale: str = "demo") -> tuple[Associati
         builder = DemoBuilder(county=county, shape=SCALES[scale], rng=rng)
         nodes = builder.build()
         councils, _seats = builder.councils()
+        from households.demo import seed_people
+
+        county.demo_people = (
+            seed_people(county=county, scale=scale, rng=rng) if with_people else None
+        )
         record_changes(
             [
                 build_change(

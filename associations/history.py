@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from contextvars import ContextVar
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -88,6 +89,28 @@ def record_change(**kwargs) -> ChangeRecord:
     record = build_change(**kwargs)
     record.save()
     return record
+
+
+# Personal identifiers inside change records are shown as the detail pages show them: a diff
+# must not reveal what a page masks. Apps register a redactor per model and stored field
+# (households: a person's ID number and phone, a household's phone); `redacted` applies them
+# for a viewer. An association's office phone is public and is not registered.
+_REDACTORS: dict[tuple[str, str], Callable[[object, str], str]] = {}
+
+
+def register_redactor(object_type: str, field: str, redact: Callable[[object, str], str]):
+    _REDACTORS[(object_type, field)] = redact
+
+
+def redacted(records, user) -> list[ChangeRecord]:
+    """The records with registered fields redacted for `user` (in-memory copies only)."""
+    records = list(records)
+    for record in records:
+        for values in (record.before, record.after):
+            for (object_type, field), redact in _REDACTORS.items():
+                if record.object_type == object_type and values and values.get(field):
+                    values[field] = redact(user, values[field])
+    return records
 
 
 def record_changes(records: list[ChangeRecord]) -> None:

@@ -374,3 +374,70 @@ class User(AbstractUser):
     @property
     def is_platform_operator(self) -> bool:
         return self.is_superuser and self.node_id is None
+
+
+class ExportJob(ScopedModel):
+    """One export (a roster, a report sheet) asked for by a user: the record of who exported
+    what and when, kept after the file itself is purged. Sits at the exported node, so it is
+    seen exactly where the node is; the file lives under MEDIA_ROOT/exports/<county_id>/."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "排队中"
+        RUNNING = "running", "生成中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    kind = models.CharField("导出类别", max_length=40)
+    node = models.ForeignKey(
+        Association, on_delete=models.PROTECT, related_name="+", verbose_name="组织"
+    )
+    params = models.JSONField("导出参数", default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="导出人",
+    )
+    requested_at = models.DateTimeField("导出时间", auto_now_add=True)
+    full_identity = models.BooleanField(
+        "含完整身份证号码", default=False, help_text="导出人要求且有权查看完整身份证号码与电话。"
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.PositiveIntegerField("总行数", default=0)
+    rows_done = models.PositiveIntegerField("已完成行数", default=0)
+    file_name = models.CharField("文件名", max_length=200)
+    file_path = models.CharField(
+        "文件位置", max_length=255, blank=True, help_text="相对于 MEDIA_ROOT 的路径。"
+    )
+    size = models.PositiveBigIntegerField("文件大小(字节)", default=0)
+    error = models.TextField("错误信息", blank=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "导出记录"
+        verbose_name_plural = "导出记录"
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["county", "node", "requested_by", "-requested_at"],
+                name="exportjob_node_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(100, self.rows_done * 100 // self.rows_total)

@@ -264,10 +264,19 @@ def association_move(
     if association.level == Level.GROUP:
         new_keys["village_id"] = new_parent.village_id
     rows_moved = {}
-    for model in scoped_models():
-        updated = model.objects.filter(**{moved_key: association.pk}).update(**new_keys)
-        if updated:
-            rows_moved[model._meta.label] = updated
+    try:
+        with transaction.atomic():
+            for model in scoped_models():
+                updated = model.objects.filter(**{moved_key: association.pk}).update(**new_keys)
+                if updated:
+                    rows_moved[model._meta.label] = updated
+    except IntegrityError as error:
+        # e.g. a moved group's member numbers already used in the target village.
+        raise ValidationError(
+            f"调整后与{new_parent.name}的现有数据冲突(如会员证号、户编号重复),"
+            "请先处理重复的编号再调整。",
+            code="move_conflict",
+        ) from error
     association.refresh_from_db()
     association.parent = new_parent
     if new_division_code:

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views import View
 
-from . import permissions, selectors, services
+from . import history, permissions, selectors, services
 from .forms import (
     AssociationForm,
     CouncilForm,
@@ -96,7 +96,7 @@ class NodeDetailView(StaffView):
             "counts": selectors.subtree_counts(node=node),
             "council": council,
             "council_check": council and selectors.council_model_check(council=council),
-            "history": selectors.node_history(node=node, limit=10),
+            "history": history.redacted(selectors.node_history(node=node, limit=10), request.user),
             "can_edit": permissions.can_edit_node(request.user, node),
             "can_create_child": permissions.can_create_child(request.user, node),
             "can_move": permissions.can_move_node(request.user)
@@ -217,6 +217,7 @@ class NodeHistoryView(StaffView):
         page = Paginator(selectors.node_history(node=node, limit=None), 30).get_page(
             request.GET.get("page")
         )
+        page.object_list = history.redacted(page.object_list, request.user)
         return render(
             request,
             "associations/node_history.html",

@@ -5,9 +5,13 @@ from rest_framework.routers import DefaultRouter
 
 from associations.api.urls import router as associations_router
 from associations.api.views import TokenView
+from households.api.urls import router as households_router
+from members.api.urls import router as members_router
 
 router = DefaultRouter()
 router.registry.extend(associations_router.registry)
+router.registry.extend(households_router.registry)
+router.registry.extend(members_router.registry)
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -207,11 +207,15 @@ def births_in(*, node: Association, start, end, unit: str):
         .annotate(n=Count("id"))
         .values("n")
     )
-    births = Person.objects.filter(_under(node), birth_date__range=(start, end)).annotate(
-        by_mother=Coalesce(Subquery(earlier_of_mother, output_field=IntegerField()), Value(0)),
-        by_household=Coalesce(
-            Subquery(earlier_in_household, output_field=IntegerField()), Value(0)
-        ),
+    births = (
+        Person.objects.filter(_under(node), birth_date__range=(start, end))
+        .order_by()
+        .annotate(
+            by_mother=Coalesce(Subquery(earlier_of_mother, output_field=IntegerField()), Value(0)),
+            by_household=Coalesce(
+                Subquery(earlier_in_household, output_field=IntegerField()), Value(0)
+            ),
+        )
     )
     for birth in births.values(unit, "sex", "residency", "mother_id", "by_mother", "by_household"):
         earlier = birth["by_mother"] if birth["mother_id"] else birth["by_household"]

@@ -46,9 +46,13 @@ def search_q(value: str, *, household_prefix: str) -> Q:
     if not text:
         return Q()
     normalized = identity.normalize_id_number(text)
-    query = Q(name__startswith=text) | Q(**{f"{household_prefix}number": text})
+    query = Q(name__prefix=text)
     if text.isascii() and text.isalpha():
-        query |= Q(name_initials__startswith=text.lower())
+        query |= Q(name_initials__prefix=text.lower())
+    if text.isascii() and any(c.isdigit() for c in text):
+        # Household numbers are looked up first: an OR across the join defeats every index.
+        households = Household.objects.filter(number=text).values_list("pk", flat=True)[:200]
+        query |= Q(**{f"{household_prefix}id__in": list(households)})
     if normalized[:-1].isdigit() and len(normalized) in (15, 18):
         query |= Q(id_number=normalized)
     digits = "".join(c for c in normalized if c.isdigit())

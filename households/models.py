@@ -161,7 +161,8 @@ class Person(ScopedModel):
         "与户主关系", max_length=20, choices=Relation.choices, blank=True
     )
     name = models.CharField("姓名", max_length=50)
-    name_initials = models.CharField("姓名拼音首字母", max_length=50, db_index=False)
+    # Empty for a name with no Chinese or Latin letters (imported data can have one).
+    name_initials = models.CharField("姓名拼音首字母", max_length=50, blank=True)
     id_number = models.CharField("居民身份证号码", max_length=18, null=True, blank=True)
     sex = models.CharField("性别", max_length=6, choices=Sex.choices)
     birth_date = models.DateField("出生日期")
@@ -230,6 +231,10 @@ class Person(ScopedModel):
                 fields=["county", "name"], name="person_name", opclasses=["", "varchar_pattern_ops"]
             ),
             models.Index(fields=["county", "phone"], name="person_phone"),
+            models.Index(
+                fields=["county", "village", "household", "birth_date", "id"],
+                name="person_list_order",
+            ),
             models.Index(fields=["county", "birth_date"], name="person_county_birth"),
             models.Index(fields=["village", "birth_date"], name="person_village_birth"),
             models.Index(fields=["county", "died_on"], name="person_county_died"),

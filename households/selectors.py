@@ -15,8 +15,10 @@ from .models import AssistanceRecord, HardshipAssessment, Household, Person, Rel
 
 
 def person_list(*, actor, filters: dict | None = None) -> QuerySet[Person]:
+    # Ordered by keys of the person row itself, so that index person_list_order serves the
+    # first page without sorting the county (village ids follow division codes in practice).
     queryset = Person.objects.select_related("household", "village", "group").order_by(
-        "village__division_code", "household__number", "birth_date", "id"
+        "village_id", "household_id", "birth_date", "id"
     )
     if filters is not None:
         queryset = PersonFilter(filters, queryset=queryset).qs
@@ -31,7 +33,7 @@ def person_get(*, actor, pk) -> Person:
 
 def household_list(*, actor, filters: dict | None = None) -> QuerySet[Household]:
     queryset = Household.objects.select_related("head", "village", "group").order_by(
-        "village__division_code", "number"
+        "village_id", "number"
     )
     if filters is not None:
         queryset = HouseholdFilter(filters, queryset=queryset).qs

@@ -2,87 +2,133 @@
 and a sibling subtree's objects are invisible (404) and cannot be written or referenced.
 
 ROUTES must name every route the project has: a new route that is not in the matrix fails
-`test_matrix_covers_every_route`, so whoever adds a route decides here how it is isolated."""
+`test_matrix_covers_every_route`, so whoever adds a route decides here how it is isolated.
+Foreign objects are found generically: for the model a route's `pk` names, every row of the
+other county and every row of the user's own county outside the user's subtree (by the
+row's ancestor key), sampled."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import pytest
+from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from associations.models import Association
+from associations.scope import UnscopedReason, unscoped
 
 pytestmark = pytest.mark.django_db
 
-# route name -> the kind of object its `pk` names (None: the route takes no object).
-ROUTES: dict[str, str | None] = {
-    # pages
-    "home": None,
-    "login": None,
-    "logout": None,
-    "password_change": None,
-    "password_change_done": None,
-    "node-detail": "node",
-    "node-tree": "node",
-    "node-create": "node",
-    "node-edit": "node",
-    "node-move": "node",
-    "node-history": "node",
-    "council": "node",
-    "council-create": "node",
-    "council-edit": "council",
-    "seat-create": "council",
-    "seat-edit": "seat",
-    "seat-delete": "seat",
-    "staff-list": None,
-    "staff-create": None,
-    "platform-counties": None,
-    "platform-county-create": None,
+
+@dataclass(frozen=True)
+class Route:
+    model: str | None = None  # the model its `pk` names; None: the route takes no object
+    api: bool = False
+    get: bool = True  # False: a POST-only route (GET is 405 whatever the object)
+    writes: tuple[str, ...] = ()  # methods that write: each must be 404 on a foreign object
+
+
+def page(model=None, *, get=True, post=False) -> Route:
+    return Route(model=model, get=get, writes=("post",) if post else ())
+
+
+def api(model=None, *writes: str, get=True) -> Route:
+    return Route(model=model, api=True, get=get, writes=writes)
+
+
+NODE = "associations.Association"
+COUNCIL = "associations.Council"
+SEAT = "associations.CouncilSeat"
+HOUSEHOLD = "households.Household"
+PERSON = "households.Person"
+
+ROUTES: dict[str, Route] = {
+    # accounts and platform
+    "home": page(),
+    "login": page(),
+    "logout": page(),
+    "password_change": page(),
+    "password_change_done": page(),
+    "staff-list": page(),
+    "staff-create": page(),
+    "platform-counties": page(),
+    "platform-county-create": page(),
+    # the tree and councils
+    "node-detail": page(NODE),
+    "node-tree": page(NODE),
+    "node-history": page(NODE),
+    "node-create": page(NODE, post=True),
+    "node-edit": page(NODE, post=True),
+    "node-move": page(NODE, post=True),
+    "council": page(NODE),
+    "council-create": page(NODE, post=True),
+    "council-edit": page(COUNCIL, post=True),
+    "seat-create": page(COUNCIL, post=True),
+    "seat-edit": page(SEAT, post=True),
+    "seat-delete": page(SEAT, get=False, post=True),
+    # households
+    "person-list": page(),
+    "person-export-csv": page(),
+    "person-export-xlsx": page(),
+    "household-list": page(),
+    "household-export-csv": page(),
+    "household-export-xlsx": page(),
+    "household-detail": page(HOUSEHOLD),
+    "household-edit": page(HOUSEHOLD, post=True),
+    "household-move": page(HOUSEHOLD, post=True),
+    "household-member-add": page(HOUSEHOLD, post=True),
+    "household-hardship-record": page(HOUSEHOLD, post=True),
+    "household-assistance-add": page(HOUSEHOLD, post=True),
+    "household-create": page(NODE, post=True),
+    "person-detail": page(PERSON),
+    "person-edit": page(PERSON, post=True),
+    "person-remove-from-household": page(PERSON, post=True),
+    "person-create": page(NODE, post=True),
+    "node-figures": page(NODE),
+    "node-hardship": page(NODE),
     # API
-    "api-root": None,
-    "api-token": None,
-    "api-schema": None,
-    "api-docs": None,
-    "me-list": None,
-    "association-list": None,
-    "association-tree": None,
-    "association-detail": "node",
-    "association-move": "node",
-    "association-history": "node",
-    "council-list": None,
-    "council-detail": "council",
-    "council-seat-list": None,
-    "council-seat-detail": "seat",
+    "api-root": api(),
+    "api-token": api(),
+    "api-schema": api(),
+    "api-docs": api(),
+    "me-list": api(),
+    "association-list": api(),
+    "association-tree": api(),
+    "association-detail": api(NODE, "patch"),
+    "association-move": api(NODE, "post", get=False),
+    "association-history": api(NODE),
+    "council-list": api(),
+    "council-detail": api(COUNCIL, "patch"),
+    "council-seat-list": api(),
+    "council-seat-detail": api(SEAT, "patch", "delete"),
+    "api-person-list": api(),
+    "api-person-lookup": api(),
+    "api-person-detail": api(PERSON, "patch"),
+    "api-person-move": api(PERSON, "post", get=False),
+    "api-person-remove-from-household": api(PERSON, "post", get=False),
+    "api-household-list": api(),
+    "api-household-detail": api(HOUSEHOLD, "patch"),
+    "api-household-move": api(HOUSEHOLD, "post", get=False),
+    "api-household-hardship": api(HOUSEHOLD, "post", get=False),
+    "api-household-assistance": api(HOUSEHOLD, "post", get=False),
+    "api-figures-list": api(),
 }
-WRITE_PAGES = {
-    "node-create",
-    "node-edit",
-    "node-move",
-    "council-create",
-    "council-edit",
-    "seat-create",
-    "seat-edit",
-    "seat-delete",
-}
-API_WRITE_METHODS = {
-    "association-detail": ["patch"],
-    "association-move": ["post"],
-    "council-detail": ["patch"],
-    "council-seat-detail": ["patch", "delete"],
-}
-# List endpoints and the kind of object each lists, for the "nothing foreign is listed" check.
+# List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {
-    "association-list": "node",
-    "council-list": "council",
-    "council-seat-list": "seat",
+    "association-list": NODE,
+    "council-list": COUNCIL,
+    "council-seat-list": SEAT,
+    "api-person-list": PERSON,
+    "api-household-list": HOUSEHOLD,
 }
-ROLES = [
-    "county_admin",
-    "county_viewer",
-    "township_staff",
-    "village_secretary",
-    "group_leader",
-]
+# List pages and the (URL prefix of detail links, model) they link to.
+PAGE_LISTS: dict[str, list[tuple[str, str]]] = {
+    "person-list": [("/people/", PERSON), ("/households/", HOUSEHOLD)],
+    "household-list": [("/households/", HOUSEHOLD), ("/people/", PERSON)],
+}
+ROLES = ["county_admin", "county_viewer", "township_staff", "village_secretary", "group_leader"]
 
 
 def _walk(patterns, namespace=""):
@@ -95,8 +141,7 @@ def _walk(patterns, namespace=""):
 
 
 def project_route_names() -> set[str]:
-    # The Django admin is the platform operator's (tested in test_platform); it is not
-    # county data's way in: staff accounts are never is_staff.
+    # The Django admin is the platform operator's (see test_platform_pages_are_closed_…).
     return {name for name in _walk(get_resolver().url_patterns) if not name.startswith("admin:")}
 
 
@@ -104,137 +149,108 @@ def test_matrix_covers_every_route():
     assert project_route_names() == set(ROUTES)
 
 
-def foreign_objects(world, user) -> dict[str, list]:
-    """Representative objects the user must not reach: the other county's county, township,
-    village and group, and every node of the user's own county outside their subtree."""
-    level_key = f"{user.node.level}_id"
-    b = world.b
-    nodes = [b.county, b.townships[0], b.villages[0], b.groups[0]]
-    nodes += [n for n in world.a.nodes if getattr(n, level_key) != user.node_id]
-    foreign_villages = {n.pk for n in nodes if n.level == "village"}
-    councils = [
-        c
-        for c in [*world.a.councils.values(), *b.councils.values()]
-        if c.association_id in foreign_villages
-    ]
-    seats = [s for c in councils for s in [world.a.seats.get(c.pk) or b.seats[c.pk]]]
-    return {"node": _dedupe(nodes), "council": councils, "seat": seats}
+def _key(user) -> str:
+    return f"{user.node_level}_id"
 
 
-def _dedupe(nodes):
-    seen, out = set(), []
-    for n in nodes:
-        if n.pk not in seen:
-            seen.add(n.pk)
-            out.append(n)
-    return out
+def foreign_rows(model_label: str, user, limit: int = 8) -> list:
+    """Rows of the model the user must not reach, spread over both counties and levels."""
+    model = apps.get_model(model_label)
+    with unscoped(reason=UnscopedReason.TEST_FIXTURES):
+        rows = list(model.objects.exclude(**{_key(user): user.node_id}).order_by("county_id", "pk"))
+    if len(rows) <= limit:
+        return rows
+    step = len(rows) / limit
+    return [rows[int(i * step)] for i in range(limit)]
 
 
-def _sample(objects: list, limit: int = 6) -> list:
-    """Keep the suite fast: the other county's objects plus a spread of the sibling ones."""
-    if len(objects) <= limit:
-        return objects
-    step = len(objects) / limit
-    return [objects[int(i * step)] for i in range(limit)]
+def allowed_ids(model_label: str, user) -> set[int]:
+    model = apps.get_model(model_label)
+    with unscoped(reason=UnscopedReason.TEST_FIXTURES):
+        return set(model.objects.filter(**{_key(user): user.node_id}).values_list("pk", flat=True))
 
 
-OBJECT_ROUTES = sorted(name for name, kind in ROUTES.items() if kind)
+def _nothing_renamed() -> bool:
+    with unscoped(reason=UnscopedReason.TEST_FIXTURES):
+        return not apps.get_model(NODE).objects.filter(name="改名").exists()
+
+
+OBJECT_ROUTES = sorted(name for name, route in ROUTES.items() if route.model)
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("route", OBJECT_ROUTES)
-def test_foreign_objects_are_404(client, world, role, route):
+@pytest.mark.parametrize("name", OBJECT_ROUTES)
+def test_foreign_objects_are_404(client, world, role, name):
+    route = ROUTES[name]
     user = world.a.users[role]
-    kind = ROUTES[route]
-    is_api = route in {
-        "association-detail",
-        "association-move",
-        "association-history",
-        "council-detail",
-        "council-seat-detail",
-    }
-    api = APIClient()
-    api.force_authenticate(user)
+    targets = foreign_rows(route.model, user)
+    assert targets, f"the world must give {role} a foreign {route.model} to try"
+    api_client = APIClient()
+    api_client.force_authenticate(user)
     client.force_login(user)
-    targets = _sample(foreign_objects(world, user)[kind], limit=8)
-    assert targets, "the world must give every role something foreign to try"
+    http = api_client if route.api else client
     for obj in targets:
-        url = reverse(route, kwargs={"pk": obj.pk})
-        if is_api:
-            assert api.get(url).status_code in (404, 405), url
-            for method in API_WRITE_METHODS.get(route, []):
-                response = getattr(api, method)(url, {"name": "改名"}, format="json")
-                assert response.status_code == 404, (method, url, response.content)
-            if route == "association-move":
-                response = api.post(url, {"new_parent": obj.pk}, format="json")
-                assert response.status_code == 404
-        else:
-            if route != "seat-delete":
-                assert client.get(url).status_code == 404, url
-            if route in WRITE_PAGES:
-                assert client.post(url, {"name": "改名"}).status_code == 404, url
-    if kind == "node":
-        # Nothing was renamed by any of the attempts.
-        from associations.scope import Scope, activate
-
-        with activate(Scope.for_node(world.b.county)):
-            assert not Association.objects.filter(name="改名").exists()
-        with world.a.scope():
-            assert not Association.objects.filter(name="改名").exists()
-
-
-def _allowed_ids(world, user, kind) -> set[int]:
-    key = f"{user.node.level}_id"
-    nodes = {n.pk for n in world.a.nodes if getattr(n, key) == user.node_id}
-    if kind == "node":
-        return nodes
-    councils = {c.pk for c in world.a.councils.values() if c.association_id in nodes}
-    if kind == "council":
-        return councils
-    return {s.pk for c, s in world.a.seats.items() if c in councils}
+        url = reverse(name, kwargs={"pk": obj.pk})
+        if route.get:
+            assert http.get(url).status_code == 404, url
+        for method in route.writes:
+            kwargs = {"format": "json"} if route.api else {}
+            response = getattr(http, method)(url, {"name": "改名"}, **kwargs)
+            assert response.status_code == 404, (method, url, response.content[:300])
+    assert _nothing_renamed()
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("route", sorted(API_LISTS))
-def test_api_lists_show_only_the_subtree(world, role, route):
+@pytest.mark.parametrize("name", sorted(API_LISTS))
+def test_api_lists_show_only_the_subtree(world, role, name):
     user = world.a.users[role]
-    api = APIClient()
-    api.force_authenticate(user)
-    response = api.get(reverse(route), {"page_size": 500})
+    api_client = APIClient()
+    api_client.force_authenticate(user)
+    response = api_client.get(reverse(name), {"page_size": 500})
     assert response.status_code == 200
-    ids = {row["id"] for row in response.json()["results"]}
-    allowed = _allowed_ids(world, user, API_LISTS[route])
-    assert ids == allowed
+    listed = {row["id"] for row in response.json()["results"]}
+    assert listed <= allowed_ids(API_LISTS[name], user)
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_tree_and_pages_without_objects_show_only_the_subtree(client, world, role):
+@pytest.mark.parametrize("name", sorted(PAGE_LISTS))
+def test_list_pages_link_only_to_the_subtree(client, world, role, name):
     user = world.a.users[role]
-    api = APIClient()
-    api.force_authenticate(user)
-    tree = api.get(reverse("association-tree")).json()
+    client.force_login(user)
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    body = response.content.decode()
+    for prefix, model in PAGE_LISTS[name]:
+        linked = {int(pk) for pk in re.findall(rf'href="{prefix}(\d+)/"', body)}
+        assert linked <= allowed_ids(model, user), (prefix, linked)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_tree_home_and_me_show_only_the_subtree(client, world, role):
+    user = world.a.users[role]
+    api_client = APIClient()
+    api_client.force_authenticate(user)
+    tree = api_client.get(reverse("association-tree")).json()
 
     def ids(node):
         yield node["id"]
         for child in node["children"]:
             yield from ids(child)
 
-    assert set(ids(tree)) == _allowed_ids(world, user, "node")
-    assert api.get(reverse("association-tree"), {"root": world.b.county.pk}).status_code == 404
-
+    assert set(ids(tree)) == allowed_ids(NODE, user)
+    other = world.b.county.pk
+    assert api_client.get(reverse("association-tree"), {"root": other}).status_code == 404
     client.force_login(user)
     home = client.get(reverse("home"), follow=True)
     assert home.status_code == 200
     body = home.content.decode()
     for node in world.b.nodes:
         assert node.name not in body
-    me = api.get(reverse("me-list")).json()
-    assert me["node"]["id"] == user.node_id
+    assert api_client.get(reverse("me-list")).json()["node"]["id"] == user.node_id
 
 
 def test_staff_list_shows_only_own_county(client, world):
-    admin = world.a.users["county_admin"]
-    client.force_login(admin)
+    client.force_login(world.a.users["county_admin"])
     body = client.get(reverse("staff-list")).content.decode()
     assert "township_staff_130534" in body
     assert "130535" not in body
@@ -243,17 +259,17 @@ def test_staff_list_shows_only_own_county(client, world):
 @pytest.mark.parametrize("role", ["county_admin", "township_staff", "village_secretary"])
 def test_foreign_objects_cannot_be_referenced_by_the_api(world, role):
     user = world.a.users[role]
-    api = APIClient()
-    api.force_authenticate(user)
+    api_client = APIClient()
+    api_client.force_authenticate(user)
     b = world.b
-    response = api.post(
+    response = api_client.post(
         reverse("association-list"),
         {"parent": b.villages[0].pk, "name": "越界小组", "division_code": "130535100200009"},
         format="json",
     )
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["parent"][0]["code"] == "does_not_exist"
-    response = api.post(
+    response = api_client.post(
         reverse("council-list"),
         {
             "association": b.villages[0].pk,
@@ -265,7 +281,7 @@ def test_foreign_objects_cannot_be_referenced_by_the_api(world, role):
     )
     assert response.status_code == 400
     council_b = b.councils[b.villages[0].pk]
-    response = api.post(
+    response = api_client.post(
         reverse("council-seat-list"),
         {
             "council": council_b.pk,
@@ -276,16 +292,16 @@ def test_foreign_objects_cannot_be_referenced_by_the_api(world, role):
         format="json",
     )
     assert response.status_code == 400
-    with b.scope():
-        assert not Association.objects.filter(name="越界小组").exists()
+    with unscoped(reason=UnscopedReason.TEST_FIXTURES):
+        assert not apps.get_model(NODE).objects.filter(name="越界小组").exists()
 
 
 def test_move_cannot_reference_another_countys_township(client, world):
     admin = world.a.users["county_admin"]
     village = world.a.villages[0]
-    api = APIClient()
-    api.force_authenticate(admin)
-    response = api.post(
+    api_client = APIClient()
+    api_client.force_authenticate(admin)
+    response = api_client.post(
         reverse("association-move", kwargs={"pk": village.pk}),
         {"new_parent": world.b.townships[0].pk},
         format="json",
@@ -293,8 +309,7 @@ def test_move_cannot_reference_another_countys_township(client, world):
     assert response.status_code == 400
     client.force_login(admin)
     response = client.post(
-        reverse("node-move", kwargs={"pk": village.pk}),
-        {"new_parent": world.b.townships[0].pk},
+        reverse("node-move", kwargs={"pk": village.pk}), {"new_parent": world.b.townships[0].pk}
     )
     assert response.status_code == 400
     with world.a.scope():
@@ -303,8 +318,7 @@ def test_move_cannot_reference_another_countys_township(client, world):
 
 
 def test_staff_form_cannot_reference_another_countys_node(client, world):
-    admin = world.a.users["county_admin"]
-    client.force_login(admin)
+    client.force_login(world.a.users["county_admin"])
     response = client.post(
         reverse("staff-create"),
         {

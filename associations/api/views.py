@@ -5,7 +5,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from .. import selectors, services
+from .. import history, selectors, services
 from ..filters import AssociationFilter
 from ..models import Association, Council, CouncilSeat
 from .base import ScopedGenericViewSet
@@ -62,7 +62,7 @@ class AssociationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         node = self.get_object()
-        records = selectors.node_history(node=node, limit=200)
+        records = history.redacted(selectors.node_history(node=node, limit=200), request.user)
         return Response(ChangeRecordSerializer(records, many=True).data)
 
     @extend_schema(responses={200: dict})

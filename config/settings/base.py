@@ -183,6 +183,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AssociationKindEnum": "associations.models.Kind",
+        "AssistanceKindEnum": "households.models.AssistanceKind",
+        "HardshipStatusEnum": "households.models.HardshipAssessment.Status",
+    },
 }
 
 LOGGING = {
@@ -202,3 +207,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
     },
 }
+
+# --- Imports of rosters (members/importers.py) ------------------------------------------------
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))  # per upload
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 50_000))  # data rows per file
+IMPORT_BACKGROUND_ROWS = 2000  # larger files are checked and imported by the Celery worker
+IMPORT_MAX_PROBLEMS = 5000  # problems kept on the job (the total is always counted)
+# Celery's autodiscovery loads <app>.tasks only; the import tasks live in their own module.
+CELERY_IMPORTS = (*globals().get("CELERY_IMPORTS", ()), "members.import_tasks")

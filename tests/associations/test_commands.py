@@ -46,7 +46,8 @@ def test_seed_demo_builds_a_believable_county_and_is_idempotent(capsys):
 
 
 def test_seed_demo_large_scale(capsys):
-    call_command("seed_demo", county="130535", name="临西县", scale="large")
+    # The tree alone: the 500,000 persons are the benchmark's, not the test suite's.
+    call_command("seed_demo", county="130535", name="临西县", scale="large", without_people=True)
     county = find_county("130535")
     with activate(Scope.for_node(county)):
         assert Association.objects.filter(level="township").count() == 25

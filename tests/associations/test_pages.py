@@ -1,5 +1,6 @@
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from associations.models import Association, ChangeRecord, Council, CouncilSeat, User
 from associations.scope import Scope, activate
@@ -274,3 +275,24 @@ def test_history_records_the_request(client, world):
     with a.scope():
         record = ChangeRecord.objects.get(object_label="第九组")
     assert record.source.startswith("request ") and "POST /nodes/" in record.source
+
+
+def test_node_history_masks_identity_for_roles_that_may_not_see_it(client, world):
+    from households import services as household_services
+
+    a = world.a
+    person = a.persons[0]
+    with a.scope():
+        household_services.person_update(
+            actor=a.users["county_admin"], person=person, phone="13812345678"
+        )
+    url = reverse("node-history", kwargs={"pk": person.group_id})
+    client.force_login(a.users["county_viewer"])
+    body = client.get(url).content.decode()
+    assert "138****5678" in body and "13812345678" not in body
+    client.force_login(a.users["county_admin"])
+    assert "13812345678" in client.get(url).content.decode()
+    api = APIClient()
+    api.force_authenticate(a.users["township_staff"])
+    history = api.get(reverse("association-history", kwargs={"pk": person.group_id})).json()
+    assert "13812345678" not in str(history)

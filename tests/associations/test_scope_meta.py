@@ -25,6 +25,7 @@ UNSCOPED_CALL_ALLOWLIST = {
     "associations/management/base.py",  # resolving a command's --county
     "households/tasks.py",  # the nightly fan-out: one scoped task per county
     "tests/conftest.py",  # the two-county test world
+    "tests/test_isolation.py",  # finding every foreign row across both counties
     "tests/associations/test_scope.py",  # tests of unscoped itself
 }
 
@@ -34,6 +35,9 @@ BYPASS_ALLOWLIST = UNSCOPED_CALL_ALLOWLIST | {
     "associations/rls.py",  # cursor(): set_config of the row-level-security setting
     "associations/management/commands/grant_app_role.py",  # cursor(): role DDL and grants
     "tests/associations/test_rls.py",  # raw SQL proving the policies beneath the ORM
+    "households/demo.py",  # cursor(): ids from the sequence, COPY, deferred FK checks, ANALYZE
+    # cursor(): EXPLAIN ANALYZE of a captured, scoped SELECT
+    "households/management/commands/benchmark_registry.py",
 }
 
 

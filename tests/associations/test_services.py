@@ -250,9 +250,19 @@ class TestMove:
         with activate(Scope.for_node(target)):
             assert Association.objects.filter(village=village).count() == 3
 
+    def test_move_refused_when_numbers_would_collide(self, world):
+        a = world.a  # group 0 holds member 0001 of village 0; village 3 has its own 0001
+        with a.scope(), pytest.raises(ValidationError) as caught:
+            services.association_move(
+                actor=a.users["county_admin"], association=a.groups[0], new_parent=a.villages[3]
+            )
+        assert "move_conflict" in codes(caught.value)
+        with a.scope():
+            assert Association.objects.get(pk=a.groups[0].pk).parent_id == a.villages[0].pk
+
     def test_moving_a_group_to_another_village(self, world):
         a = world.a
-        group, target = a.groups[0], a.villages[3]
+        group, target = a.groups[1], a.villages[3]
         with a.scope():
             services.association_move(
                 actor=a.users["county_admin"],

@@ -14,11 +14,18 @@ class Command(BaseCommand):
         parser.add_argument("--county", default=DEMO_COUNTY_CODE, help="县的区划代码(6 位)")
         parser.add_argument("--name", default=DEMO_COUNTY_NAME, help="县的名称")
         parser.add_argument("--scale", choices=sorted(SCALES), default="demo")
+        parser.add_argument(
+            "--without-people",
+            action="store_true",
+            help="只建组织树、理事会和账号,不生成人员与家庭",
+        )
 
-    def handle(self, *args, county, name, scale, **options):
+    def handle(self, *args, county, name, scale, without_people=False, **options):
         started = time.perf_counter()
         with history.change_source("command seed_demo"):
-            node, created = seed_county(code=county, name=name, scale=scale)
+            node, created = seed_county(
+                code=county, name=name, scale=scale, with_people=not without_people
+            )
         elapsed = time.perf_counter() - started
         if created:
             shape = SCALES[scale]
@@ -26,6 +33,15 @@ class Command(BaseCommand):
                 f"已建立 {node.division_code} {node.name}:{shape.townships} 个乡镇、"
                 f"{shape.villages} 个村(社区)、{shape.groups} 个会员小组,用时 {elapsed:.1f} 秒。"
             )
+            people = getattr(node, "demo_people", None)
+            if people:
+                self.stdout.write(
+                    f"  人员与家庭:{people['households']} 户、{people['persons']} 人、"
+                    f"困难家庭摸底 {people['hardship']} 条、帮扶记录 {people['assistance']} 条、"
+                    f"变更记录 {people['change_records']} 条,用时 {people['seconds']:.1f} 秒"
+                    f"(本进程 CPU {people['python_cpu_seconds']:.1f} 秒;"
+                    f"{', '.join(f'{k} {v:.1f}s' for k, v in people['timings'].items())})。"
+                )
         else:
             self.stdout.write(f"{node.division_code} {node.name} 已存在,未做修改。")
         self.stdout.write("演示账号(用户名 / 角色 / 密码 / 所属组织):")

@@ -1,0 +1,1 @@
+"""REST API of the households app: persons, households and the demographic figures."""

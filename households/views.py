@@ -1,0 +1,741 @@
+"""Pages of the households app: person and household lists with exports, the household page
+(members, hardship survey, assistance, moves, history), person pages, figures and the hardship
+roster.
+
+Reads go through the scoped selectors (another county's or a sibling village's row is a 404);
+writes go through households.services, whose PermissionDenied is a 403 and whose
+ValidationError is shown on the form with the user's input kept (status 400)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from associations import permissions
+from associations import selectors as association_selectors
+from associations.forms import add_service_errors
+from associations.history import redacted
+from associations.models import Association, ChangeRecord, Level
+from associations.views import ServiceFormView, StaffView
+
+from . import exports, masking, selectors, services
+from .categories import age_on, category_labels
+from .figures import COLUMNS, Period
+from .filters import HouseholdFilter, PersonFilter
+from .forms import (
+    AssistanceForm,
+    HardshipForm,
+    HouseholdForm,
+    HouseholdMoveForm,
+    PersonForm,
+    describe_filters,
+    prepare_filter_form,
+)
+from .models import HardshipAssessment, HardshipReason, Household, Person, Relocation
+from .pagination import peek_page
+
+PER_PAGE = 30
+HISTORY_LIMIT = 10
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def node_of(row) -> Association:
+    """Where a person or household sits: its member group if it has one, else its village."""
+    return row.group if row.group_id else row.village
+
+
+def can_edit_row(user, row) -> bool:
+    return permissions.can_edit_node(user, node_of(row))
+
+
+def age(birth_date, today) -> int | None:
+    if birth_date is None or birth_date > today:
+        return None
+    return age_on(birth_date, today)
+
+
+def place_crumbs(row) -> list[Association]:
+    """Breadcrumbs down to the row's village (the layout links only the user's subtree)."""
+    village = row.village
+    return [*village.ancestors(), village]
+
+
+def user_crumbs(user) -> list[Association]:
+    node = association_selectors.association_get(actor=user, pk=user.node_id)
+    return [*node.ancestors(), node]
+
+
+def safe_next(request) -> str | None:
+    candidate = request.POST.get("next") or request.GET.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return None
+
+
+def household_url(household, anchor: str = "") -> str:
+    url = reverse("household-detail", kwargs={"pk": household.pk})
+    return f"{url}#{anchor}" if anchor else url
+
+
+def renamed_errors(error: ValidationError, names: dict[str, str]) -> ValidationError:
+    """A service's field errors under the form's field names."""
+    if not hasattr(error, "error_dict"):
+        return error
+    return ValidationError({names.get(k, k): v for k, v in error.error_dict.items()})
+
+
+def focus_first_error(form) -> None:
+    """Autofocus the first field in error: the browser scrolls the re-shown page to it."""
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["autofocus"] = True
+            return
+
+
+def show_notices(request, person) -> None:
+    for notice in getattr(person, "notices", None) or []:
+        messages.info(request, notice)
+
+
+def add_village(user) -> Association | None:
+    """The village a village secretary registers people and households in, from the lists."""
+    if user.node_level != Level.VILLAGE or not permissions.can_edit_node(user, user.node):
+        return None
+    return user.node
+
+
+def load_village(user, pk) -> Association:
+    node = association_selectors.association_get(actor=user, pk=pk)
+    if node.level != Level.VILLAGE:
+        raise Http404("只能在村(社区)下登记。")
+    return node
+
+
+# --- lists and exports ---------------------------------------------------------------------
+
+
+class ListPage(StaffView):
+    filter_class = None
+    template_name = ""
+
+    def queryset(self):
+        raise NotImplementedError
+
+    def filterset(self):
+        return self.filter_class(self.request.GET, queryset=self.queryset())
+
+    def decorate(self, rows: list, today) -> None:
+        """Add what the table shows to each row of the page."""
+
+    def get(self, request):
+        filterset = self.filterset()
+        form = prepare_filter_form(filterset, request.user)
+        page = peek_page(filterset.qs, request.GET, per_page=PER_PAGE)
+        self.decorate(page.object_list, timezone.localdate())
+        export_query = request.GET.copy()
+        export_query.pop("page", None)
+        return render(
+            request,
+            self.template_name,
+            {
+                "filter_form": form,
+                "page": page,
+                "filtered": any(v for k, v in request.GET.items() if k != "page"),
+                "filters_open": any(v for k, v in request.GET.items() if k not in ("page", "q")),
+                "export_query": export_query.urlencode(),
+                "breadcrumbs": user_crumbs(request.user),
+                "add_village": add_village(request.user),
+            },
+        )
+
+
+class PersonListView(ListPage):
+    filter_class = PersonFilter
+    template_name = "households/person_list.html"
+
+    def queryset(self):
+        return selectors.person_list(actor=self.request.user)
+
+    def decorate(self, rows, today):
+        user = self.request.user
+        for person in rows:
+            person.masked_id = masking.id_number_for(user, person.id_number)
+            person.age = age(person.birth_date, today)
+            person.labels = category_labels(person.household.categories) if person.household else []
+
+
+class HouseholdListView(ListPage):
+    filter_class = HouseholdFilter
+    template_name = "households/household_list.html"
+
+    def queryset(self):
+        return selectors.household_list(actor=self.request.user)
+
+    def decorate(self, rows, today):
+        user = self.request.user
+        counts = dict(
+            Person.objects.filter(household__in=[h.pk for h in rows])
+            .order_by()
+            .values_list("household")
+            .annotate(n=Count("id"))
+        )
+        for household in rows:
+            household.member_count = counts.get(household.pk, 0)
+            head = household.head
+            household.head_masked_id = masking.id_number_for(user, head.id_number) if head else ""
+            household.labels = category_labels(household.categories)
+
+
+def _export_title(request, what: str, filterset) -> str:
+    node = request.user.node
+    conditions = describe_filters(filterset)
+    stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    parts = [f"{node.name}{what}", f"导出时间 {stamp}", "身份证号、电话已脱敏"]
+    if conditions:
+        parts.insert(1, f"筛选:{conditions}")
+    return " · ".join(parts)
+
+
+class PersonExportCsvView(StaffView):
+    def get(self, request):
+        filterset = PersonFilter(request.GET, queryset=selectors.person_list(actor=request.user))
+        # Streamed: the queryset is evaluated in the generator, under this request's scope.
+        return exports.people_csv(
+            filterset.qs,
+            request.user,
+            filename=exports.export_filename(exports.PEOPLE_STEM, "csv"),
+        )
+
+
+class PersonExportXlsxView(StaffView):
+    def get(self, request):
+        filterset = PersonFilter(request.GET, queryset=selectors.person_list(actor=request.user))
+        prepare_filter_form(filterset, request.user)
+        content = exports.people_xlsx(
+            filterset.qs, request.user, title=_export_title(request, "人员名单", filterset)
+        )
+        return exports.xlsx_response(content, exports.export_filename(exports.PEOPLE_STEM, "xlsx"))
+
+
+class HouseholdExportCsvView(StaffView):
+    def get(self, request):
+        filterset = HouseholdFilter(
+            request.GET, queryset=selectors.household_list(actor=request.user)
+        )
+        return exports.households_csv(
+            filterset.qs,
+            request.user,
+            filename=exports.export_filename(exports.HOUSEHOLDS_STEM, "csv"),
+        )
+
+
+class HouseholdExportXlsxView(StaffView):
+    def get(self, request):
+        filterset = HouseholdFilter(
+            request.GET, queryset=selectors.household_list(actor=request.user)
+        )
+        prepare_filter_form(filterset, request.user)
+        content = exports.households_xlsx(
+            filterset.qs, request.user, title=_export_title(request, "家庭户名单", filterset)
+        )
+        return exports.xlsx_response(
+            content, exports.export_filename(exports.HOUSEHOLDS_STEM, "xlsx")
+        )
+
+
+# --- the household page --------------------------------------------------------------------
+
+
+def member_form(request, household, data=None) -> PersonForm:
+    initial = {} if household.head_id else {"relation_to_head": "head"}
+    return PersonForm(
+        data, prefix="member", user=request.user, household=household, initial=initial
+    )
+
+
+def hardship_form(household, data=None) -> HardshipForm:
+    return HardshipForm(data, prefix="hardship", household=household)
+
+
+def assistance_form(data=None) -> AssistanceForm:
+    return AssistanceForm(data, prefix="assistance")
+
+
+def household_page(request, household: Household, *, bound: dict | None = None, status=200):
+    """The household page; `bound` holds a submitted form (by section) to show with its
+    errors and the user's input."""
+    user = request.user
+    bound = bound or {}
+    for form in bound.values():
+        focus_first_error(form)
+    today = timezone.localdate()
+    can_edit = can_edit_row(user, household)
+    members = list(household.members.all())
+    for person in members:
+        person.shown_id = masking.id_number_for(user, person.id_number, detail=True)
+        person.age = age(person.birth_date, today)
+    reason_labels = dict(HardshipReason.choices)
+    hardship = list(household.hardship.all())
+    for entry in hardship:
+        entry.reason_labels = [reason_labels.get(r, r) for r in entry.reasons]
+    history = redacted(
+        ChangeRecord.objects.filter(object_type="households.Household", object_id=household.pk)
+        .select_related("actor")
+        .order_by("-at", "-id")[:HISTORY_LIMIT],
+        user,
+    )
+    context = {
+        "household": household,
+        "breadcrumbs": place_crumbs(household),
+        "phone": masking.phone_for(user, household.phone, detail=True),
+        "category_labels": category_labels(household.categories),
+        "type_labels": category_labels(household.family_types),
+        "members": members,
+        "hardship": hardship,
+        "this_year": today.year,
+        "assistance": list(household.assistance.all()),
+        "relocations": list(
+            Relocation.objects.filter(household=household)
+            .select_related("from_village", "village")
+            .order_by("-moved_on", "-id")
+        ),
+        "history": history,
+        "can_edit": can_edit,
+        "can_move": can_edit and user.node_level in (Level.COUNTY, Level.TOWNSHIP),
+        "sees_full_identity": masking.sees_full_identity(user),
+        "here": household_url(household),
+        "open_section": next(iter(bound), ""),
+    }
+    if can_edit:
+        context["member_form"] = bound.get("member") or member_form(request, household)
+        context["hardship_form"] = bound.get("hardship") or hardship_form(household)
+        context["assistance_form"] = bound.get("assistance") or assistance_form()
+    return render(request, "households/household_detail.html", context, status=status)
+
+
+class HouseholdDetailView(StaffView):
+    def get(self, request, pk):
+        household = selectors.household_get(actor=request.user, pk=pk)
+        return household_page(request, household)
+
+
+class HouseholdSectionView(StaffView):
+    """A form on the household page: POST saves through a service and returns to the page,
+    or shows the page again with this form's errors (400). GET just leads to the page."""
+
+    section = ""
+
+    def build_form(self, household, data):
+        raise NotImplementedError
+
+    def perform(self, household, form) -> str:
+        """Call the service; return the success message."""
+        raise NotImplementedError
+
+    def get(self, request, pk):
+        household = selectors.household_get(actor=request.user, pk=pk)
+        return redirect(household_url(household, self.section))
+
+    def post(self, request, pk):
+        household = selectors.household_get(actor=request.user, pk=pk)
+        permissions.require(can_edit_row(request.user, household))
+        form = self.build_form(household, request.POST)
+        if form.is_valid():
+            try:
+                message = self.perform(household, form)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, message)
+                return redirect(household_url(household))
+        return household_page(request, household, bound={self.section: form}, status=400)
+
+
+class MemberAddView(HouseholdSectionView):
+    section = "member"
+
+    def build_form(self, household, data):
+        return member_form(self.request, household, data)
+
+    def perform(self, household, form):
+        person = services.person_create(
+            actor=self.request.user,
+            village=household.village,
+            household=household,
+            **form.service_fields(),
+        )
+        show_notices(self.request, person)
+        return f"已将{person.name}添加到本户。"
+
+
+class HardshipRecordView(HouseholdSectionView):
+    section = "hardship"
+
+    def build_form(self, household, data):
+        return hardship_form(household, data)
+
+    def perform(self, household, form):
+        entry = services.hardship_record(
+            actor=self.request.user, household=household, **form.cleaned_data
+        )
+        return f"已登记{entry.year}年度困难家庭摸底情况。"
+
+
+class AssistanceAddView(HouseholdSectionView):
+    section = "assistance"
+
+    def build_form(self, household, data):
+        return assistance_form(data)
+
+    def perform(self, household, form):
+        record = services.assistance_add(
+            actor=self.request.user, household=household, **form.cleaned_data
+        )
+        return f"已登记帮扶记录:{record.get_kind_display()}。"
+
+
+class PersonRemoveView(StaffView):
+    """移出本户: GET asks to confirm, POST does it and returns to the household page."""
+
+    def load(self, pk):
+        person = selectors.person_get(actor=self.request.user, pk=pk)
+        if person.household_id is None:
+            raise Http404("此人不在任何家庭户中。")
+        permissions.require(can_edit_row(self.request.user, person))
+        return person
+
+    def get(self, request, pk):
+        person = self.load(pk)
+        return render(
+            request,
+            "households/person_remove.html",
+            {"person": person, "breadcrumbs": place_crumbs(person)},
+        )
+
+    def post(self, request, pk):
+        person = self.load(pk)
+        household = person.household
+        services.person_remove_from_household(actor=request.user, person=person)
+        messages.success(request, f"已将{person.name}移出本户,此人仍登记在{person.village.name}。")
+        return redirect(household_url(household))
+
+
+# --- household forms -----------------------------------------------------------------------
+
+
+class HouseholdCreateView(ServiceFormView):
+    template_name = "households/form.html"
+
+    def load(self, pk):
+        self.village = load_village(self.request.user, pk)
+
+    def check_permission(self):
+        return permissions.can_edit_node(self.request.user, self.village)
+
+    def build_form(self, data=None):
+        return HouseholdForm(
+            data,
+            user=self.request.user,
+            village=self.village,
+            initial={"number": next_household_number(self.village)},
+        )
+
+    def perform(self, form):
+        household = services.household_create(
+            actor=self.request.user, village=self.village, **form.service_fields()
+        )
+        messages.success(self.request, f"已新建家庭户 {household.number}户,请添加成员。")
+        return redirect(household_url(household))
+
+    def context(self):
+        return {
+            "breadcrumbs": [*self.village.ancestors(), self.village],
+            "title": f"新建家庭户:{self.village.name}",
+            "cancel_url": reverse("node-detail", kwargs={"pk": self.village.pk}),
+        }
+
+
+def next_household_number(village: Association) -> str:
+    """A suggestion: one past the highest all-digit number in the village, same width."""
+    numbers = Household.objects.filter(village=village, number__regex=r"^\d{1,12}$").values_list(
+        "number", flat=True
+    )
+    highest = max(numbers, key=lambda n: (int(n), len(n)), default=None)
+    if highest is None:
+        return "0001"
+    return f"{int(highest) + 1:0{len(highest)}d}"
+
+
+class HouseholdEditView(ServiceFormView):
+    template_name = "households/form.html"
+
+    def load(self, pk):
+        self.household = selectors.household_get(actor=self.request.user, pk=pk)
+
+    def check_permission(self):
+        return can_edit_row(self.request.user, self.household)
+
+    def build_form(self, data=None):
+        return HouseholdForm(
+            data, instance=self.household, user=self.request.user, village=self.household.village
+        )
+
+    def perform(self, form):
+        services.household_update(
+            actor=self.request.user, household=self.household, **form.service_fields()
+        )
+        messages.success(self.request, "已保存。")
+        return redirect(household_url(self.household))
+
+    def context(self):
+        return {
+            "breadcrumbs": place_crumbs(self.household),
+            "title": f"修改家庭户:{self.household.number}户",
+            "cancel_url": household_url(self.household),
+        }
+
+
+class HouseholdMoveView(ServiceFormView):
+    template_name = "households/form.html"
+
+    def load(self, pk):
+        self.household = selectors.household_get(actor=self.request.user, pk=pk)
+        self.from_village = self.household.village
+
+    def check_permission(self):
+        # Both ends must be editable: only township and county staff see another village.
+        user = self.request.user
+        return can_edit_row(user, self.household) and user.node_level in (
+            Level.COUNTY,
+            Level.TOWNSHIP,
+        )
+
+    def build_form(self, data=None):
+        return HouseholdMoveForm(data, household=self.household)
+
+    def perform(self, form):
+        data = form.cleaned_data
+        try:
+            services.household_move(
+                actor=self.request.user,
+                household=self.household,
+                to_village=data["to_village"],
+                to_group=data["to_group"],
+                new_number=data["new_number"],
+                moved_on=data["moved_on"],
+            )
+        except ValidationError as error:
+            raise renamed_errors(
+                error, {"village": "to_village", "group": "to_group", "number": "new_number"}
+            ) from error
+        messages.success(
+            self.request,
+            f"已将{self.household.number}户从{self.from_village.name}迁到{data['to_village'].name}。",
+        )
+        return redirect(household_url(self.household))
+
+    def context(self):
+        return {
+            "breadcrumbs": place_crumbs(self.household),
+            "title": f"家庭户迁移:{self.household.number}户",
+            "intro": f"全户成员随户迁移;现在所在:{self.from_village.name}。",
+            "cancel_url": household_url(self.household),
+        }
+
+
+# --- persons -------------------------------------------------------------------------------
+
+
+class PersonDetailView(StaffView):
+    def get(self, request, pk):
+        user = request.user
+        person = selectors.person_get(actor=user, pk=pk)
+        today = timezone.localdate()
+        moves = Q(person=person)
+        if person.household_id:
+            moves |= Q(household_id=person.household_id)
+        relocations = (
+            Relocation.objects.filter(moves)
+            .select_related("from_village", "village")
+            .order_by("-moved_on", "-id")
+        )
+        context = {
+            "person": person,
+            "breadcrumbs": place_crumbs(person),
+            "age": age(person.birth_date, today),
+            "id_number": masking.id_number_for(user, person.id_number, detail=True),
+            "phone": masking.phone_for(user, person.phone, detail=True),
+            "sees_full_identity": masking.sees_full_identity(user),
+            "relocations": relocations,
+            "can_edit": can_edit_row(user, person),
+        }
+        return render(request, "households/person_detail.html", context)
+
+
+class PersonCreateView(ServiceFormView):
+    template_name = "households/form.html"
+
+    def load(self, pk):
+        self.village = load_village(self.request.user, pk)
+
+    def check_permission(self):
+        return permissions.can_edit_node(self.request.user, self.village)
+
+    def build_form(self, data=None):
+        return PersonForm(data, user=self.request.user, village=self.village)
+
+    def perform(self, form):
+        person = services.person_create(
+            actor=self.request.user,
+            village=self.village,
+            group=form.cleaned_data.get("group"),
+            **form.service_fields(),
+        )
+        messages.success(self.request, f"已登记{person.name}。")
+        show_notices(self.request, person)
+        return redirect("person-detail", pk=person.pk)
+
+    def context(self):
+        return {
+            "breadcrumbs": [*self.village.ancestors(), self.village],
+            "title": f"登记人员:{self.village.name}",
+            "intro": "登记不在任何家庭户中的人员;家庭成员请在家庭户页面添加。",
+            "cancel_url": reverse("node-detail", kwargs={"pk": self.village.pk}),
+            "wide": True,
+        }
+
+
+class PersonEditView(ServiceFormView):
+    template_name = "households/form.html"
+
+    def load(self, pk):
+        self.person = selectors.person_get(actor=self.request.user, pk=pk)
+        self.name = self.person.name
+
+    def check_permission(self):
+        return can_edit_row(self.request.user, self.person)
+
+    def build_form(self, data=None):
+        return PersonForm(data, instance=self.person, user=self.request.user)
+
+    def detail_url(self) -> str:
+        return reverse("person-detail", kwargs={"pk": self.person.pk})
+
+    def perform(self, form):
+        person = services.person_update(
+            actor=self.request.user, person=self.person, **form.service_fields()
+        )
+        messages.success(self.request, f"已保存{person.name}的信息。")
+        show_notices(self.request, person)
+        return redirect(safe_next(self.request) or self.detail_url())
+
+    def context(self):
+        return {
+            "breadcrumbs": place_crumbs(self.person),
+            "title": f"修改人员信息:{self.name}",
+            "cancel_url": safe_next(self.request) or self.detail_url(),
+            "next": safe_next(self.request),
+            "wide": True,
+        }
+
+
+# --- figures and hardship roster -----------------------------------------------------------
+
+
+def current_quarter(day) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+@dataclass
+class FigureLine:
+    label: str
+    unit: Association | None
+    values: list[int]
+    sex_ratio: str
+
+
+class NodeFiguresView(StaffView):
+    def get(self, request, pk):
+        node = association_selectors.association_get(actor=request.user, pk=pk)
+        today = timezone.localdate()
+        key = (request.GET.get("period") or "").strip() or current_quarter(today)
+        periods = Period.choices_around(today)
+        context = {
+            "node": node,
+            "breadcrumbs": [*node.ancestors(), node],
+            "columns": [label for _, label in COLUMNS],
+            "period_key": key,
+            "periods": periods,
+        }
+        try:
+            period = Period.parse(key)
+        except ValidationError as error:
+            context["error"] = error.messages[0]
+            return render(request, "households/figures.html", context, status=400)
+        if period.key not in {p.key for p in periods}:
+            context["periods"] = [period, *periods]
+        context["period_key"] = period.key
+        table = selectors.node_figures(node=node, period=period)
+        other = "未分小组" if node.level == Level.VILLAGE else "其他"
+        context["period"] = period
+        context["lines"] = [
+            FigureLine(
+                label=row.unit.name if row.unit else other,
+                unit=row.unit if row.unit and row.unit.pk != node.pk else None,
+                values=[row.values[k] for k, _ in COLUMNS],
+                sex_ratio=row.sex_ratio,
+            )
+            for row in table.rows
+        ]
+        context["total"] = FigureLine(
+            label="合计",
+            unit=None,
+            values=[table.total.values[k] for k, _ in COLUMNS],
+            sex_ratio=table.total.sex_ratio,
+        )
+        return render(request, "households/figures.html", context)
+
+
+FIRST_ROSTER_YEAR = 2000
+
+
+class NodeHardshipView(StaffView):
+    def get(self, request, pk):
+        node = association_selectors.association_get(actor=request.user, pk=pk)
+        this_year = timezone.localdate().year
+        raw = (request.GET.get("year") or "").strip() or str(this_year)
+        context = {
+            "node": node,
+            "breadcrumbs": [*node.ancestors(), node],
+            "years": list(range(this_year, this_year - 6, -1)),
+            "year_value": raw,
+        }
+        if not (raw.isdigit() and FIRST_ROSTER_YEAR <= int(raw) <= this_year):
+            context["error"] = f"年度应为 {FIRST_ROSTER_YEAR} 至 {this_year} 之间的四位数字。"
+            return render(request, "households/hardship_roster.html", context, status=400)
+        year = int(raw)
+        if year not in context["years"]:
+            context["years"].append(year)
+        roster = selectors.hardship_roster(node=node, year=year)
+        reason_labels = dict(HardshipReason.choices)
+        for entry in roster.entries:
+            entry.reason_labels = [reason_labels.get(r, r) for r in entry.reasons]
+        context.update(
+            roster=roster,
+            year=year,
+            exited=HardshipAssessment.Status.EXITED,
+            show_village=node.level in (Level.COUNTY, Level.TOWNSHIP),
+        )
+        return render(request, "households/hardship_roster.html", context)
