@@ -266,6 +266,8 @@ def group_role_assign(
 @transaction.atomic
 def group_role_end(*, actor, assignment: GroupRole, ends_on: datetime.date | None = None):
     _require_edit(actor, assignment.group)
+    if assignment.ends_on is not None:
+        raise ValidationError("该职务已卸任。", code="role_ended")
     before = snapshot(assignment, ["member", "role", "starts_on", "ends_on"])
     assignment.ends_on = ends_on or today()
     assignment.save(update_fields=["ends_on"])
@@ -283,6 +285,11 @@ def group_role_end(*, actor, assignment: GroupRole, ends_on: datetime.date | Non
 # --- contact households and pairings ---------------------------------------------------------
 
 
+def _check_same_village(member: Member, household: Household) -> None:
+    if household.village_id != member.village_id:
+        raise _error("household", "只能选择会员所在村(社区)的家庭户。", "household_elsewhere")
+
+
 @transaction.atomic
 def contact_household_add(
     *, actor, member: Member, household: Household, since: datetime.date | None = None
@@ -290,6 +297,7 @@ def contact_household_add(
     _require_edit(actor, _node_of(member))
     if member.status != Member.Status.ACTIVE:
         raise _error("member", "已退会的会员不能联系农户。", "member_left")
+    _check_same_village(member, household)
     link = ContactHousehold(member=member, household=household, since=since or today())
     link.place_under(_node_of(member))
     try:
@@ -328,6 +336,7 @@ def pairing_start(
 ) -> Pairing:
     """结对帮扶: only with a household on this year's hardship roster."""
     _require_edit(actor, _node_of(member))
+    _check_same_village(member, household)
     starts_on = starts_on or today()
     on_roster = HardshipAssessment.objects.filter(
         household=household, year=starts_on.year, status=HardshipAssessment.Status.IN_ROSTER
@@ -357,6 +366,8 @@ def pairing_start(
 @transaction.atomic
 def pairing_end(*, actor, pairing: Pairing, ends_on=None) -> Pairing:
     _require_edit(actor, _node_of(pairing))
+    if pairing.ends_on is not None:
+        raise ValidationError("该结对帮扶已结束。", code="pairing_ended")
     ends_on = ends_on or today()
     if ends_on < pairing.starts_on:
         raise _error("ends_on", "结束日期早于开始日期。", "ends_before_start")
@@ -463,6 +474,14 @@ def volunteer_join(*, actor, team: VolunteerTeam, member: Member, joined_on=None
             link.save()
     except IntegrityError as error:
         raise _error("member", "该会员已在此服务队中。", "volunteer_exists") from error
+    record_change(
+        actor=actor,
+        node=node,
+        obj=link,
+        action=ChangeRecord.Action.CREATE,
+        before=None,
+        after=snapshot(link, ["team", "member", "joined_on"]),
+    )
     return link
 
 

@@ -4,6 +4,7 @@ sibling township, village and group, so isolation can be tested both ways)."""
 
 from __future__ import annotations
 
+import copy
 import datetime
 import os
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from associations.scope import Scope, UnscopedReason, activate, unscoped
 from households import services as household_services
 from households.models import Household, Person
 from members import services as member_services
-from members.models import Member
+from members.models import ImportJob, Member
 
 PASSWORD = "Test@pass2026"
 
@@ -155,7 +156,41 @@ def _build_county(code: str, name: str) -> CountyWorld:
                     elder_kind="party_veteran",
                 )
             )
+            if (code, index) != ("130534", 0):  # county A's first village stays bare for tests
+                _member_records(admin, world.members[-1], household, village)
     return world
+
+
+def _member_records(admin, member, household, village) -> None:
+    """One of each members-app record per village, so every route has objects to isolate."""
+    today = datetime.date.today()
+    member_services.group_role_assign(actor=admin, member=member, role="leader")
+    member_services.contact_household_add(actor=admin, member=member, household=household)
+    household_services.hardship_record(
+        actor=admin, household=household, year=today.year, reasons=["illness"]
+    )
+    member_services.pairing_start(actor=admin, member=member, household=household)
+    member_services.commendation_add(
+        actor=admin,
+        kind="excellent_member",
+        year=today.year - 1,
+        award_level="county",
+        member=member,
+    )
+    team = member_services.volunteer_team_create(
+        actor=admin, node=village, name=f"{village.name}志愿者服务队", service="general"
+    )
+    member_services.volunteer_join(actor=admin, team=team, member=member)
+    job = ImportJob(
+        kind="members",
+        node=village,
+        file="imports/none.xlsx",
+        original_name="花名册.xlsx",
+        file_type="xlsx",
+        uploaded_by=admin,
+    )
+    job.place_under(village)
+    job.save()
 
 
 def make_id_number(region: str, birth: datetime.date, sequence: int, sex: str) -> str:
@@ -167,10 +202,19 @@ def make_id_number(region: str, birth: datetime.date, sequence: int, sex: str) -
     return body + ric.calc_check_digit(body + "0")
 
 
-@pytest.fixture
-def world(db) -> World:
-    with unscoped(reason=UnscopedReason.TEST_FIXTURES):
+@pytest.fixture(scope="session")
+def _world_rows(django_db_setup, django_db_blocker) -> World:
+    """Built once per session and committed; every test runs in a transaction rolled back
+    at its end, so each sees exactly these rows. (pytest-django runs the transactional tests,
+    whose teardown empties the tables, after all the others.)"""
+    with django_db_blocker.unblock(), unscoped(reason=UnscopedReason.TEST_FIXTURES):
         return World(a=_build_county("130534", "清河县"), b=_build_county("130535", "临西县"))
+
+
+@pytest.fixture
+def world(db, _world_rows) -> World:
+    # Fresh Python objects for each test: a test may change the instances it is handed.
+    return copy.deepcopy(_world_rows)
 
 
 @pytest.fixture

@@ -43,6 +43,13 @@ COUNCIL = "associations.Council"
 SEAT = "associations.CouncilSeat"
 HOUSEHOLD = "households.Household"
 PERSON = "households.Person"
+MEMBER = "members.Member"
+GROUP_ROLE = "members.GroupRole"
+CONTACT = "members.ContactHousehold"
+PAIRING = "members.Pairing"
+COMMENDATION = "members.Commendation"
+TEAM = "members.VolunteerTeam"
+IMPORT_JOB = "members.ImportJob"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -88,6 +95,31 @@ ROUTES: dict[str, Route] = {
     "person-create": page(NODE, post=True),
     "node-figures": page(NODE),
     "node-hardship": page(NODE),
+    # members
+    "member-list": page(),
+    "member-detail": page(MEMBER),
+    "member-edit": page(MEMBER, post=True),
+    "member-leave": page(MEMBER, post=True),
+    "member-contact-add": page(MEMBER, post=True),
+    "member-pairing-start": page(MEMBER, post=True),
+    "member-commendation-add": page(MEMBER, post=True),
+    "member-register": page(NODE, post=True),
+    "contact-household-remove": page(CONTACT, post=True),
+    "pairing-end": page(PAIRING, post=True),
+    "group-sheet": page(NODE),
+    "group-role-assign": page(NODE, post=True),
+    "group-commendation-add": page(NODE, post=True),
+    "group-role-end": page(GROUP_ROLE, post=True),
+    "volunteer-team-list": page(NODE),
+    "volunteer-team-create": page(NODE, post=True),
+    "volunteer-team-join": page(TEAM, post=True),
+    "seat-member": page(SEAT, post=True),
+    "import-upload": page(NODE, post=True),
+    "import-template": page(),
+    "import-job": page(IMPORT_JOB),
+    "import-errors": page(IMPORT_JOB),
+    "import-commit": page(IMPORT_JOB, get=False, post=True),
+    "import-recheck": page(IMPORT_JOB, get=False, post=True),
     # API
     "api-root": api(),
     "api-token": api(),
@@ -114,6 +146,22 @@ ROUTES: dict[str, Route] = {
     "api-household-hardship": api(HOUSEHOLD, "post", get=False),
     "api-household-assistance": api(HOUSEHOLD, "post", get=False),
     "api-figures-list": api(),
+    "api-member-list": api(),
+    "api-member-detail": api(MEMBER, "patch"),
+    "api-member-leave": api(MEMBER, "post", get=False),
+    "api-group-role-list": api(),
+    "api-group-role-detail": api(GROUP_ROLE),
+    "api-group-role-end": api(GROUP_ROLE, "post", get=False),
+    "api-contact-household-list": api(),
+    "api-contact-household-detail": api(CONTACT, "delete"),
+    "api-pairing-list": api(),
+    "api-pairing-detail": api(PAIRING),
+    "api-pairing-end": api(PAIRING, "post", get=False),
+    "api-commendation-list": api(),
+    "api-commendation-detail": api(COMMENDATION),
+    "api-volunteer-team-list": api(),
+    "api-volunteer-team-detail": api(TEAM),
+    "api-volunteer-team-members": api(TEAM, "post", get=False),
 }
 # List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {
@@ -122,11 +170,18 @@ API_LISTS = {
     "council-seat-list": SEAT,
     "api-person-list": PERSON,
     "api-household-list": HOUSEHOLD,
+    "api-member-list": MEMBER,
+    "api-group-role-list": GROUP_ROLE,
+    "api-contact-household-list": CONTACT,
+    "api-pairing-list": PAIRING,
+    "api-commendation-list": COMMENDATION,
+    "api-volunteer-team-list": TEAM,
 }
 # List pages and the (URL prefix of detail links, model) they link to.
 PAGE_LISTS: dict[str, list[tuple[str, str]]] = {
     "person-list": [("/people/", PERSON), ("/households/", HOUSEHOLD)],
     "household-list": [("/households/", HOUSEHOLD), ("/people/", PERSON)],
+    "member-list": [("/members/", MEMBER)],
 }
 ROLES = ["county_admin", "county_viewer", "township_staff", "village_secretary", "group_leader"]
 

@@ -184,6 +184,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "MemberStatusEnum": "members.models.Member.Status",
+        "GroupRoleEnum": "members.models.GroupRole.Role",
+        "CommendationKindEnum": "members.models.Commendation.Kind",
+        "StaffRoleEnum": "associations.models.Role",
         "AssociationKindEnum": "associations.models.Kind",
         "AssistanceKindEnum": "households.models.AssistanceKind",
         "HardshipStatusEnum": "households.models.HardshipAssessment.Status",

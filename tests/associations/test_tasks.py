@@ -66,11 +66,11 @@ def _database_url_for_this_test_database() -> str:
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_task_in_scope():
     county, admin = services.county_create(
-        name="清河县", division_code="130534", admin_username="w_admin", admin_password=PASSWORD
+        name="景县", division_code="131127", admin_username="w_admin", admin_password=PASSWORD
     )
     with activate(Scope.for_node(county)):
         services.association_create(
-            actor=admin, parent=county, name="城关镇", division_code="130534100"
+            actor=admin, parent=county, name="景州镇", division_code="131127100"
         )
     queue = f"test-{uuid.uuid4().hex[:8]}"  # never picked up by a developer's own worker
     for folder in ("queue", "processed", "control", "results"):

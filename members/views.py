@@ -1,0 +1,706 @@
+"""Pages of the members app: the member list and card, registering and leaving, member groups
+(leader, contact-household heads, contact households), pairings, commendations, volunteer
+teams and linking a council seat to a member.
+
+Objects are fetched through scoped querysets (another county's or a sibling village's object
+is a 404); writes go through members.services (PermissionDenied → 403, ValidationError shown
+on the form with the typed input, status 400)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from associations import permissions
+from associations import selectors as association_selectors
+from associations.models import Association, ChangeRecord, Level
+from associations.views import ServiceFormView, StaffView
+from households import masking
+from households.forms import prepare_filter_form
+from households.pagination import peek_page
+
+from . import selectors, services
+from .filters import MemberFilter
+from .forms import (
+    CommendationForm,
+    ConfirmForm,
+    ContactHouseholdForm,
+    EndDateForm,
+    GroupCommendationForm,
+    GroupRoleForm,
+    MemberEditForm,
+    MemberLeaveForm,
+    MemberRegisterForm,
+    PairingForm,
+    SeatMemberForm,
+    VolunteerJoinForm,
+    VolunteerTeamForm,
+)
+from .models import (
+    Commendation,
+    ContactHousehold,
+    GroupRole,
+    Member,
+    MemberCategory,
+    Pairing,
+    VolunteerMembership,
+    VolunteerTeam,
+)
+
+PER_PAGE = 30
+CATEGORY_LABELS = dict(MemberCategory.choices)
+
+
+def member_node(member: Member) -> Association:
+    return member.group if member.group_id else member.village
+
+
+def crumbs(node: Association) -> list[Association]:
+    return [*node.ancestors(), node]
+
+
+def age_on(birth_date: datetime.date, today: datetime.date) -> int:
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - before_birthday
+
+
+def cn_date(value: datetime.date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def category_labels(member: Member) -> list[str]:
+    return [CATEGORY_LABELS.get(c, c) for c in member.categories]
+
+
+def _node_param(raw) -> Association | None:
+    """A node named by a query parameter, if it exists in the user's scope."""
+    if not raw or not str(raw).isdigit():
+        return None
+    return Association.objects.select_related("parent__parent__parent").filter(pk=int(raw)).first()
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _existing_path(path: str) -> str | None:
+    """The path if some app serves it (the person pages live in the households app)."""
+    try:
+        resolve(path)
+    except Resolver404:
+        return None
+    return path
+
+
+# --- list and card -----------------------------------------------------------------------------
+
+
+class MemberListView(StaffView):
+    def get(self, request):
+        data = request.GET.copy()
+        if "status" not in data:
+            data["status"] = Member.Status.ACTIVE  # the roll: members in good standing
+        filterset = MemberFilter(data, queryset=selectors.member_list(actor=request.user))
+        form = prepare_filter_form(filterset, request.user)
+        form.fields["q"].widget.attrs["placeholder"] = "姓名、拼音首字母、身份证号或会员证号"
+        page = peek_page(filterset.qs, request.GET, per_page=PER_PAGE)
+        today = timezone.localdate()
+        for member in page:
+            member.age = age_on(member.person.birth_date, today)
+            member.category_labels = category_labels(member)
+            member.id_number_shown = masking.id_number_for(request.user, member.person.id_number)
+        node = _node_param(data.get("under")) or association_selectors.association_get(
+            actor=request.user, pk=request.user.node_id
+        )
+        register_village = None
+        if node.level in (Level.VILLAGE, Level.GROUP):
+            village = node if node.level == Level.VILLAGE else node.parent
+            if permissions.can_edit_node(request.user, village):
+                register_village = village
+        return render(
+            request,
+            "members/member_list.html",
+            {
+                "filter_form": form,
+                "filtered": any(v for k, v in request.GET.items() if k != "page"),
+                "page": page,
+                "node": node,
+                "ratio": selectors.membership_ratio(node=node),
+                "register_village": register_village,
+            },
+        )
+
+
+class MemberDetailView(StaffView):
+    def get(self, request, pk):
+        member = selectors.member_get(actor=request.user, pk=pk)
+        person = member.person
+        node = member_node(member)
+        can_edit = permissions.can_edit_node(request.user, node)
+        active = member.status == Member.Status.ACTIVE
+        history = ChangeRecord.objects.filter(
+            object_type=Member._meta.label, object_id=member.pk
+        ).order_by("-at", "-id")[:50]
+        other_memberships = (
+            Member.objects.filter(person=person)
+            .exclude(pk=member.pk)
+            .select_related("association")
+            .order_by("-joined_on")
+        )
+        teams = VolunteerMembership.objects.filter(member=member).select_related("team")
+        context = {
+            "member": member,
+            "person": person,
+            "node": node,
+            "breadcrumbs": crumbs(node),
+            "age": age_on(person.birth_date, timezone.localdate()),
+            "categories": category_labels(member),
+            "id_number": masking.id_number_for(request.user, person.id_number, detail=True),
+            "phone": masking.phone_for(request.user, person.phone, detail=True),
+            "roles": list(member.group_roles.all()),
+            "contacts": list(member.contacts.all()),
+            "pairings": list(member.pairings.all()),
+            "commendations": list(member.commendations.all()),
+            "other_memberships": other_memberships,
+            "teams": teams,
+            "history": history,
+            "can_edit": can_edit,
+            "can_write": can_edit and active,
+        }
+        if can_edit and active:
+            context["contact_form"] = ContactHouseholdForm(member=member)
+            context["pairing_form"] = PairingForm(member=member)
+            context["commendation_form"] = CommendationForm()
+        return render(request, "members/member_detail.html", context)
+
+
+# --- form pages ---------------------------------------------------------------------------------
+
+
+class MemberFormPage(ServiceFormView):
+    """A form on a page of its own (members/form_page.html): the pages that embed a form
+    post here, and errors come back on this page with what the user typed."""
+
+    template_name = "members/form_page.html"
+    title = ""
+    submit_label = "保存"
+    danger = False
+
+    def node(self) -> Association:
+        raise NotImplementedError
+
+    def back_url(self) -> str:
+        raise NotImplementedError
+
+    def extra_context(self) -> dict:
+        return {}
+
+    def context(self):
+        node = self.node()
+        return {
+            "node": node,
+            "breadcrumbs": crumbs(node),
+            "title": self.get_title(),
+            "submit_label": self.submit_label,
+            "danger": self.danger,
+            "back_url": self.back_url(),
+            "next": _safe_next(self.request, ""),
+            **self.extra_context(),
+        }
+
+    def get_title(self) -> str:
+        return self.title
+
+    def done(self, message: str, url: str | None = None):
+        messages.success(self.request, message)
+        return redirect(_safe_next(self.request, url or self.back_url()))
+
+
+class MemberPage(MemberFormPage):
+    """A form page about one member."""
+
+    def load(self, pk):
+        self.member = selectors.member_get(actor=self.request.user, pk=pk)
+
+    def node(self):
+        return member_node(self.member)
+
+    def check_permission(self):
+        return permissions.can_edit_node(self.request.user, self.node())
+
+    def back_url(self):
+        return reverse("member-detail", kwargs={"pk": self.member.pk})
+
+    def extra_context(self):
+        return {"member": self.member}
+
+
+class MemberRegisterView(MemberFormPage):
+    def load(self, pk):
+        self.village = association_selectors.association_get(actor=self.request.user, pk=pk)
+        if self.village.level != Level.VILLAGE:
+            raise Http404("会员在村(社区)级协会登记。")
+
+    def node(self):
+        return self.village
+
+    def check_permission(self):
+        return permissions.can_edit_node(self.request.user, self.village)
+
+    def build_form(self, data=None):
+        return MemberRegisterForm(data, village=self.village)
+
+    def perform(self, form):
+        member = services.member_register(
+            actor=self.request.user, association=self.village, **form.cleaned_data
+        )
+        messages.success(
+            self.request, f"已登记会员 {member.person.name},会员证号 {member.member_number}。"
+        )
+        return redirect("member-detail", pk=member.pk)
+
+    def get_title(self):
+        return f"登记会员 · {self.village.name}"
+
+    def back_url(self):
+        return f"{reverse('member-list')}?under={self.village.pk}"
+
+    def extra_context(self):
+        return {
+            "intro": "从本村(社区)已登记的人员中选择。一人在本县只能有一个有效会籍。",
+            "person_create_url": _existing_path(f"/nodes/{self.village.pk}/people/new/"),
+        }
+
+
+class MemberEditView(MemberPage):
+    def build_form(self, data=None):
+        return MemberEditForm(data, member=self.member)
+
+    def perform(self, form):
+        data = dict(form.cleaned_data)
+        group = data.pop("group")
+        services.member_update(actor=self.request.user, member=self.member, group=group, **data)
+        return self.done("已保存。")
+
+    def get_title(self):
+        return f"修改会员 · {self.member.person.name}"
+
+
+class MemberLeaveView(MemberPage):
+    submit_label = "确认退会"
+    danger = True
+
+    def build_form(self, data=None):
+        return MemberLeaveForm(data)
+
+    def perform(self, form):
+        services.member_leave(
+            actor=self.request.user,
+            member=self.member,
+            left_on=form.cleaned_data["left_on"],
+            reason=form.cleaned_data["leave_reason"],
+        )
+        return self.done(f"{self.member.person.name} 已退会,会籍记录保留。")
+
+    def get_title(self):
+        return f"退会 · {self.member.person.name}"
+
+    def extra_context(self):
+        return {
+            "member": self.member,
+            "intro": (
+                f"会员证号 {self.member.member_number},{cn_date(self.member.joined_on)}入会。"
+                "退会后会籍和变更记录都会保留;担任的小组职务、结对帮扶同日结束。"
+                "以后可以重新入会(新的会籍)。"
+            ),
+        }
+
+
+class ContactAddView(MemberPage):
+    title = "添加联系户"
+
+    def build_form(self, data=None):
+        return ContactHouseholdForm(data, member=self.member)
+
+    def perform(self, form):
+        link = services.contact_household_add(
+            actor=self.request.user, member=self.member, **form.cleaned_data
+        )
+        return self.done(f"已添加联系户 {link.household.number}户。")
+
+
+class PairingStartView(MemberPage):
+    title = "结对帮扶"
+
+    def build_form(self, data=None):
+        return PairingForm(data, member=self.member)
+
+    def perform(self, form):
+        pairing = services.pairing_start(
+            actor=self.request.user, member=self.member, **form.cleaned_data
+        )
+        return self.done(f"已与 {pairing.household.number}户 结对帮扶。")
+
+
+class CommendationAddView(MemberPage):
+    title = "登记表彰"
+
+    def build_form(self, data=None):
+        return CommendationForm(data)
+
+    def perform(self, form):
+        commendation = services.commendation_add(
+            actor=self.request.user, member=self.member, **form.cleaned_data
+        )
+        return self.done(f"已登记{commendation}。")
+
+
+class ContactRemoveView(MemberFormPage):
+    submit_label = "确认移除"
+    danger = True
+
+    def load(self, pk):
+        self.link = get_object_or_404(
+            ContactHousehold.objects.select_related(
+                "member__person", "member__village", "member__group", "household__head"
+            ),
+            pk=pk,
+        )
+
+    def node(self):
+        return member_node(self.link.member)
+
+    def check_permission(self):
+        return permissions.can_edit_node(self.request.user, self.node())
+
+    def build_form(self, data=None):
+        return ConfirmForm(data)
+
+    def perform(self, form):
+        services.contact_household_remove(actor=self.request.user, link=self.link)
+        return self.done(f"已移除联系户 {self.link.household.number}户。")
+
+    def get_title(self):
+        return "移除联系户"
+
+    def back_url(self):
+        return reverse("member-detail", kwargs={"pk": self.link.member_id})
+
+    def extra_context(self):
+        head = self.link.household.head
+        return {
+            "intro": (
+                f"{self.link.member.person.name} 不再联系 {self.link.household.number}户"
+                f"{'(户主 ' + head.name + ')' if head else ''}。"
+            )
+        }
+
+
+class PairingEndView(MemberFormPage):
+    submit_label = "结束结对"
+
+    def load(self, pk):
+        self.pairing = get_object_or_404(
+            Pairing.objects.select_related("member__person", "household__head", "village", "group"),
+            pk=pk,
+        )
+
+    def node(self):
+        return self.pairing.group or self.pairing.village
+
+    def check_permission(self):
+        return permissions.can_edit_node(self.request.user, self.node())
+
+    def build_form(self, data=None):
+        return EndDateForm(data)
+
+    def perform(self, form):
+        services.pairing_end(
+            actor=self.request.user, pairing=self.pairing, ends_on=form.cleaned_data["ends_on"]
+        )
+        return self.done("结对帮扶已结束。")
+
+    def get_title(self):
+        return "结束结对帮扶"
+
+    def back_url(self):
+        return reverse("member-detail", kwargs={"pk": self.pairing.member_id})
+
+    def extra_context(self):
+        return {
+            "intro": (
+                f"{self.pairing.member.person.name} 与 {self.pairing.household.number}户"
+                "的结对帮扶,"
+                f"{cn_date(self.pairing.starts_on)}开始。"
+            )
+        }
+
+
+# --- member groups ------------------------------------------------------------------------------
+
+
+def _group(request, pk) -> Association:
+    node = association_selectors.association_get(actor=request.user, pk=pk)
+    if node.level != Level.GROUP:
+        raise Http404("不是会员小组。")
+    return node
+
+
+class GroupSheetView(StaffView):
+    def get(self, request, pk):
+        group = _group(request, pk)
+        sheet = selectors.group_sheet(group=group)
+        can_edit = permissions.can_edit_node(request.user, group)
+        commendations = Commendation.objects.filter(
+            group=group, kind=Commendation.Kind.ADVANCED_GROUP
+        ).order_by("-year")
+        context = {
+            "node": group,
+            "breadcrumbs": crumbs(group),
+            "sheet": sheet,
+            "commendations": commendations,
+            "can_edit": can_edit,
+            "ratio": selectors.membership_ratio(node=group),
+        }
+        if can_edit:
+            context["role_form"] = GroupRoleForm(group=group)
+            context["commendation_form"] = GroupCommendationForm()
+        return render(request, "members/group_sheet.html", context)
+
+
+class GroupPage(MemberFormPage):
+    def load(self, pk):
+        self.group = _group(self.request, pk)
+
+    def node(self):
+        return self.group
+
+    def check_permission(self):
+        return permissions.can_edit_node(self.request.user, self.group)
+
+    def back_url(self):
+        return reverse("group-sheet", kwargs={"pk": self.group.pk})
+
+
+class GroupRoleAssignView(GroupPage):
+    title = "任命小组长 / 联系户长"
+
+    def build_form(self, data=None):
+        return GroupRoleForm(data, group=self.group)
+
+    def perform(self, form):
+        assignment = services.group_role_assign(actor=self.request.user, **form.cleaned_data)
+        return self.done(
+            f"已任命 {assignment.member.person.name} 为{assignment.get_role_display()}。"
+        )
+
+
+class GroupCommendationView(GroupPage):
+    title = "登记先进会员小组"
+
+    def build_form(self, data=None):
+        return GroupCommendationForm(data)
+
+    def perform(self, form):
+        services.commendation_add(
+            actor=self.request.user,
+            kind=Commendation.Kind.ADVANCED_GROUP,
+            group=self.group,
+            **form.cleaned_data,
+        )
+        return self.done("已登记先进会员小组表彰。")
+
+
+class GroupRoleEndView(MemberFormPage):
+    submit_label = "确认卸任"
+
+    def load(self, pk):
+        self.assignment = get_object_or_404(
+            GroupRole.objects.select_related("member__person", "group__parent__parent__parent"),
+            pk=pk,
+        )
+
+    def node(self):
+        return self.assignment.group
+
+    def check_permission(self):
+        return permissions.can_edit_node(self.request.user, self.assignment.group)
+
+    def build_form(self, data=None):
+        return EndDateForm(data, label="卸任日期")
+
+    def perform(self, form):
+        services.group_role_end(
+            actor=self.request.user,
+            assignment=self.assignment,
+            ends_on=form.cleaned_data["ends_on"],
+        )
+        return self.done(
+            f"{self.assignment.member.person.name} 已卸任{self.assignment.get_role_display()}。"
+        )
+
+    def get_title(self):
+        return f"卸任{self.assignment.get_role_display()}"
+
+    def back_url(self):
+        return reverse("group-sheet", kwargs={"pk": self.assignment.group_id})
+
+    def extra_context(self):
+        return {
+            "intro": (
+                f"{self.assignment.member.person.name},"
+                f"{cn_date(self.assignment.starts_on)}起任{self.assignment.get_role_display()}。"
+            )
+        }
+
+
+# --- volunteer teams ----------------------------------------------------------------------------
+
+
+class VolunteersView(StaffView):
+    def get(self, request, pk):
+        node = association_selectors.association_get(actor=request.user, pk=pk)
+        teams = selectors.volunteer_teams(node=node).select_related(
+            "parent", "township", "village", "group"
+        )
+        can_edit = permissions.can_edit_node(request.user, node)
+        teams = list(teams)
+        for team in teams:
+            team.run_by = services.team_node(team)
+            team.can_join = permissions.can_edit_node(request.user, team.run_by)
+        return render(
+            request,
+            "members/volunteers.html",
+            {
+                "node": node,
+                "breadcrumbs": crumbs(node),
+                "teams": teams,
+                "can_edit": can_edit,
+                "form": VolunteerTeamForm(node=node) if can_edit else None,
+            },
+        )
+
+
+class VolunteerTeamCreateView(MemberFormPage):
+    title = "新建志愿者服务队"
+
+    def load(self, pk):
+        self.node_obj = association_selectors.association_get(actor=self.request.user, pk=pk)
+
+    def node(self):
+        return self.node_obj
+
+    def check_permission(self):
+        return permissions.can_edit_node(self.request.user, self.node_obj)
+
+    def build_form(self, data=None):
+        return VolunteerTeamForm(data, node=self.node_obj)
+
+    def perform(self, form):
+        team = services.volunteer_team_create(
+            actor=self.request.user, node=self.node_obj, **form.cleaned_data
+        )
+        return self.done(f"已新建服务队“{team.name}”。")
+
+    def back_url(self):
+        return reverse("volunteer-team-list", kwargs={"pk": self.node_obj.pk})
+
+
+class VolunteerJoinView(MemberFormPage):
+    """The team's roster, for everyone who sees the team; the joining form for those who
+    may edit the node that runs it."""
+
+    template_name = "members/volunteer_join.html"
+
+    def get(self, request, **kwargs):
+        self.load(**kwargs)
+        return self.render(self.build_form() if self.check_permission() else None)
+
+    def load(self, pk):
+        self.team = get_object_or_404(
+            VolunteerTeam.objects.select_related(
+                "county", "township", "village", "group", "parent"
+            ),
+            pk=pk,
+        )
+        self.run_by = services.team_node(self.team)
+
+    def node(self):
+        return self.run_by
+
+    def check_permission(self):
+        return permissions.can_edit_node(self.request.user, self.run_by)
+
+    def build_form(self, data=None):
+        return VolunteerJoinForm(
+            data, node=self.run_by, search=self.request.GET.get("q", "").strip()
+        )
+
+    def perform(self, form):
+        link = services.volunteer_join(actor=self.request.user, team=self.team, **form.cleaned_data)
+        return self.done(f"{link.member.person.name} 已加入“{self.team.name}”。", self.request.path)
+
+    def get_title(self):
+        return f"服务队成员 · {self.team.name}"
+
+    def back_url(self):
+        return reverse("volunteer-team-list", kwargs={"pk": self.run_by.pk})
+
+    def extra_context(self):
+        return {
+            "team": self.team,
+            "q": self.request.GET.get("q", ""),
+            "roster": VolunteerMembership.objects.filter(team=self.team)
+            .select_related("member__person")
+            .order_by("member__member_number"),
+        }
+
+
+# --- council seats ------------------------------------------------------------------------------
+
+
+class SeatMemberView(MemberFormPage):
+    submit_label = "关联会员"
+
+    def load(self, pk):
+        self.seat = association_selectors.seat_get(pk=pk)
+        self.association = self.seat.council.association
+
+    def node(self):
+        return self.association
+
+    def check_permission(self):
+        return permissions.can_manage_council(self.request.user, self.association)
+
+    def build_form(self, data=None):
+        return SeatMemberForm(data, association=self.association)
+
+    def perform(self, form):
+        member = form.cleaned_data["member"]
+        services.seat_link_member(actor=self.request.user, seat=self.seat, member=member)
+        messages.success(
+            self.request,
+            f"{self.seat.get_position_display()}已关联会员 {member.person.name}"
+            f"(会员证号 {member.member_number})。",
+        )
+        return redirect("council", pk=self.association.pk)
+
+    def get_title(self):
+        return f"理事会成员关联会员 · {self.seat.person_name}"
+
+    def back_url(self):
+        return reverse("council", kwargs={"pk": self.association.pk})
+
+    def extra_context(self):
+        return {"intro": "选择担任此职位的本会会员;职位上的姓名随会员姓名更新。"}
