@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from associations import services
 from associations.models import (
+    ExportJob,
     Association,
     Council,
     CouncilPosition,
@@ -181,6 +182,9 @@ def _member_records(admin, member, household, village) -> None:
         actor=admin, node=village, name=f"{village.name}志愿者服务队", service="general"
     )
     member_services.volunteer_join(actor=admin, team=team, member=member)
+    export = ExportJob(kind="members", node=village, requested_by=admin, file_name="x.xlsx")
+    export.place_under(village)
+    export.save()
     job = ImportJob(
         kind="members",
         node=village,

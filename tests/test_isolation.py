@@ -28,10 +28,13 @@ class Route:
     api: bool = False
     get: bool = True  # False: a POST-only route (GET is 405 whatever the object)
     writes: tuple[str, ...] = ()  # methods that write: each must be 404 on a foreign object
+    kwargs: tuple[tuple[str, str], ...] = ()  # other URL arguments besides pk
 
 
-def page(model=None, *, get=True, post=False) -> Route:
-    return Route(model=model, get=get, writes=("post",) if post else ())
+def page(model=None, *, get=True, post=False, **kwargs) -> Route:
+    return Route(
+        model=model, get=get, writes=("post",) if post else (), kwargs=tuple(kwargs.items())
+    )
 
 
 def api(model=None, *writes: str, get=True) -> Route:
@@ -50,6 +53,7 @@ PAIRING = "members.Pairing"
 COMMENDATION = "members.Commendation"
 TEAM = "members.VolunteerTeam"
 IMPORT_JOB = "members.ImportJob"
+EXPORT_JOB = "associations.ExportJob"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -114,6 +118,10 @@ ROUTES: dict[str, Route] = {
     "volunteer-team-create": page(NODE, post=True),
     "volunteer-team-join": page(TEAM, post=True),
     "seat-member": page(SEAT, post=True),
+    "node-rosters": page(NODE),
+    "roster-export": page(NODE, post=True, kind="members"),
+    "export-job": page(EXPORT_JOB),
+    "export-download": page(EXPORT_JOB),
     "import-upload": page(NODE, post=True),
     "import-template": page(),
     "import-job": page(IMPORT_JOB),
@@ -245,7 +253,7 @@ def test_foreign_objects_are_404(client, world, role, name):
     client.force_login(user)
     http = api_client if route.api else client
     for obj in targets:
-        url = reverse(name, kwargs={"pk": obj.pk})
+        url = reverse(name, kwargs={"pk": obj.pk, **dict(route.kwargs)})
         if route.get:
             assert http.get(url).status_code == 404, url
         for method in route.writes:

@@ -218,4 +218,4 @@ IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 50_000))  # data rows pe
 IMPORT_BACKGROUND_ROWS = 2000  # larger files are checked and imported by the Celery worker
 IMPORT_MAX_PROBLEMS = 5000  # problems kept on the job (the total is always counted)
 # Celery's autodiscovery loads <app>.tasks only; the import tasks live in their own module.
-CELERY_IMPORTS = (*globals().get("CELERY_IMPORTS", ()), "members.import_tasks")
+CELERY_IMPORTS = ("members.import_tasks",)
