@@ -14,12 +14,12 @@ from rest_framework.test import APIClient
 
 from associations import services
 from associations.models import (
-    ExportJob,
     Association,
     Council,
     CouncilPosition,
     CouncilSeat,
     DirectorBackground,
+    ExportJob,
     Role,
     User,
 )
