@@ -287,6 +287,10 @@ def seed_county(
         county.demo_people = (
             seed_people(county=county, scale=scale, rng=rng) if with_people else None
         )
+        if with_people:
+            from members.demo import seed_members
+
+            county.demo_members = seed_members(county=county, rng=rng)
         record_changes(
             [
                 build_change(
