@@ -299,7 +299,12 @@ class VolunteerTeam(ScopedModel):
         verbose_name_plural = "志愿者服务队"
         ordering = ["parent_id", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["county", "parent", "name"], name="volunteer_team_name")
+            # Top-level teams have no parent: NULLs must count as equal here.
+            models.UniqueConstraint(
+                fields=["county", "parent", "name"],
+                name="volunteer_team_name",
+                nulls_distinct=False,
+            )
         ]
 
     def __str__(self) -> str:

@@ -255,3 +255,19 @@ def test_membership_ratio(world):
         ratio = selectors.membership_ratio(node=a.county)
         assert (ratio.members, ratio.population) == (4, 8)
         assert Person.objects.count() == 8
+
+
+def test_top_level_volunteer_teams_have_distinct_names(world):
+    a = world.a
+    with a.scope():
+        services.volunteer_team_create(
+            actor=a.users["county_admin"], node=a.county, name="县志愿者服务队", service="general"
+        )
+        with pytest.raises(ValidationError) as caught:
+            services.volunteer_team_create(
+                actor=a.users["county_admin"],
+                node=a.county,
+                name="县志愿者服务队",
+                service="arts",
+            )
+    assert codes(caught.value, "name") == {"team_exists"}
