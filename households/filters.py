@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from associations.models import Association
+from associations.filters import UnderNodeFilterMixin
 
 from . import identity
 from .categories import Category, FamilyType
@@ -21,13 +21,6 @@ def _years_ago(years: int) -> datetime.date:
         return today.replace(year=today.year - years)
     except ValueError:
         return today.replace(year=today.year - years, day=28)
-
-
-def _under(queryset, value):
-    node = Association.objects.filter(pk=value).only("level").first()
-    if node is None:
-        return queryset.none()
-    return queryset.filter(**{f"{node.level}_id": node.pk})
 
 
 def _hardship_this_year(outer_household: str):
@@ -62,7 +55,7 @@ def search_q(value: str, *, household_prefix: str) -> Q:
     return query
 
 
-class PersonFilter(django_filters.FilterSet):
+class PersonFilter(UnderNodeFilterMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="姓名/拼音首字母/身份证号/电话/户编号")
     under = django_filters.NumberFilter(method="filter_under", label="组织")
     sex = django_filters.ChoiceFilter(choices=Sex.choices, label="性别")
@@ -82,9 +75,6 @@ class PersonFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         return queryset.filter(search_q(value, household_prefix="household__"))
 
-    def filter_under(self, queryset, name, value):
-        return _under(queryset, value)
-
     def filter_category(self, queryset, name, value):
         return queryset.filter(household__categories__contains=[value])
 
@@ -99,7 +89,7 @@ class PersonFilter(django_filters.FilterSet):
         return queryset.filter(birth_date__gt=_years_ago(int(value) + 1))
 
 
-class HouseholdFilter(django_filters.FilterSet):
+class HouseholdFilter(UnderNodeFilterMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="户编号/户主姓名/身份证号/电话")
     under = django_filters.NumberFilter(method="filter_under", label="组织")
     residency = django_filters.ChoiceFilter(choices=Residency.choices, label="户籍状态")
@@ -118,9 +108,6 @@ class HouseholdFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         members = Person.objects.filter(search_q(value, household_prefix="household__"))
         return queryset.filter(Q(number=value.strip()) | Q(pk__in=members.values("household_id")))
-
-    def filter_under(self, queryset, name, value):
-        return _under(queryset, value)
 
     def filter_category(self, queryset, name, value):
         return queryset.filter(categories__contains=[value])

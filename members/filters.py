@@ -5,14 +5,14 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from associations.models import Association
+from associations.filters import UnderNodeFilterMixin
 from households.filters import search_q
 from households.models import Person
 
 from .models import ElderKind, Member, MemberCategory
 
 
-class MemberFilter(django_filters.FilterSet):
+class MemberFilter(UnderNodeFilterMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="姓名/拼音首字母/身份证号/会员证号")
     under = django_filters.NumberFilter(method="filter_under", label="组织")
     status = django_filters.ChoiceFilter(choices=Member.Status.choices, label="状态")
@@ -31,12 +31,6 @@ class MemberFilter(django_filters.FilterSet):
         person_match = search_q(text, household_prefix="household__")
         person_ids = Person.objects.filter(person_match)
         return queryset.filter(Q(member_number=text) | Q(person__in=person_ids.values("pk")))
-
-    def filter_under(self, queryset, name, value):
-        node = Association.objects.filter(pk=value).only("level").first()
-        if node is None:
-            return queryset.none()
-        return queryset.filter(**{f"{node.level}_id": node.pk})
 
     def filter_category(self, queryset, name, value):
         return queryset.filter(categories__contains=[value])
