@@ -28,7 +28,7 @@ from .models import (
     parent_level,
 )
 from .scope import UnscopedReason, unscoped
-from .validators import validate_division_code
+from .validators import refuse_unknown_fields, validate_division_code
 
 NODE_FIELDS = [
     "name",
@@ -189,11 +189,7 @@ EDITABLE_NODE_FIELDS = {"name", "kind", "established_on", "address", "phone", "i
 @transaction.atomic
 def association_update(*, actor, association: Association, **changes) -> Association:
     permissions.require(permissions.can_edit_node(actor, association))
-    unknown = set(changes) - EDITABLE_NODE_FIELDS - {"division_code"}
-    if unknown:
-        raise ValidationError(
-            f"不能修改这些字段:{'、'.join(sorted(unknown))}。", code="not_editable"
-        )
+    refuse_unknown_fields(Association, changes, EDITABLE_NODE_FIELDS | {"division_code"})
     before = snapshot(association, NODE_FIELDS)
     if "division_code" in changes and changes["division_code"] != association.division_code:
         prefix = association.parent.division_code if association.parent_id else None

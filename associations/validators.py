@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from stdnum import numdb
 
 from .models import DIVISION_CODE_LENGTH, Level
@@ -20,6 +20,20 @@ def known_county_region(code: str) -> str | None:
         return None
     name = parts[1][1]["county"]
     return name.split("]", 1)[-1]
+
+
+def refuse_unknown_fields(model, given, allowed) -> None:
+    """Services take keyword changes; name the ones that cannot be changed, by their Chinese
+    labels, rather than silently dropping them."""
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        labels = []
+        for name in unknown:
+            try:
+                labels.append(str(model._meta.get_field(name).verbose_name))
+            except FieldDoesNotExist:
+                labels.append(name)
+        raise ValidationError(f"不能修改这些字段:{'、'.join(labels)}。", code="not_editable")
 
 
 def _refuse(message: str, code: str):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from associations import permissions
 from associations.history import record_change, snapshot
 from associations.models import Association, ChangeRecord, Level
+from associations.validators import refuse_unknown_fields
 
 from . import identity
 from .categories import HouseholdFacts, PersonFacts, family_categories, family_types
@@ -214,11 +215,7 @@ def person_create(
         village, group = household.village, household.group
     _check_place(village, group)
     _require_edit(actor, group or village)
-    unknown = set(fields) - EDITABLE_PERSON_FIELDS
-    if unknown:
-        raise ValidationError(
-            f"不能设置这些字段:{'、'.join(sorted(unknown))}。", code="not_editable"
-        )
+    refuse_unknown_fields(Person, fields, EDITABLE_PERSON_FIELDS)
     person = Person(household=household, **fields)
     _place(person, village, group)
     _save_person(person, actor=actor, before=None)
@@ -230,11 +227,7 @@ def person_create(
 @transaction.atomic
 def person_update(*, actor, person: Person, **fields) -> Person:
     _require_edit(actor, _node_of(person))
-    unknown = set(fields) - EDITABLE_PERSON_FIELDS
-    if unknown:
-        raise ValidationError(
-            f"不能修改这些字段:{'、'.join(sorted(unknown))}。", code="not_editable"
-        )
+    refuse_unknown_fields(Person, fields, EDITABLE_PERSON_FIELDS)
     before = snapshot(person, PERSON_FIELDS)
     for field, value in fields.items():
         setattr(person, field, value.strip() if isinstance(value, str) else value)
@@ -376,11 +369,7 @@ def household_create(
 def household_update(*, actor, household: Household, **fields) -> Household:
     _require_edit(actor, _node_of(household))
     allowed = {"number", "address", "residency", "phone", "head", "group"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValidationError(
-            f"不能修改这些字段:{'、'.join(sorted(unknown))}。", code="not_editable"
-        )
+    refuse_unknown_fields(Household, fields, allowed)
     before = snapshot(household, HOUSEHOLD_FIELDS)
     if (
         "head" in fields

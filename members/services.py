@@ -13,6 +13,7 @@ from associations import permissions
 from associations.history import record_change, snapshot
 from associations.models import Association, ChangeRecord, CouncilSeat, Level
 from associations.scope import Scope, activate
+from associations.validators import refuse_unknown_fields
 from households.models import HardshipAssessment, Household, Person
 
 from .models import (
@@ -58,6 +59,24 @@ def _require_edit(actor, node: Association) -> None:
 
 def _error(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
+
+
+def _insert(obj, *, actor, node: Association, fields: list[str], conflict: tuple[str, str, str]):
+    """Insert a new row, turning a unique-constraint clash into the field error `conflict`
+    (field, message, code), and record its creation."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as error:
+        raise _error(*conflict) from error
+    record_change(
+        actor=actor,
+        node=node,
+        obj=obj,
+        action=ChangeRecord.Action.CREATE,
+        before=None,
+        after=snapshot(obj, fields),
+    )
 
 
 def membership_elsewhere(*, county_id: int, person_id: int) -> Member | None:
@@ -187,11 +206,7 @@ def member_update(*, actor, member: Member, group=..., **fields) -> Member:
     _require_edit(actor, _node_of(member))
     if member.status != Member.Status.ACTIVE:
         raise ValidationError("已退会的会籍不能修改;如需恢复请重新入会。", code="member_left")
-    unknown = set(fields) - EDITABLE_MEMBER_FIELDS
-    if unknown:
-        raise ValidationError(
-            f"不能修改这些字段:{'、'.join(sorted(unknown))}。", code="not_editable"
-        )
+    refuse_unknown_fields(Member, fields, EDITABLE_MEMBER_FIELDS)
     before = snapshot(member, MEMBER_FIELDS)
     if group is not ...:
         _check_group(member.association, group)
@@ -300,18 +315,12 @@ def contact_household_add(
     _check_same_village(member, household)
     link = ContactHousehold(member=member, household=household, since=since or today())
     link.place_under(_node_of(member))
-    try:
-        with transaction.atomic():
-            link.save()
-    except IntegrityError as error:
-        raise _error("household", "该户已是此会员的联系户。", "contact_exists") from error
-    record_change(
+    _insert(
+        link,
         actor=actor,
         node=_node_of(member),
-        obj=link,
-        action=ChangeRecord.Action.CREATE,
-        before=None,
-        after=snapshot(link, ["member", "household", "since"]),
+        fields=["member", "household", "since"],
+        conflict=("household", "该户已是此会员的联系户。", "contact_exists"),
     )
     return link
 
@@ -347,18 +356,12 @@ def pairing_start(
         )
     pairing = Pairing(member=member, household=household, starts_on=starts_on, notes=notes)
     pairing.place_under(household.group or household.village)
-    try:
-        with transaction.atomic():
-            pairing.save()
-    except IntegrityError as error:
-        raise _error("household", "该户已有结对帮扶的会员。", "pairing_exists") from error
-    record_change(
+    _insert(
+        pairing,
         actor=actor,
         node=_node_of(pairing),
-        obj=pairing,
-        action=ChangeRecord.Action.CREATE,
-        before=None,
-        after=snapshot(pairing, ["member", "household", "starts_on", "notes"]),
+        fields=["member", "household", "starts_on", "notes"],
+        conflict=("household", "该户已有结对帮扶的会员。", "pairing_exists"),
     )
     return pairing
 
@@ -414,18 +417,12 @@ def commendation_add(
         kind=kind, year=year, award_level=award_level, member=member, notes=notes
     )
     commendation.place_under(node)
-    try:
-        with transaction.atomic():
-            commendation.save()
-    except IntegrityError as error:
-        raise _error("kind", "该表彰已登记。", "commendation_exists") from error
-    record_change(
+    _insert(
+        commendation,
         actor=actor,
         node=node,
-        obj=commendation,
-        action=ChangeRecord.Action.CREATE,
-        before=None,
-        after=snapshot(commendation, ["kind", "year", "award_level", "member", "notes"]),
+        fields=["kind", "year", "award_level", "member", "notes"],
+        conflict=("kind", "该表彰已登记。", "commendation_exists"),
     )
     return commendation
 
@@ -437,18 +434,12 @@ def volunteer_team_create(
     _require_edit(actor, node)
     team = VolunteerTeam(name=(name or "").strip(), service=service, parent=parent)
     team.place_under(node)
-    try:
-        with transaction.atomic():
-            team.save()
-    except IntegrityError as error:
-        raise _error("name", "已有同名的服务队。", "team_exists") from error
-    record_change(
+    _insert(
+        team,
         actor=actor,
         node=node,
-        obj=team,
-        action=ChangeRecord.Action.CREATE,
-        before=None,
-        after=snapshot(team, ["name", "service", "parent"]),
+        fields=["name", "service", "parent"],
+        conflict=("name", "已有同名的服务队。", "team_exists"),
     )
     return team
 
@@ -469,18 +460,12 @@ def volunteer_join(*, actor, team: VolunteerTeam, member: Member, joined_on=None
         member.save(update_fields=["categories", "updated_at"])
     link = VolunteerMembership(team=team, member=member, joined_on=joined_on or today())
     link.place_under(node)
-    try:
-        with transaction.atomic():
-            link.save()
-    except IntegrityError as error:
-        raise _error("member", "该会员已在此服务队中。", "volunteer_exists") from error
-    record_change(
+    _insert(
+        link,
         actor=actor,
         node=node,
-        obj=link,
-        action=ChangeRecord.Action.CREATE,
-        before=None,
-        after=snapshot(link, ["team", "member", "joined_on"]),
+        fields=["team", "member", "joined_on"],
+        conflict=("member", "该会员已在此服务队中。", "volunteer_exists"),
     )
     return link
 
