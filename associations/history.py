@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from .bulk import insert_many
 from .models import Association, ChangeRecord
 
 _source: ContextVar[str] = ContextVar("change_source", default="system")
@@ -114,5 +115,5 @@ def redacted(records, user) -> list[ChangeRecord]:
 
 
 def record_changes(records: list[ChangeRecord]) -> None:
-    """For bulk writes: one change record per row, inserted in batches."""
-    ChangeRecord.objects.bulk_create(records, batch_size=2000)
+    """For bulk writes: one change record per row, inserted in bulk."""
+    insert_many(records)

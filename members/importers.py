@@ -52,6 +52,7 @@ from import_export.results import RowResult
 from stdnum.cn import ric
 
 from associations import permissions
+from associations.bulk import insert_many
 from associations.history import build_change, record_changes, snapshot
 from associations.models import Association, ChangeRecord, Level
 from associations.scope import Scope, activate, current_scope
@@ -682,9 +683,22 @@ class RosterResource(resources.ModelResource):
             if numbers:
                 villages = list(self.villages_in_file(dataset))
                 query |= Q(number__in=numbers, village_id__in=villages)
-            for household in Household.objects.filter(query).select_related("head"):
+            for household in Household.objects.filter(query):
                 self.households[(household.village_id, household.number)] = household
                 self.households_by_id[household.pk] = household
+            self.attach_heads(persons)
+
+    def attach_heads(self, persons: list[Person]) -> None:
+        """Each loaded household's head, for the HEAD_TAKEN check: the file's persons are
+        already loaded; other heads are read with the only fields the check uses."""
+        by_pk = {p.pk: p for p in persons}
+        missing = {h.head_id for h in self.households_by_id.values()} - set(by_pk) - {None}
+        if missing:
+            by_pk.update((p.pk, p) for p in Person.objects.filter(pk__in=missing).only("name"))
+        for household in self.households_by_id.values():
+            head = by_pk.get(household.head_id)
+            if head is not None:
+                household.head = head
 
     def prefetch_more(self, persons: list[Person], dataset) -> None:
         """Kind-specific lookups, inside the county-wide scope."""
@@ -772,9 +786,9 @@ class RosterResource(resources.ModelResource):
             for household, _head in heads:
                 household.head = None
             if pending.new_households:
-                Household.objects.bulk_create(pending.new_households)
+                insert_many(pending.new_households)
             if pending.new_persons:
-                Person.objects.bulk_create(pending.new_persons)
+                insert_many(pending.new_persons)
             if pending.changed_persons:
                 Person.objects.bulk_update(
                     pending.changed_persons, PERSON_UPDATE_FIELDS, batch_size=UPDATE_BATCH_SIZE
@@ -788,7 +802,7 @@ class RosterResource(resources.ModelResource):
                     changed, HOUSEHOLD_UPDATE_FIELDS, batch_size=UPDATE_BATCH_SIZE
                 )
             if pending.new_members:
-                Member.objects.bulk_create(pending.new_members)
+                insert_many(pending.new_members)
             if pending.changed_members:
                 Member.objects.bulk_update(
                     pending.changed_members, MEMBER_UPDATE_FIELDS, batch_size=UPDATE_BATCH_SIZE
@@ -1246,11 +1260,16 @@ class MemberRosterResource(RosterResource):
 
     def prefetch_more(self, persons: list[Person], dataset) -> None:
         self.memberships: dict[int, Member] = {}
+        self.association_names: dict[int, str] = {}
         if persons:
             for member in Member.objects.filter(
                 person_id__in=[p.pk for p in persons], status=Member.Status.ACTIVE
-            ).select_related("association"):
+            ):
                 self.memberships[member.person_id] = member
+            elsewhere = {m.association_id for m in self.memberships.values()} - set(self.nodes)
+            self.association_names = dict(
+                Association.objects.filter(pk__in=elsewhere).values_list("pk", "name")
+            )
         self.numbers_taken: dict[tuple[int, str], int] = {}  # -> person id or -row
         self.next_number: dict[int, int] = {}
         villages = self.villages_in_file(dataset)
@@ -1263,6 +1282,10 @@ class MemberRosterResource(RosterResource):
                 self.numbers_taken[(village_id, number)] = person_id
             if number.isdigit():
                 self.next_number[village_id] = max(self.next_number.get(village_id, 0), int(number))
+
+    def association_name(self, pk: int) -> str:
+        node = self.nodes.get(pk)
+        return node.name if node is not None else self.association_names.get(pk, "本县其他村")
 
     def resolve(self, r: RowReader) -> RowPlan:
         id_number, parsed = self.read_identity(r)
@@ -1283,7 +1306,7 @@ class MemberRosterResource(RosterResource):
                 r.problem(
                     "id_number",
                     ALREADY_MEMBER_ELSEWHERE,
-                    f"此人已是{membership.association.name}的会员"
+                    f"此人已是{self.association_name(membership.association_id)}的会员"
                     f"(会员证号 {membership.member_number}),一人在本县只能有一个有效会籍。",
                 )
         household, relation = self.read_household(r, village, person, required=False)

@@ -267,9 +267,9 @@ class Command(ScopedCommand):
             if profiler:
                 profiler.disable()
         if profiler:
-            path = (
-                Path(self.profile_dir) / f"import-{'dry' if dry_run else 'commit'}-{id(data)}.prof"
-            )
+            folder = Path(self.profile_dir)
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"import-{'dry' if dry_run else 'commit'}-{id(data)}.prof"
             profiler.dump_stats(path)
             self.stdout.write(f"cProfile: {path}")
         if self.verbosity > 1:

@@ -1,0 +1,130 @@
+"""associations.bulk.insert_many: large batches go by COPY through a staging table, small ones
+by bulk_create; both give ids, keep every value, stay inside the scope and fail whole."""
+
+import datetime
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from associations import bulk
+from associations.history import build_change, record_changes
+from associations.models import ChangeRecord
+from associations.scope import NoActiveScope, Scope, activate
+from households.models import Household
+
+pytestmark = pytest.mark.django_db
+
+LARGE = bulk.COPY_FROM_ROWS + 20
+
+
+def households(village, count, *, prefix="B"):
+    made = []
+    for n in range(count):
+        household = Household(
+            number=f"{prefix}{n:05d}",
+            address=f"测试路{n}号",
+            phone="13800000000" if n % 2 else "",
+            categories=["two_daughters", "one_child"] if n % 3 == 0 else [],
+            categories_refreshed_on=datetime.date(2026, 5, 29),
+        )
+        household.place_under(village)
+        made.append(household)
+    return made
+
+
+def test_a_large_batch_goes_by_copy_and_keeps_every_value(world):
+    village = world.a.villages[1]
+    made = households(village, LARGE)
+    with world.a.scope(), CaptureQueriesContext(connection) as queries:
+        bulk.insert_many(made)
+    assert not any(
+        q["sql"].startswith('INSERT INTO "households_household" (') and "VALUES" in q["sql"]
+        for q in queries.captured_queries
+    )
+    assert len(queries) < 10  # ids, staging table, COPY, INSERT … SELECT, drop: not per row
+    assert all(h.pk for h in made) and len({h.pk for h in made}) == LARGE
+    assert all(not h._state.adding for h in made)
+    with world.a.scope():
+        stored = {
+            h.pk: h for h in Household.objects.filter(village=village, number__startswith="B")
+        }
+    assert set(stored) == {h.pk for h in made}
+    first, second = stored[made[0].pk], stored[made[1].pk]
+    assert first.categories == ["two_daughters", "one_child"] and second.categories == []
+    assert (first.number, first.address, first.phone) == ("B00000", "测试路0号", "")
+    assert second.phone == "13800000000"
+    assert first.categories_refreshed_on == datetime.date(2026, 5, 29)
+    assert first.created_at is not None and first.updated_at is not None
+    assert (first.county_id, first.township_id, first.village_id) == (
+        village.county_id,
+        village.township_id,
+        village.pk,
+    )
+
+
+def test_a_small_batch_is_an_ordinary_insert_with_ids(world):
+    made = households(world.a.villages[1], 3)
+    with world.a.scope():
+        bulk.insert_many(made)
+        assert Household.objects.filter(pk__in=[h.pk for h in made]).count() == 3
+
+
+def test_change_records_in_bulk_keep_their_json(world):
+    village = world.a.villages[1]
+    admin = world.a.users["county_admin"]
+    made = households(village, LARGE, prefix="J")
+    with world.a.scope():
+        bulk.insert_many(made)
+        records = [
+            build_change(
+                actor=admin,
+                node=village,
+                obj=h,
+                action=ChangeRecord.Action.CREATE,
+                before=None,
+                after={"number": h.number, "categories": h.categories, "地址": h.address},
+            )
+            for h in made
+        ]
+        record_changes(records)
+        stored = ChangeRecord.objects.get(pk=records[0].pk)
+    assert stored.before is None
+    assert stored.after == {
+        "number": "J00000",
+        "categories": ["two_daughters", "one_child"],
+        "地址": "测试路0号",
+    }
+    assert stored.object_id == made[0].pk and stored.actor_id == admin.pk
+
+
+def test_rows_outside_the_scope_are_refused_before_anything_is_written(world):
+    inside = households(world.a.villages[0], LARGE - 1, prefix="S")
+    foreign = households(world.b.villages[0], 1, prefix="S")
+    with world.a.scope():
+        with pytest.raises(bulk.OutsideScope):
+            bulk.insert_many(inside + foreign)
+        assert not Household.objects.filter(number__startswith="S").exists()
+    # A sibling village is outside a village's scope too.
+    sibling = households(world.a.villages[1], LARGE, prefix="S")
+    with activate(Scope.for_node(world.a.villages[0])), pytest.raises(bulk.OutsideScope):
+        bulk.insert_many(sibling)
+
+
+def test_no_scope_no_insert(world):
+    with pytest.raises(NoActiveScope):
+        bulk.insert_many(households(world.a.villages[0], LARGE))
+
+
+def test_a_refused_row_fails_the_whole_batch_with_an_integrity_error(world):
+    village = world.a.villages[1]
+    made = households(village, LARGE, prefix="D")
+    made[-1].number = made[0].number  # the household number is unique in its village
+    with world.a.scope():
+        with pytest.raises(IntegrityError), transaction.atomic():
+            bulk.insert_many(made)
+        # The failure rolled back to its savepoint: the connection goes on working.
+        assert not Household.objects.filter(number__startswith="D").exists()
+        again = households(village, LARGE, prefix="D")
+        bulk.insert_many(again)
+        assert Household.objects.filter(number__startswith="D").count() == LARGE
