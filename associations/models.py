@@ -413,6 +413,9 @@ class ExportJob(ScopedModel):
     error = models.TextField("错误信息", blank=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    file_deleted_at = models.DateTimeField(
+        "文件删除时间", null=True, blank=True, help_text="文件超过保留期限后删除,记录保留。"
+    )
 
     objects = ScopedManager()
 

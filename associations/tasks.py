@@ -9,7 +9,8 @@ from celery import Task, shared_task
 from django.db import transaction
 
 from . import history
-from .scope import Scope, activate, current_scope
+from .models import Association, Level
+from .scope import Scope, UnscopedReason, activate, current_scope, unscoped
 
 
 class ScopedTask(Task):
@@ -35,6 +36,17 @@ def enqueue_in_scope(task, *args, **kwargs) -> None:
         raise ValueError("enqueue_in_scope() needs an active scope.")
     payload = asdict(scope)
     transaction.on_commit(lambda: task.apply_async(args=args, kwargs={**kwargs, "scope": payload}))
+
+
+def send_to_every_county(task) -> int:
+    """For celery beat's entries: send the scoped `task` once per county, in that county's
+    scope. Returns how many were sent."""
+    with unscoped(reason=UnscopedReason.SCHEDULED_FANOUT):
+        counties = list(Association.objects.filter(level=Level.COUNTY).values_list("pk", flat=True))
+    for county_id in counties:
+        scope = Scope(county_id=county_id, node_id=county_id, level=Level.COUNTY)
+        task.apply_async(kwargs={"scope": asdict(scope)})
+    return len(counties)
 
 
 @shared_task(base=ScopedTask, name="associations.subtree_census")

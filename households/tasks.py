@@ -3,15 +3,11 @@ with the calendar, not only with edits, so they are recomputed every night."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from celery import shared_task
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from associations.models import Association, Level
-from associations.scope import Scope, UnscopedReason, unscoped
-from associations.tasks import ScopedTask
+from associations.tasks import ScopedTask, send_to_every_county
 
 from .models import Household, Person
 from .services import refresh_categories
@@ -47,9 +43,4 @@ def refresh_categories_in_scope() -> dict:
 @shared_task(name="households.refresh_categories_everywhere")
 def refresh_categories_everywhere() -> int:
     """Celery beat's nightly entry: one scoped task per county."""
-    with unscoped(reason=UnscopedReason.SCHEDULED_FANOUT):
-        counties = list(Association.objects.filter(level=Level.COUNTY).values_list("pk", flat=True))
-    for county_id in counties:
-        scope = Scope(county_id=county_id, node_id=county_id, level=Level.COUNTY)
-        refresh_categories_in_scope.apply_async(kwargs={"scope": asdict(scope)})
-    return len(counties)
+    return send_to_every_county(refresh_categories_in_scope)

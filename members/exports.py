@@ -913,6 +913,23 @@ def job_file(job: ExportJob) -> Path | None:
     return path if path.parent == root else None
 
 
+def purge_expired_files(now: datetime.datetime | None = None) -> int:
+    """Delete the files of the scope's finished exports older than
+    settings.EXPORT_FILE_RETENTION_DAYS; the export records (who, what, when) stay."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.EXPORT_FILE_RETENTION_DAYS)
+    expired = ExportJob.objects.filter(finished_at__lt=cutoff, file_deleted_at__isnull=True)
+    purged = 0
+    for job in expired.exclude(file_path="").iterator():
+        path = job_file(job)
+        if path is not None:
+            path.unlink(missing_ok=True)
+        job.file_path, job.file_deleted_at = "", now
+        job.save(update_fields=["file_path", "file_deleted_at"])
+        purged += 1
+    return purged
+
+
 def export_request(
     *, actor, node: Association, kind: str, full_identity_asked: bool = False
 ) -> ExportJob:

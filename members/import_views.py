@@ -181,11 +181,12 @@ class ImportJobView(StaffView):
                 "refresh": REFRESH_SECONDS,
                 "problems": problems,
                 "problems_hidden": max(job.problem_total - len(problems), 0),
-                "row_problems": any(p.get("row") for p in job.problems),
+                "row_problems": any(p.get("row") for p in job.problems) and not job.file_deleted_at,
                 "broker_down": job.message == BROKER_DOWN_MESSAGE,
                 "code_labels": importers.ROW_CODES,
                 "may_recheck": job.status
-                in (ImportJob.Status.VALIDATED, ImportJob.Status.FAILED, ImportJob.Status.UPLOADED),
+                in (ImportJob.Status.VALIDATED, ImportJob.Status.FAILED, ImportJob.Status.UPLOADED)
+                and not job.file_deleted_at,
             },
         )
         if working:
@@ -220,7 +221,7 @@ class ImportCommitView(StaffView):
 class ImportRecheckView(StaffView):
     def post(self, request, pk):
         job = _job_for(request, pk)
-        if job.status in (ImportJob.Status.IMPORTING, ImportJob.Status.DONE):
+        if job.file_deleted_at or job.status in (ImportJob.Status.IMPORTING, ImportJob.Status.DONE):
             return redirect("import-job", pk=job.pk)
         if job.status == ImportJob.Status.VALIDATING and job.message != BROKER_DOWN_MESSAGE:
             return redirect("import-job", pk=job.pk)
@@ -231,7 +232,9 @@ class ImportRecheckView(StaffView):
 class ImportErrorsView(StaffView):
     def get(self, request, pk):
         job = _job_for(request, pk)
-        if not any(p.get("row") for p in job.problems) and not job.warnings:
+        if job.file_deleted_at or (
+            not any(p.get("row") for p in job.problems) and not job.warnings
+        ):
             return redirect("import-job", pk=job.pk)
         try:
             content = importers.job_error_workbook(job)

@@ -1585,6 +1585,32 @@ def _store_outcome(job: ImportJob, outcome: ImportOutcome) -> None:
     job.error_file = ""  # the error workbook follows the problems: rebuilt on demand
 
 
+FILE_EXPIRED_MESSAGE = "上传的文件已超过保留期限({days} 天)被删除,未导入。如仍需导入,请重新上传。"
+
+
+def purge_expired_files(now: datetime.datetime | None = None) -> int:
+    """Delete the uploaded files and error workbooks of the scope's import jobs older than
+    settings.IMPORT_FILE_RETENTION_DAYS; the job records stay. A job not imported by then
+    can no longer be: it is marked failed, saying why. Jobs at work are left for next time."""
+    now = now or timezone.now()
+    days = settings.IMPORT_FILE_RETENTION_DAYS
+    expired = ImportJob.objects.filter(
+        created_at__lt=now - datetime.timedelta(days=days), file_deleted_at__isnull=True
+    ).exclude(status__in=[ImportJob.Status.VALIDATING, ImportJob.Status.IMPORTING])
+    purged = 0
+    for job in expired.iterator():
+        for name in (job.file.name, job.error_file):
+            if name:
+                default_storage.delete(name)
+        job.file, job.error_file, job.file_deleted_at = "", "", now
+        if job.status != ImportJob.Status.DONE:
+            job.status = ImportJob.Status.FAILED
+            job.message = FILE_EXPIRED_MESSAGE.format(days=days)
+        job.save(update_fields=["file", "error_file", "file_deleted_at", "status", "message"])
+        purged += 1
+    return purged
+
+
 def _refused(job: ImportJob, refused: FileRefused) -> None:
     job.status = ImportJob.Status.FAILED
     job.message = refused.message

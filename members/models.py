@@ -410,6 +410,12 @@ class ImportJob(ScopedModel):
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     validated_at = models.DateTimeField("校验时间", null=True, blank=True)
     finished_at = models.DateTimeField("导入时间", null=True, blank=True)
+    file_deleted_at = models.DateTimeField(
+        "文件删除时间",
+        null=True,
+        blank=True,
+        help_text="上传的文件和错误标注文件超过保留期限后删除,记录保留。",
+    )
 
     objects = ScopedManager()
 

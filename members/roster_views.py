@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django import forms
+from django.conf import settings
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from kombu.exceptions import OperationalError as BrokerUnavailable
@@ -164,7 +165,12 @@ class ExportDownloadView(StaffView):
             return render(
                 request,
                 "members/rosters/gone.html",
-                {"job": job, "node": job.node, "breadcrumbs": _crumbs(job.node)},
+                {
+                    "job": job,
+                    "node": job.node,
+                    "breadcrumbs": _crumbs(job.node),
+                    "retention_days": settings.EXPORT_FILE_RETENTION_DAYS,
+                },
                 status=410,
             )
         response = FileResponse(path.open("rb"), as_attachment=True, filename=job.file_name)

@@ -1,4 +1,5 @@
-"""Background work of the members app: building large rosters (花名册) for export jobs."""
+"""Background work of the members app: building large rosters (花名册) for export jobs, and
+deleting import and export files past their retention period every night."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from associations.models import ExportJob
-from associations.tasks import ScopedTask
+from associations.tasks import ScopedTask, send_to_every_county
 
+from . import exports, importers
 from .exports import run_export
 
 
@@ -33,3 +35,16 @@ def build_roster(self, job_id: int) -> dict:
     except DatabaseError as error:
         raise self.retry(exc=error, countdown=30) from error
     return {"job": job.pk, "status": job.status, "rows": job.rows_done}
+
+
+@shared_task(base=ScopedTask, name="members.purge_expired_files_in_scope")
+def purge_expired_files_in_scope() -> dict:
+    """Delete the scope's import and export files past their retention period. Idempotent:
+    a purged job is not touched again."""
+    return {"imports": importers.purge_expired_files(), "exports": exports.purge_expired_files()}
+
+
+@shared_task(name="members.purge_expired_files_everywhere")
+def purge_expired_files_everywhere() -> int:
+    """Celery beat's nightly entry: one scoped task per county."""
+    return send_to_every_county(purge_expired_files_in_scope)

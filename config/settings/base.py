@@ -210,9 +210,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "households.refresh_categories_everywhere",
         "schedule": crontab(hour=2, minute=30),
     },
+    "purge-expired-files": {
+        "task": "members.purge_expired_files_everywhere",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # --- Imports of rosters (members/importers.py) ------------------------------------------------
+# Uploaded rosters, their error workbooks and exported rosters hold personal data (full ID
+# numbers in imports): kept only as long as the work needs them, then deleted every night by
+# members.purge_expired_files (the job records, who did what and when, stay).
+IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", 30))
+EXPORT_FILE_RETENTION_DAYS = int(os.environ.get("EXPORT_FILE_RETENTION_DAYS", 7))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))  # per upload
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 50_000))  # data rows per file
 IMPORT_BACKGROUND_ROWS = 2000  # larger files are checked and imported by the Celery worker

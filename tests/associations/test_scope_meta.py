@@ -23,7 +23,7 @@ UNSCOPED_CALL_ALLOWLIST = {
     "associations/services.py",  # county_create: tenant creation
     "associations/middleware.py",  # the platform operator's pages
     "associations/management/base.py",  # resolving a command's --county
-    "households/tasks.py",  # the nightly fan-out: one scoped task per county
+    "associations/tasks.py",  # celery beat fan-out: one scoped task per county
     "tests/conftest.py",  # the two-county test world
     "tests/test_isolation.py",  # finding every foreign row across both counties
     "tests/associations/test_scope.py",  # tests of unscoped itself
