@@ -22,11 +22,14 @@ written as a string cell with the quote prefix set, never as a formula.
 Queries: one per roster body, streamed with `.iterator(chunk_size=2000)` and joined with
 select_related, plus a fixed handful of lookups; never one per row.
 
-Speed: openpyxl spends most of a build serialising cells. `_StreamingSheet` (rows of ready
-cells) and `_TemplateCell` (one styled cell per column, reused for every row) remove the rest
-of its per-cell overhead; they lean on openpyxl 3.1 internals (the version is pinned in
-requirements.lock) and the tests read every roster back, so an upgrade that breaks them fails
-loudly. `manage.py benchmark_rosters` measures a county-wide build.
+Speed: openpyxl spends most of a build making and serialising a cell object per value. Here
+openpyxl still makes the package, the styles, the print setup and the merged ranges, but each
+row is serialised to sheet XML by `RosterSheet._write` (`_cell_xml`: inline strings, numbers,
+date serials, the workbook's style ids) and handed to the sheet's stream as it is
+(`_StreamingSheet`, `_RowWriter`). This leans on openpyxl 3.1 and et_xmlfile 2.0 internals
+(both pinned in requirements.lock) and the tests read every roster back with openpyxl, so an
+upgrade that breaks it fails loudly. `manage.py benchmark_rosters` measures a county-wide
+build beside xlsxwriter's constant_memory mode.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -49,11 +53,13 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.functions import fromstring as xml_fromstring
 
 from associations.models import Association, Council, CouncilSeat, ExportJob, Level, Role
 from associations.selectors import current_council
@@ -102,36 +108,35 @@ class Column:
     align: str = "center"  # "center", "left" or "date"
 
 
+class _SheetRow(tuple):
+    """A data row already serialised as sheet XML: `(xml,)`."""
+
+
+class _RowWriter(WorksheetWriter):
+    """openpyxl's sheet writer, which passes a `_SheetRow` to the stream as it is. Building
+    an element per cell and serialising it is most of a large roster's time; a data row is
+    one string instead (`RosterSheet.row`)."""
+
+    def write_row(self, xf, row, row_idx):
+        if not isinstance(row, _SheetRow):
+            super().write_row(xf, row, row_idx)
+        elif hasattr(xf, "_file"):  # et_xmlfile, openpyxl's writer without lxml
+            xf._file(row[0])
+        else:  # lxml's xmlfile takes elements only
+            xf.write(xml_fromstring(row[0]))
+
+
 class _StreamingSheet(WriteOnlyWorksheet):
-    """A write-only worksheet fed with ready cells. openpyxl's own `append` re-binds every
-    value and, for each styled cell, raises and catches a ValueError (about half the build
-    time of a 50,000-row roster); here each row is a list of cells already bound, styled and
-    placed, which the writer serialises one by one before the next row is built."""
+    """A write-only worksheet fed with serialised rows (`_SheetRow`): openpyxl's own `append`
+    binds every value to a cell and, for each styled cell, raises and catches a ValueError."""
+
+    def _get_writer(self):
+        if self._writer is None:
+            self._writer = _RowWriter(self)
+            self._writer.write_top()
 
     def _values_to_row(self, values, row_idx):
-        for column, cell in enumerate(values, 1):
-            cell.row = row_idx
-            cell.column = column
-            yield cell
-
-
-class _TemplateCell(Cell):
-    """A reusable cell whose style is fixed once it is built, so its style id is looked up
-    once per sheet rather than once per written cell."""
-
-    __slots__ = ("_fixed_style_id",)
-
-    def freeze(self) -> _TemplateCell:
-        self._fixed_style_id = Cell.style_id.fget(self)
-        return self
-
-    @property
-    def style_id(self):
-        return self._fixed_style_id
-
-    @property
-    def has_style(self):
-        return True
+        return values
 
 
 def safe_text(value: str) -> str:
@@ -139,6 +144,23 @@ def safe_text(value: str) -> str:
     line breaks as LF (an XML reader turns a raw CR into LF anyway)."""
     text = ILLEGAL_CHARACTERS_RE.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
     return text[:32767]
+
+
+def _cell_xml(reference: str, style: int, value) -> str:
+    """One cell as openpyxl would write it: text as an inline string (never a formula, never
+    an error value), numbers and dates (as serial numbers) as numbers, no value as blank."""
+    if value is None or value == "" or value is False:
+        return f'<c r="{reference}" s="{style}"/>'
+    if value is True:
+        value = "是"
+    if isinstance(value, int | float):
+        return f'<c r="{reference}" s="{style}" t="n"><v>{value!r}</v></c>'
+    if isinstance(value, datetime.date):
+        return f'<c r="{reference}" s="{style}" t="n"><v>{to_excel(value)}</v></c>'
+    text = safe_text(value if isinstance(value, str) else str(value))
+    space = ' xml:space="preserve"' if text != text.strip() and text.strip() else ""
+    content = f"<is><t{space}>{xml_escape(text)}</t></is>"
+    return f'<c r="{reference}" s="{style}" t="inlineStr">{content}</c>'
 
 
 def chinese_date(day: datetime.date) -> str:
@@ -164,25 +186,24 @@ class RosterSheet:
         self.ws = ws
         self._row = 0
         self._setup_print(ws)
-        self._cells = self._templates()
-        last = get_column_letter(self.width)
+        self._styles = self._style_ids()
+        self._letters = [get_column_letter(i + 1) for i in range(self.width)]
+        last = self._letters[-1]
         split = max(1, self.width // 2)
         ws.merged_cells.add(f"A1:{last}1")
         ws.merged_cells.add(f"A2:{get_column_letter(split)}2")
         ws.merged_cells.add(f"{get_column_letter(split + 1)}2:{last}2")
-        ws.row_dimensions[1].height = 30
-        ws.row_dimensions[2].height = 20
-        ws.row_dimensions[3].height = 22
-        self._append([self._styled("title", title), *self._blank("title", self.width - 1)])
-        self._append(
-            [
-                self._styled("info", f"制表单位:{book.made_by}"),
-                *self._blank("info", split - 1),
-                self._styled("info_right", f"制表日期:{chinese_date(book.made_on)}"),
-                *self._blank("info_right", self.width - split - 1),
-            ]
+        self._write(self._across("title", title), height=30)
+        info = [
+            (self._styles["info" if i < split else "info_right", i], None)
+            for i in range(self.width)
+        ]
+        info[0] = (info[0][0], f"制表单位:{book.made_by}")
+        info[split] = (info[split][0], f"制表日期:{chinese_date(book.made_on)}")
+        self._write(info, height=20)
+        self._write(
+            [(self._styles["header", i], c.header) for i, c in enumerate(columns)], height=22
         )
-        self._append([self._styled("header", c.header, i) for i, c in enumerate(columns)])
 
     def _setup_print(self, ws: WriteOnlyWorksheet) -> None:
         # Everything written before the first row (widths, views, fit-to-page) goes here.
@@ -202,24 +223,17 @@ class RosterSheet:
         ws.oddFooter.center.text = "第 &P 页 共 &N 页"
         ws.oddFooter.center.size = 9
 
-    def _templates(self) -> dict:
-        """One reusable cell per (style, column): the writer serialises each cell before the
-        next is filled, so a row never needs new cell objects. The styles are registered with
-        the workbook once per column layout; later sheets copy their style arrays (a county
-        roster has hundreds of sheets)."""
-        arrays = self.book._style_arrays.get(tuple(self.columns))
-        if arrays is None:
-            cells = self._styled_templates()
-            self.book._style_arrays[tuple(self.columns)] = {k: c._style for k, c in cells.items()}
-        else:
-            cells = {}
-            for key, array in arrays.items():
-                cell = _TemplateCell(self.ws, row=1, column=1)
-                cell._style = StyleArray(array)
-                cells[key] = cell
-        return {key: cell.freeze() for key, cell in cells.items()}
+    def _style_ids(self) -> dict[tuple[str, int], int]:
+        """The workbook's style id of each (style, column), registered once per column
+        layout: a county roster has hundreds of sheets with the same columns."""
+        key = tuple(self.columns)
+        ids = self.book._style_ids.get(key)
+        if ids is None:
+            ids = {name: cell.style_id for name, cell in self._styled_cells().items()}
+            self.book._style_ids[key] = ids
+        return ids
 
-    def _styled_templates(self) -> dict:
+    def _styled_cells(self) -> dict:
         wrap = {"wrap_text": True, "vertical": MIDDLE}
         styles = {
             "title": {"font": Font(size=16, bold=True), "alignment": Alignment("center", MIDDLE)},
@@ -255,8 +269,8 @@ class RosterSheet:
             cells["quoted", index] = self._cell(base, quote=True)
         return cells
 
-    def _cell(self, style: dict, *, number_format=None, quote=False) -> _TemplateCell:
-        cell = _TemplateCell(self.ws, row=1, column=1)
+    def _cell(self, style: dict, *, number_format=None, quote=False) -> Cell:
+        cell = Cell(self.ws, row=1, column=1)
         for attribute, value in style.items():
             setattr(cell, attribute, value)
         if number_format:
@@ -265,46 +279,42 @@ class RosterSheet:
             cell.quotePrefix = True
         return cell
 
-    def _bind(self, cell: _TemplateCell, value) -> _TemplateCell:
-        # Bound by hand: openpyxl would turn "=…" text into a formula and "#N/A" into an error.
-        if value is None or value == "":
-            cell._value, cell.data_type = None, "n"
-        elif isinstance(value, str):
-            cell._value, cell.data_type = safe_text(value), "s"
-        elif isinstance(value, bool):
-            cell._value, cell.data_type = ("是" if value else ""), "s"
-        elif isinstance(value, int | float):
-            cell._value, cell.data_type = value, "n"
-        elif isinstance(value, datetime.date):
-            cell._value, cell.data_type = value, "d"
-        else:
-            cell._value, cell.data_type = safe_text(str(value)), "s"
-        return cell
+    def _across(self, style: str, text: str) -> list[tuple[int, object]]:
+        """A row with `text` in its first cell, the others blank, all in `style`."""
+        return [(self._styles[style, i], None if i else text) for i in range(self.width)]
 
-    def _styled(self, style: str, value, index: int = 0) -> _TemplateCell:
-        return self._bind(self._cells[style, index], value)
-
-    def _blank(self, style: str, count: int) -> list[_TemplateCell]:
-        start = self.width - count
-        return [self._bind(self._cells[style, start + i], None) for i in range(count)]
-
-    def _append(self, cells: list[_TemplateCell]) -> None:
-        self.ws.append(cells)
-        self._row += 1
+    def _write(self, cells: list[tuple[int, object]], *, height: float | None = None) -> None:
+        """Append one row of (style id, value) cells, serialised here (see `_RowWriter`)."""
+        number = self._row + 1
+        size = f' ht="{height}" customHeight="1"' if height else ""
+        parts = [f'<row r="{number}"{size}>']
+        for letter, (style, value) in zip(self._letters, cells, strict=True):
+            parts.append(_cell_xml(f"{letter}{number}", style, value))
+        parts.append("</row>")
+        self.ws.append(_SheetRow(("".join(parts),)))
+        self._row = number
 
     def row(self, values: list) -> None:
-        """A data row: one value per column."""
-        cells = []
-        for index, value in enumerate(values):
-            quoted = isinstance(value, str) and looks_like_formula(value)
-            cells.append(self._bind(self._cells["quoted" if quoted else "data", index], value))
-        self._append(cells)
+        """A data row: one value per column; text a spreadsheet could take for a formula
+        carries the quote prefix."""
+        styles = self._styles
+        cells = [
+            (
+                styles[
+                    "quoted" if isinstance(value, str) and looks_like_formula(value) else "data",
+                    index,
+                ],
+                value,
+            )
+            for index, value in enumerate(values)
+        ]
+        self._write(cells)
         self.rows_written += 1
         self.book.row_done()
 
     def _merged_row(self, style: str, text: str) -> None:
-        self._append([self._styled(style, text), *self._blank(style, self.width - 1)])
-        self.ws.merged_cells.add(f"A{self._row}:{get_column_letter(self.width)}{self._row}")
+        self._write(self._across(style, text))
+        self.ws.merged_cells.add(f"A{self._row}:{self._letters[-1]}{self._row}")
 
     def heading(self, text: str) -> None:
         """A section heading across the whole width (a member group)."""
@@ -334,7 +344,7 @@ class RosterBook:
         self.progress = progress
         self.rows = 0
         self._sheet_names: set[str] = set()
-        self._style_arrays: dict[tuple, dict] = {}
+        self._style_ids: dict[tuple, dict] = {}
 
     def sheet(self, *, name: str, title: str, columns: list[Column]) -> RosterSheet:
         return RosterSheet(self, name=self._unique_name(name), title=title, columns=columns)
