@@ -591,56 +591,84 @@ def _group_facts(context: RosterContext, queryset) -> tuple[dict, dict]:
     return sizes, leaders
 
 
+def _roster_villages(context: RosterContext) -> dict[int, Association]:
+    """The villages a roster's rows can belong to, by id: the sheets' owners and titles."""
+    node = context.node
+    villages = (
+        Association.objects.filter(pk=node.village_id)
+        if node.level == Level.GROUP
+        else Association.objects.filter(level=Level.VILLAGE, **context.under)
+    )
+    return {v.pk: v for v in villages.only("name", "level", "parent_id")}
+
+
+MEMBER_ROW_FIELDS = [
+    "village_id",
+    "group_id",
+    "group__name",
+    "member_number",
+    "person__name",
+    "person__sex",
+    "person__birth_date",
+    "person__ethnicity",
+    "person__id_number",
+    "person__phone",
+    "categories",
+    "elder_kind",
+    "is_backbone",
+    "joined_on",
+]
+
+
 def member_roster_rows(
     context: RosterContext,
 ) -> Iterator[tuple[Association, int | None, str, list]]:
-    """(village, group id, group name, row values) in roster order, one query."""
-    members = (
+    """(village, group id, group name, row values) in roster order: one query for the rows
+    (plain tuples: a 50,000-row roster makes no model objects), one for the villages."""
+    villages = _roster_villages(context)
+    rows = (
         _active_members(context)
-        .select_related("person", "group", "village")
-        .only(
-            "member_number",
-            "joined_on",
-            "categories",
-            "elder_kind",
-            "is_backbone",
-            "village__name",
-            "village__level",
-            "village__parent_id",
-            "group__name",
-            "person__name",
-            "person__sex",
-            "person__birth_date",
-            "person__ethnicity",
-            "person__id_number",
-            "person__phone",
-        )
         .order_by(
             "village__division_code",
             F("group__division_code").asc(nulls_last=True),
             "member_number",
             "id",
         )
+        .values_list(*MEMBER_ROW_FIELDS)
     )
-    for member in members.iterator(chunk_size=CHUNK):
-        person, group = member.person, member.group
-        group_name = group.name if group else NO_GROUP
+    for (
+        village_id,
+        group_id,
+        group_name,
+        number,
+        name,
+        sex,
+        birth_date,
+        ethnicity,
+        id_number,
+        phone,
+        categories,
+        elder_kind,
+        is_backbone,
+        joined_on,
+    ) in rows.iterator(chunk_size=CHUNK):
+        group_name = group_name if group_id else NO_GROUP
         yield (
-            member.village,
-            member.group_id,
+            villages[village_id],
+            group_id,
             group_name,
             [
                 0,  # 序号, numbered per sheet by the writer
-                member.member_number,
-                person.name,
-                SEX_LABELS.get(person.sex, ""),
-                person.birth_date,
-                ETHNICITY_LABELS.get(person.ethnicity, ""),
-                context.id_number(person.id_number),
-                context.phone(person.phone),
-                _categories_text(member.categories, member.elder_kind),
-                "是" if member.is_backbone else "",
-                member.joined_on,
+                number,
+                name,
+                SEX_LABELS.get(sex, ""),
+                birth_date,
+                ETHNICITY_LABELS.get(ethnicity, ""),
+                context.id_number(id_number),
+                context.phone(phone),
+                _categories_text(categories, elder_kind),
+                "是" if is_backbone else "",
+                joined_on,
                 group_name,
             ],
         )
