@@ -6,7 +6,7 @@ scope middleware, `ScopedTask` and the management commands set."""
 from __future__ import annotations
 
 import contextlib
-import json
+import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 
@@ -42,16 +42,34 @@ def leave_source(token) -> None:
 
 def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict:
     """The object's concrete field values as JSON-safe data, keyed by field name."""
+    return {
+        name: _json_safe(getattr(obj, attname))
+        for name, attname in _attnames(type(obj), tuple(fields or ()))
+    }
+
+
+@functools.cache
+def _attnames(model: type[models.Model], fields: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     names = fields or [
         f.name
-        for f in obj._meta.concrete_fields
+        for f in model._meta.concrete_fields
         if f.name not in {"id", "created_at", "updated_at"}
     ]
-    values = {}
-    for name in names:
-        field = obj._meta.get_field(name)
-        values[name] = getattr(obj, field.attname)
-    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+    return tuple((name, model._meta.get_field(name).attname) for name in names)
+
+
+_ENCODER = DjangoJSONEncoder()
+
+
+def _json_safe(value):
+    """What a round trip through DjangoJSONEncoder and json.loads gives, without the text."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    return _ENCODER.default(value)
 
 
 def _actor_label(actor) -> str:

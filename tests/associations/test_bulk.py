@@ -128,3 +128,36 @@ def test_a_refused_row_fails_the_whole_batch_with_an_integrity_error(world):
         again = households(village, LARGE, prefix="D")
         bulk.insert_many(again)
         assert Household.objects.filter(number__startswith="D").count() == LARGE
+
+
+def test_a_snapshot_is_what_json_would_give_back(world):
+    """Change records hold JSON-safe values: the same as a round trip through the encoder."""
+    import json
+    from decimal import Decimal
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from associations.history import snapshot
+    from households.models import AssistanceRecord
+
+    record = AssistanceRecord(
+        household=world.a.households[0],
+        kind="relief",
+        given_on=datetime.date(2026, 5, 29),
+        amount=Decimal("300.50"),
+        given_by="县计生协",
+    )
+    record.place_under(world.a.villages[0])
+    household = households(world.a.villages[0], 1)[0]
+    for obj in (record, household):
+        expected = {
+            f.name: getattr(obj, f.attname)
+            for f in obj._meta.concrete_fields
+            if f.name not in {"id", "created_at", "updated_at"}
+        }
+        assert snapshot(obj) == json.loads(json.dumps(expected, cls=DjangoJSONEncoder))
+    assert snapshot(record)["amount"] == "300.50" and snapshot(record)["given_on"] == "2026-05-29"
+    assert snapshot(household, ["number", "categories"]) == {
+        "number": "B00000",
+        "categories": ["two_daughters", "one_child"],
+    }
