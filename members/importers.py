@@ -660,7 +660,9 @@ class RosterResource(resources.ModelResource):
         # What a row learns about a person outside the target is only where they are.
         with activate(county):
             id_numbers = {n for n in texts.values() if len(n) == 18}
-            persons = list(Person.objects.filter(id_number__in=id_numbers)) if id_numbers else []
+            persons = (
+                list(Person.objects.filter(id_number__any_of=id_numbers)) if id_numbers else []
+            )
             self.parse_identities(texts, {p.id_number: p for p in persons})
             # Old 15-digit numbers are found by the 18-digit number they upgrade to.
             upgraded = {
@@ -669,7 +671,7 @@ class RosterResource(resources.ModelResource):
                 if isinstance(v, identity.IdNumber) and v.upgraded_from
             } - id_numbers
             if upgraded:
-                persons += list(Person.objects.filter(id_number__in=upgraded))
+                persons += list(Person.objects.filter(id_number__any_of=upgraded))
             self.persons = {p.id_number: p for p in persons}
             elsewhere = {p.village_id for p in persons} - set(self.nodes)
             if elsewhere:
@@ -679,7 +681,7 @@ class RosterResource(resources.ModelResource):
         numbers = {as_text(v) for v in dataset["household_number"] if v is not None} - {""}
         household_ids = {p.household_id for p in persons if p.household_id}
         if numbers or household_ids:
-            query = Q(pk__in=household_ids) if household_ids else Q(pk__in=[])
+            query = Q(pk__any_of=household_ids)
             if numbers:
                 villages = list(self.villages_in_file(dataset))
                 query |= Q(number__in=numbers, village_id__in=villages)
@@ -694,7 +696,7 @@ class RosterResource(resources.ModelResource):
         by_pk = {p.pk: p for p in persons}
         missing = {h.head_id for h in self.households_by_id.values()} - set(by_pk) - {None}
         if missing:
-            by_pk.update((p.pk, p) for p in Person.objects.filter(pk__in=missing).only("name"))
+            by_pk.update((p.pk, p) for p in Person.objects.filter(pk__any_of=missing).only("name"))
         for household in self.households_by_id.values():
             head = by_pk.get(household.head_id)
             if head is not None:
@@ -842,7 +844,7 @@ class RosterResource(resources.ModelResource):
         if not households:
             return
         members = defaultdict(list)
-        for person in Person.objects.filter(household_id__in=list(households)).only(*FACT_FIELDS):
+        for person in Person.objects.filter(household_id__any_of=households).only(*FACT_FIELDS):
             members[person.household_id].append(person)
         changed = []
         for pk, household in households.items():
@@ -1263,7 +1265,7 @@ class MemberRosterResource(RosterResource):
         self.association_names: dict[int, str] = {}
         if persons:
             for member in Member.objects.filter(
-                person_id__in=[p.pk for p in persons], status=Member.Status.ACTIVE
+                person_id__any_of=[p.pk for p in persons], status=Member.Status.ACTIVE
             ):
                 self.memberships[member.person_id] = member
             elsewhere = {m.association_id for m in self.memberships.values()} - set(self.nodes)
