@@ -902,8 +902,9 @@ class RosterResource(resources.ModelResource):
                 DUPLICATE_IN_FILE,
                 f"身份证号码与第 {first} 行重复,同一人在文件中只能出现一次。",
             )
-        else:
-            self.seen_ids[parsed.number] = r.number
+            # Not matched to the person the first row registers: its other cells say nothing.
+            return "", None
+        self.seen_ids[parsed.number] = r.number
         return parsed.number, parsed
 
     def read_place(self, r: RowReader) -> tuple[Association | None, Association | None]:

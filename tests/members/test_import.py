@@ -296,6 +296,14 @@ def test_duplicate_in_file_names_the_first_row(world):
     assert "第 2 行" in problem.message
 
 
+def test_a_duplicate_row_is_not_checked_against_the_row_it_repeats(world):
+    # Another name on the repeated number: the duplicate is the problem, not a "registered"
+    # name the county does not have yet.
+    rows = [person_row(1), person_row(2), person_row(1, 姓名="王秀明", 性别="女")]
+    problem = only_problem(run(world, rows))
+    assert (problem.code, problem.row_number) == ("DUPLICATE_IN_FILE", 4)
+
+
 def test_already_member_elsewhere_names_the_association(world):
     person = world.a.persons[2]  # member of village 1; also recorded there
     with activate(Scope.for_node(world.a.county)):
