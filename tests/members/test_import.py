@@ -927,6 +927,7 @@ def test_large_files_run_in_the_worker_and_the_page_refreshes(
     assert page["Refresh"] == "2"
     body = page.content.decode()
     assert '<meta http-equiv="refresh" content="2">' in body and "2 / 4" in body
+    assert body.index('http-equiv="refresh"') < body.index("</head>")
 
 
 def test_the_tasks_run_in_scope_and_are_idempotent(world):

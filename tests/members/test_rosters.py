@@ -434,6 +434,7 @@ def test_large_roster_goes_to_the_worker_after_commit(
     page = client.get(response["Location"])
     body = page.content.decode()
     assert '<meta http-equiv="refresh" content="2">' in body
+    assert body.index('http-equiv="refresh"') < body.index("</head>")
     assert "<progress" in body and f"已完成 0 / {job.rows_total} 行" in body
     assert page["Refresh"] == "2"
     callbacks[0]()  # the commit: the (eager) worker builds it
