@@ -118,17 +118,36 @@ class _RowWriter(WorksheetWriter):
     one string instead (`RosterSheet.row`)."""
 
     def write_row(self, xf, row, row_idx):
-        if not isinstance(row, _SheetRow):
+        if isinstance(row, _SheetRow):
+            _write_raw(xf, row[0])
+        else:
             super().write_row(xf, row, row_idx)
-        elif hasattr(xf, "_file"):  # et_xmlfile, openpyxl's writer without lxml
-            xf._file(row[0])
-        else:  # lxml's xmlfile takes elements only
-            xf.write(xml_fromstring(row[0]))
+
+    def write_merged_cells(self):
+        """The sheet's merged ranges, kept as "A5:L5" strings (a county roster has thousands
+        of section headings; openpyxl would make a CellRange object of each)."""
+        ranges = self.ws.merged_ranges
+        if not ranges:
+            return
+        merges = "".join(f'<mergeCell ref="{ref}"/>' for ref in ranges)
+        _write_raw(self.xf.send(True), f'<mergeCells count="{len(ranges)}">{merges}</mergeCells>')
+        self.xf.send(None)
+
+
+def _write_raw(xf, xml: str) -> None:
+    if hasattr(xf, "_file"):  # et_xmlfile, openpyxl's writer without lxml
+        xf._file(xml)
+    else:  # lxml's xmlfile takes elements only
+        xf.write(xml_fromstring(xml))
 
 
 class _StreamingSheet(WriteOnlyWorksheet):
     """A write-only worksheet fed with serialised rows (`_SheetRow`): openpyxl's own `append`
     binds every value to a cell and, for each styled cell, raises and catches a ValueError."""
+
+    def __init__(self, parent, title):
+        super().__init__(parent, title)
+        self.merged_ranges: list[str] = []
 
     def _get_writer(self):
         if self._writer is None:
@@ -190,9 +209,11 @@ class RosterSheet:
         self._letters = [get_column_letter(i + 1) for i in range(self.width)]
         last = self._letters[-1]
         split = max(1, self.width // 2)
-        ws.merged_cells.add(f"A1:{last}1")
-        ws.merged_cells.add(f"A2:{get_column_letter(split)}2")
-        ws.merged_cells.add(f"{get_column_letter(split + 1)}2:{last}2")
+        ws.merged_ranges += [
+            f"A1:{last}1",
+            f"A2:{get_column_letter(split)}2",
+            f"{get_column_letter(split + 1)}2:{last}2",
+        ]
         self._write(self._across("title", title), height=30)
         info = [
             (self._styles["info" if i < split else "info_right", i], None)
@@ -314,7 +335,7 @@ class RosterSheet:
 
     def _merged_row(self, style: str, text: str) -> None:
         self._write(self._across(style, text))
-        self.ws.merged_cells.add(f"A{self._row}:{self._letters[-1]}{self._row}")
+        self.ws.merged_ranges.append(f"A{self._row}:{self._letters[-1]}{self._row}")
 
     def heading(self, text: str) -> None:
         """A section heading across the whole width (a member group)."""

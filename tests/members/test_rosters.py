@@ -190,6 +190,8 @@ def test_member_roster_sections_by_group_and_masks_by_default(village_a):
     rows = cells(wb.worksheets[0])
     heading = rows[3][0]
     assert heading.startswith(a.groups[0].name) and "共 2 人" in heading
+    merged = {str(r) for r in wb.worksheets[0].merged_cells}
+    assert {"A1:L1", "A2:F2", "G2:L2", "A4:L4"} <= merged  # title, 制表 line, group heading
     data = [r for r in rows[4:] if isinstance(r[0], int)]
     assert [r[0] for r in data] == [1, 2]
     head_id = a.persons[0].id_number
