@@ -633,6 +633,7 @@ class RosterResource(resources.ModelResource):
         self.head_rows: dict[int, int] = {}  # id(household) -> row that made its head
         self.touched: dict[int, tuple[object, str, dict | None]] = {}
         self.affected_households: dict[int, Household] = {}
+        self.stale_household_ids: set[int] = set()  # affected, not loaded (see before_import)
         self.row_plan = None
 
     # --- prefetch ---------------------------------------------------------------------------
@@ -679,12 +680,12 @@ class RosterResource(resources.ModelResource):
                 self.person_places = {v: names.get(v, "本县其他村") for v in elsewhere}
             self.prefetch_more(persons, dataset)
         numbers = {as_text(v) for v in dataset["household_number"] if v is not None} - {""}
-        household_ids = {p.household_id for p in persons if p.household_id}
-        if numbers or household_ids:
-            query = Q(pk__any_of=household_ids)
-            if numbers:
-                villages = list(self.villages_in_file(dataset))
-                query |= Q(number__in=numbers, village_id__in=villages)
+        # A file without household numbers moves nobody between households: the persons'
+        # households are then only needed for a category refresh, and read then.
+        if numbers:
+            household_ids = {p.household_id for p in persons if p.household_id}
+            villages = list(self.villages_in_file(dataset))
+            query = Q(pk__any_of=household_ids) | Q(number__in=numbers, village_id__in=villages)
             for household in Household.objects.filter(query):
                 self.households[(household.village_id, household.number)] = household
                 self.households_by_id[household.pk] = household
@@ -841,6 +842,9 @@ class RosterResource(resources.ModelResource):
         read of their persons, one bulk update (households.services.refresh_categories, in
         bulk)."""
         households = {h.pk: h for h in self.affected_households.values() if h.pk}
+        unread = self.stale_household_ids - set(households)
+        if unread:
+            households.update((h.pk, h) for h in Household.objects.filter(pk__any_of=unread))
         if not households:
             return
         members = defaultdict(list)
@@ -1113,6 +1117,8 @@ class RosterResource(resources.ModelResource):
             current = self.households_by_id.get(person.household_id)
             if current is not None:
                 self.affected_households[id(current)] = current
+            else:
+                self.stale_household_ids.add(person.household_id)
         return person, True
 
     def new_household(self, plan: PersonPlan, number: str) -> Household:

@@ -712,6 +712,29 @@ def test_a_changed_cell_updates_and_is_recorded(world):
         assert update.source  # the request, task or command it came from
 
 
+def test_a_fact_change_without_household_columns_refreshes_the_household(world):
+    # A birth date stored wrong (older data) and corrected by the file: the household's
+    # derived categories are recomputed although the file names no household.
+    head = world.a.persons[0]
+    household = world.a.households[0]
+    with activate(Scope.for_node(world.a.county)):
+        Person.objects.filter(pk=head.pk).update(birth_date=datetime.date(1900, 1, 1))
+        Household.objects.filter(pk=household.pk).update(categories_refreshed_on=None)
+    row = {
+        "姓名": head.name,
+        "身份证号码": head.id_number,
+        "出生日期": head.birth_date.isoformat(),
+        "入会日期": "2024-05-29",
+        "会员类别": "志愿者",
+    }
+    outcome = run(world, [row], dry_run=False)
+    assert outcome.committed and outcome.updated == 1, outcome.problems
+    with activate(Scope.for_node(world.a.county)):
+        assert Person.objects.get(pk=head.pk).birth_date == head.birth_date
+        refreshed = Household.objects.get(pk=household.pk).categories_refreshed_on
+    assert refreshed == datetime.date.today()
+
+
 # --- scope ------------------------------------------------------------------------------------
 
 
