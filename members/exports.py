@@ -109,13 +109,13 @@ class Column:
 
 
 class _SheetRow(tuple):
-    """A data row already serialised as sheet XML: `(xml,)`."""
+    """A row already serialised as sheet XML (`<row r="5">…</row>`): `(xml,)`."""
 
 
 class _RowWriter(WorksheetWriter):
     """openpyxl's sheet writer, which passes a `_SheetRow` to the stream as it is. Building
-    an element per cell and serialising it is most of a large roster's time; a data row is
-    one string instead (`RosterSheet.row`)."""
+    an element per cell and serialising it is most of a large roster's time; a row is one
+    string instead (`RosterSheet._write`)."""
 
     def write_row(self, xf, row, row_idx):
         if isinstance(row, _SheetRow):

@@ -8,11 +8,12 @@ included. A commit is all-or-nothing: one invalid row, or a database error at an
 nothing is written.
 
 Speed: `before_import` loads everything the rows need in a handful of queries (villages and
-groups of the target subtree; persons by ID number and their active memberships county-wide;
-households by village and number; the villages' member numbers), so resolving a row does no
-query. Writes are one bulk INSERT per model and bulk UPDATEs in batches; the change records
-(one per created or changed person, household and membership, with before and after) are
-one bulk INSERT as well.
+groups of the target subtree; persons by ID number, each list sent as one array parameter,
+and their active memberships county-wide; households by village and number when the file
+names households; the villages' member numbers), so resolving a row does no query. New rows
+go in by COPY (`associations.bulk.insert_many`), changed ones by bulk UPDATEs in batches;
+the change records (one per created or changed person, household and membership, with
+before and after) go in by COPY as well. `manage.py benchmark_import` measures it.
 
 Rules a row follows:
 - The person is found by ID number in the whole county. A known person keeps their name (a
