@@ -633,6 +633,7 @@ def test_figures_page(client, world):
     assert total.values[:3] == [1, 2, 2]  # households, population, registered
     body = text(response)
     assert "合计" in body and "出生性别比" in body and 'class="table-scroll"' in body
+    assert '<main class="wide">' in body  # 19 columns: the page takes a wide screen's width
     assert response.context["period_key"].startswith(f"{TODAY.year}-Q")
     assert "未分小组" not in body
     response = get(client, user, "node-figures", {"period": str(TODAY.year)}, pk=a.townships[0].pk)
