@@ -640,3 +640,46 @@ def test_a_real_worker_builds_the_roster(media):
     assert job.status == "done" and path.exists() and path.is_relative_to(media)
     sheet = openpyxl.load_workbook(path).worksheets[0]
     assert sheet.title == "东街村" and sheet["C5"].value == "李桂兰"
+
+
+def test_serialised_cells_read_back_as_written(tmp_path):
+    """The rows RosterSheet serialises itself: text (escaped, spaces kept, formula-like text
+    as text), numbers, dates, booleans and blanks come back from openpyxl as written."""
+    book = exports.RosterBook(made_by="测试县计划生育协会", made_on=datetime.date(2026, 5, 29))
+    columns = [exports.Column(f"列{i}", 10, "date" if i == 4 else "center") for i in range(6)]
+    sheet = book.sheet(name="测试", title="测试花名册", columns=columns)
+    sheet.row(["<b>&\"'", "  两端空格 ", "=SUM(A1:A2)", 12, datetime.date(1980, 2, 29), True])
+    sheet.row([None, "", 1.5, False, "@cmd", "A\r\nB"])
+    sheet.close()
+    path = tmp_path / "cells.xlsx"
+    book.save(path)
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    first, second = ([c.value for c in ws[n]] for n in (4, 5))
+    assert first == [
+        "<b>&\"'",
+        "  两端空格 ",
+        "=SUM(A1:A2)",
+        12,
+        datetime.datetime(1980, 2, 29),
+        "是",
+    ]
+    assert ws["C4"].data_type == "s" and ws["C4"].quotePrefix  # text, never a formula
+    assert ws["E4"].number_format == "yyyy-mm-dd"
+    assert second == [None, None, 1.5, None, "@cmd", "A\nB"]
+    assert ws["A5"].border.left.style == "thin"  # blanks keep the cell style
+
+
+def test_rows_reach_an_element_only_stream_as_elements():
+    """With lxml installed, openpyxl's stream takes elements only: rows are parsed back."""
+
+    class ElementStream:
+        def __init__(self):
+            self.written = []
+
+        def write(self, element):
+            self.written.append(element)
+
+    stream = ElementStream()
+    exports._write_raw(stream, '<row r="4"><c r="A4" s="1" t="n"><v>7</v></c></row>')
+    (row,) = stream.written
+    assert row.tag == "row" and row.get("r") == "4" and row[0].get("r") == "A4"
