@@ -75,7 +75,7 @@ def require_in_scope(objs: Sequence[models.Model]) -> None:
     outside = [obj for obj in objs if getattr(obj, attname) != scope.node_id]
     if outside:
         raise OutsideScope(
-            f"{len(outside)} {objs[0]._meta.label} rows lie outside node {scope.node_id}."
+            f"有 {len(outside)} 条{objs[0]._meta.verbose_name}不在当前账号的管理范围内,全部未写入。"
         )
 
 

@@ -84,6 +84,11 @@ class ScopedModel(models.Model):
         for field in ANCESTOR_FIELDS:
             setattr(self, f"{field}_id", getattr(node, f"{field}_id"))
 
+    def placed_at(self) -> Association:
+        """The association a row of a village sits at: its group if it has one, else its
+        village (the node whose rights govern the row)."""
+        return self.group if self.group_id else self.village
+
 
 class Association(ScopedModel):
     level = models.CharField("层级", max_length=10, choices=Level.choices)
@@ -167,6 +172,10 @@ class Association(ScopedModel):
             chain.append(node)
             node = node.parent
         return chain[::-1]
+
+    def lineage(self) -> list[Association]:
+        """Root first, self last: a page's breadcrumbs."""
+        return [*self.ancestors(), self]
 
 
 class CouncilPosition(models.TextChoices):

@@ -123,7 +123,7 @@ class NodeTreeView(StaffView):
             {
                 "node": node,
                 "root": root,
-                "breadcrumbs": [*node.ancestors(), node],
+                "breadcrumbs": node.lineage(),
                 "total": len(nodes),
             },
         )
@@ -152,7 +152,7 @@ class NodeCreateView(ServiceFormView):
     def context(self):
         return {
             "node": self.parent,
-            "breadcrumbs": [*self.parent.ancestors(), self.parent],
+            "breadcrumbs": self.parent.lineage(),
             "title": f"新建{self.parent.child_level.label}",
         }
 
@@ -179,7 +179,7 @@ class NodeEditView(ServiceFormView):
     def context(self):
         return {
             "node": self.node,
-            "breadcrumbs": [*self.node.ancestors(), self.node],
+            "breadcrumbs": self.node.lineage(),
             "title": f"修改{self.node.name}",
         }
 
@@ -206,7 +206,7 @@ class NodeMoveView(ServiceFormView):
     def context(self):
         return {
             "node": self.node,
-            "breadcrumbs": [*self.node.ancestors(), self.node],
+            "breadcrumbs": self.node.lineage(),
             "title": f"区划调整:{self.node.name}",
         }
 
@@ -221,7 +221,7 @@ class NodeHistoryView(StaffView):
         return render(
             request,
             "associations/node_history.html",
-            {"node": node, "breadcrumbs": [*node.ancestors(), node], "page": page},
+            {"node": node, "breadcrumbs": node.lineage(), "page": page},
         )
 
 
@@ -234,7 +234,7 @@ class CouncilView(StaffView):
             "associations/council.html",
             {
                 "node": node,
-                "breadcrumbs": [*node.ancestors(), node],
+                "breadcrumbs": node.lineage(),
                 "council": council,
                 "council_check": council and selectors.council_model_check(council=council),
                 "terms": selectors.council_list(association=node),
@@ -266,7 +266,7 @@ class CouncilCreateView(ServiceFormView):
     def context(self):
         return {
             "node": self.node,
-            "breadcrumbs": [*self.node.ancestors(), self.node],
+            "breadcrumbs": self.node.lineage(),
             "title": "新一届理事会",
         }
 
@@ -292,7 +292,7 @@ class CouncilEditView(ServiceFormView):
     def context(self):
         return {
             "node": self.node,
-            "breadcrumbs": [*self.node.ancestors(), self.node],
+            "breadcrumbs": self.node.lineage(),
             "title": f"修改第{self.council.term_number}届理事会",
         }
 
@@ -320,7 +320,7 @@ class SeatCreateView(ServiceFormView):
     def context(self):
         return {
             "node": self.node,
-            "breadcrumbs": [*self.node.ancestors(), self.node],
+            "breadcrumbs": self.node.lineage(),
             "title": f"添加第{self.council.term_number}届理事会成员",
         }
 
@@ -346,7 +346,7 @@ class SeatEditView(ServiceFormView):
     def context(self):
         return {
             "node": self.node,
-            "breadcrumbs": [*self.node.ancestors(), self.node],
+            "breadcrumbs": self.node.lineage(),
             "title": f"修改理事会成员:{self.seat.person_name}",
             "delete_url_name": "seat-delete",
             "object": self.seat,

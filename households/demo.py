@@ -249,7 +249,7 @@ class _Household:
         return self.persons[0]
 
 
-def _years_before(day: datetime.date, years: int) -> datetime.date:
+def years_before(day: datetime.date, years: int) -> datetime.date:
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
@@ -257,7 +257,7 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
 
 
 def _years_after(day: datetime.date, years: int) -> datetime.date:
-    return _years_before(day, -years)
+    return years_before(day, -years)
 
 
 # --- the generator ----------------------------------------------------------------------------
@@ -287,8 +287,8 @@ class _PeopleGenerator:
 
     def born_aged(self, youngest: int, oldest: int) -> datetime.date:
         """A birth date of someone aged `youngest`..`oldest` (whole years) today."""
-        last = _years_before(self.today, youngest)
-        first = _years_before(self.today, oldest + 1) + datetime.timedelta(days=1)
+        last = years_before(self.today, youngest)
+        first = years_before(self.today, oldest + 1) + datetime.timedelta(days=1)
         return self.between(first, last)
 
     def age(self, birth: datetime.date) -> int:
@@ -300,7 +300,7 @@ class _PeopleGenerator:
         year's figures have births whatever today's date."""
         if self.rng.random() < this_year:
             return self.between(self.year_start, self.today)
-        return self.between(_years_before(self.today, within_years), self.today)
+        return self.between(years_before(self.today, within_years), self.today)
 
     def ethnicity(self) -> str:
         draw = self.rng.randrange(1000)
@@ -357,7 +357,7 @@ class _PeopleGenerator:
         and at least `wife_min_age`."""
         head_birth = self.born_aged(*head_ages)
         wife_birth = head_birth + self.days(-365, 4 * 365)
-        latest = _years_before(self.today, wife_min_age)
+        latest = years_before(self.today, wife_min_age)
         if wife_birth > latest:
             wife_birth = latest - self.days(0, 3 * 365)
         head = self.person(Relation.HEAD, MALE, head_birth, region=region)
@@ -499,8 +499,8 @@ class _PeopleGenerator:
     def _three_generation(self, home: _Household):
         head, wife = self.couple((50, 68))
         son_birth = _years_after(wife.birth, self.rng.randint(22, 28)) + self.days(0, 364)
-        if son_birth > _years_before(self.today, 23):  # married sons are 23 or older
-            son_birth = _years_before(self.today, 23) - self.days(0, 4 * 365)
+        if son_birth > years_before(self.today, 23):  # married sons are 23 or older
+            son_birth = years_before(self.today, 23) - self.days(0, 4 * 365)
         son = self.child(wife, head.surname, son_birth, sex=MALE)
         self.marry(head, wife, before=son.birth)
         in_law = self.person(Relation.CHILD_IN_LAW, FEMALE, son_birth + self.days(-3 * 365, 365))
@@ -523,7 +523,7 @@ class _PeopleGenerator:
         self.marry(head, wife)
         home.persons = [head, wife]
         if died_this_year or self.rng.random() < 0.12:
-            first = self.year_start if died_this_year else _years_before(self.today, 8)
+            first = self.year_start if died_this_year else years_before(self.today, 8)
             self.die(head, first, self.today)
             # The widow heads the household now; the late husband stays on record.
             head.relation, wife.relation = Relation.SPOUSE, Relation.HEAD
@@ -575,7 +575,7 @@ class _PeopleGenerator:
         """The head's widowed mother (or both parents) moves in; returns how many came."""
         head = home.head
         gap = self.rng.randint(22, 32)
-        birth = _years_before(head.birth, gap) + self.days(-200, 200)
+        birth = years_before(head.birth, gap) + self.days(-200, 200)
         if self.age(birth) > 95 or head.sex != MALE:
             return 0
         region = head.id_number[:6]  # from the same county as their son

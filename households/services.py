@@ -61,11 +61,6 @@ def _require_edit(actor, node: Association) -> None:
     permissions.require(permissions.can_edit_node(actor, node))
 
 
-def _node_of(row) -> Association:
-    """The association a row sits at: its group if it has one, else its village."""
-    return row.group if row.group_id else row.village
-
-
 def _check_place(village: Association, group: Association | None) -> None:
     if village.level != Level.VILLAGE:
         raise ValidationError(
@@ -196,7 +191,7 @@ def _save_person(person: Person, *, actor, before: dict | None) -> Person:
         raise
     record_change(
         actor=actor,
-        node=_node_of(person),
+        node=person.placed_at(),
         obj=person,
         action=ChangeRecord.Action.CREATE if before is None else ChangeRecord.Action.UPDATE,
         before=before,
@@ -226,7 +221,7 @@ def person_create(
 
 @transaction.atomic
 def person_update(*, actor, person: Person, **fields) -> Person:
-    _require_edit(actor, _node_of(person))
+    _require_edit(actor, person.placed_at())
     refuse_unknown_fields(Person, fields, EDITABLE_PERSON_FIELDS)
     before = snapshot(person, PERSON_FIELDS)
     for field, value in fields.items():
@@ -243,14 +238,14 @@ def person_remove_from_household(*, actor, person: Person) -> Person:
     household = person.household
     if household is None:
         return person
-    _require_edit(actor, _node_of(person))
+    _require_edit(actor, person.placed_at())
     before = snapshot(person, PERSON_FIELDS)
     person.household = None
     person.relation_to_head = ""
     person.save(update_fields=["household", "relation_to_head", "updated_at"])
     record_change(
         actor=actor,
-        node=_node_of(person),
+        node=person.placed_at(),
         obj=person,
         action=ChangeRecord.Action.UPDATE,
         before=before,
@@ -268,8 +263,8 @@ def person_move(
     *, actor, person: Person, to_household: Household, relation_to_head: str, moved_on=None
 ) -> Person:
     """A person joins another household, in this village or another of the county."""
-    _require_edit(actor, _node_of(person))
-    _require_edit(actor, _node_of(to_household))
+    _require_edit(actor, person.placed_at())
+    _require_edit(actor, to_household.placed_at())
     if to_household.pk == person.household_id:
         raise ValidationError("此人已在该户。", code="same_household")
     old_household = person.household
@@ -281,7 +276,7 @@ def person_move(
     person.save()
     record_change(
         actor=actor,
-        node=_node_of(person),
+        node=person.placed_at(),
         obj=person,
         action=ChangeRecord.Action.MOVE,
         before=before,
@@ -336,7 +331,7 @@ def _save_household(household: Household, *, actor, before: dict | None) -> Hous
         raise
     record_change(
         actor=actor,
-        node=_node_of(household),
+        node=household.placed_at(),
         obj=household,
         action=ChangeRecord.Action.CREATE if before is None else ChangeRecord.Action.UPDATE,
         before=before,
@@ -367,7 +362,7 @@ def household_create(
 
 @transaction.atomic
 def household_update(*, actor, household: Household, **fields) -> Household:
-    _require_edit(actor, _node_of(household))
+    _require_edit(actor, household.placed_at())
     allowed = {"number", "address", "residency", "phone", "head", "group"}
     refuse_unknown_fields(Household, fields, allowed)
     before = snapshot(household, HOUSEHOLD_FIELDS)
@@ -402,7 +397,7 @@ def household_move(
     moved_on=None,
 ) -> Household:
     """The whole household moves to another village of the county; its persons follow."""
-    _require_edit(actor, _node_of(household))
+    _require_edit(actor, household.placed_at())
     _check_place(to_village, to_group)
     _require_edit(actor, to_group or to_village)
     if to_village.pk == household.village_id:
@@ -498,7 +493,7 @@ def hardship_record(
     assessed_on=None,
 ) -> HardshipAssessment:
     """Enter or update the household's line in a year's hardship survey."""
-    _require_edit(actor, _node_of(household))
+    _require_edit(actor, household.placed_at())
     if not reasons:
         raise ValidationError(
             {"reasons": ValidationError("请至少选择一项困难原因。", code="required")}
@@ -522,7 +517,7 @@ def hardship_record(
     entry.save()
     record_change(
         actor=actor,
-        node=_node_of(household),
+        node=household.placed_at(),
         obj=entry,
         action=ChangeRecord.Action.CREATE if before is None else ChangeRecord.Action.UPDATE,
         before=before,
@@ -536,7 +531,7 @@ ASSISTANCE_FIELDS = ["household", "kind", "given_on", "amount", "goods", "given_
 
 @transaction.atomic
 def assistance_add(*, actor, household: Household, **fields) -> AssistanceRecord:
-    _require_edit(actor, _node_of(household))
+    _require_edit(actor, household.placed_at())
     record = AssistanceRecord(household=household, **fields)
     if record.given_on and record.given_on > today():
         raise ValidationError({"given_on": ValidationError("日期晚于今天。", code="future_date")})
@@ -553,7 +548,7 @@ def assistance_add(*, actor, household: Household, **fields) -> AssistanceRecord
     record.save()
     record_change(
         actor=actor,
-        node=_node_of(household),
+        node=household.placed_at(),
         obj=record,
         action=ChangeRecord.Action.CREATE,
         before=None,

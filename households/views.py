@@ -49,13 +49,8 @@ HISTORY_LIMIT = 10
 # --- helpers -------------------------------------------------------------------------------
 
 
-def node_of(row) -> Association:
-    """Where a person or household sits: its member group if it has one, else its village."""
-    return row.group if row.group_id else row.village
-
-
 def can_edit_row(user, row) -> bool:
-    return permissions.can_edit_node(user, node_of(row))
+    return permissions.can_edit_node(user, row.placed_at())
 
 
 def age(birth_date, today) -> int | None:
@@ -67,12 +62,12 @@ def age(birth_date, today) -> int | None:
 def place_crumbs(row) -> list[Association]:
     """Breadcrumbs down to the row's village (the layout links only the user's subtree)."""
     village = row.village
-    return [*village.ancestors(), village]
+    return village.lineage()
 
 
 def user_crumbs(user) -> list[Association]:
     node = association_selectors.association_get(actor=user, pk=user.node_id)
-    return [*node.ancestors(), node]
+    return node.lineage()
 
 
 def safe_next(request) -> str | None:
@@ -461,7 +456,7 @@ class HouseholdCreateView(ServiceFormView):
 
     def context(self):
         return {
-            "breadcrumbs": [*self.village.ancestors(), self.village],
+            "breadcrumbs": self.village.lineage(),
             "title": f"新建家庭户:{self.village.name}",
             "cancel_url": reverse("node-detail", kwargs={"pk": self.village.pk}),
         }
@@ -609,7 +604,7 @@ class PersonCreateView(ServiceFormView):
 
     def context(self):
         return {
-            "breadcrumbs": [*self.village.ancestors(), self.village],
+            "breadcrumbs": self.village.lineage(),
             "title": f"登记人员:{self.village.name}",
             "intro": "登记不在任何家庭户中的人员;家庭成员请在家庭户页面添加。",
             "cancel_url": reverse("node-detail", kwargs={"pk": self.village.pk}),
@@ -674,7 +669,7 @@ class NodeFiguresView(StaffView):
         periods = Period.choices_around(today)
         context = {
             "node": node,
-            "breadcrumbs": [*node.ancestors(), node],
+            "breadcrumbs": node.lineage(),
             "columns": [label for _, label in COLUMNS],
             "period_key": key,
             "periods": periods,
@@ -718,7 +713,7 @@ class NodeHardshipView(StaffView):
         raw = (request.GET.get("year") or "").strip() or str(this_year)
         context = {
             "node": node,
-            "breadcrumbs": [*node.ancestors(), node],
+            "breadcrumbs": node.lineage(),
             "years": list(range(this_year, this_year - 6, -1)),
             "year_value": raw,
         }

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from associations.history import build_change, record_changes, snapshot
 from associations.models import Association, ChangeRecord, Level
+from households.demo import years_before
 from households.models import Household, Person
 
 from .models import (
@@ -40,13 +41,6 @@ SUB_TEAMS = [
 ]
 VOLUNTEERS_PER_TOWNSHIP = 12
 BATCH = 5000
-
-
-def _years_before(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 def _categories(rng: random.Random, *, age: int, sex: str) -> tuple[list[str], str]:
@@ -92,7 +86,7 @@ def seed_members(*, county: Association, rng: random.Random, share: float = 0.12
         for n in Association.objects.filter(level__in=[Level.TOWNSHIP, Level.VILLAGE, Level.GROUP])
     }
     adults = (
-        Person.objects.filter(is_deceased=False, birth_date__lte=_years_before(today, ADULT_AGE))
+        Person.objects.filter(is_deceased=False, birth_date__lte=years_before(today, ADULT_AGE))
         .exclude(village_id__in=seeded)
         .order_by("village_id", "id")
         .values_list("id", "village_id", "group_id", "birth_date", "sex", "name")

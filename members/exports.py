@@ -64,6 +64,7 @@ from openpyxl.xml.functions import fromstring as xml_fromstring
 from associations.models import Association, Council, CouncilSeat, ExportJob, Level, Role
 from associations.selectors import current_council
 from households import identity
+from households.categories import age_on
 from households.masking import sees_full_identity
 from households.models import ETHNICITIES, Sex
 
@@ -417,10 +418,8 @@ def association_title(node: Association) -> str:
     return name if name.endswith(("协会", "计生协")) else f"{name}计划生育协会"
 
 
-def age_on(birth: datetime.date | None, today: datetime.date) -> int | str:
-    if birth is None:
-        return ""
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+def age_text(birth: datetime.date | None, today: datetime.date) -> int | str:
+    return "" if birth is None else age_on(birth, today)
 
 
 @dataclass
@@ -549,7 +548,7 @@ def write_council_roster(context: RosterContext, title: str) -> None:
                 seat.get_position_display(),
                 seat.person_name,
                 SEX_LABELS.get(person.sex, "") if person else "",
-                age_on(person.birth_date, context.today) if person else "",
+                age_text(person.birth_date, context.today) if person else "",
                 seat.get_background_display(),
                 context.phone(person.phone) if person else "",
                 seat.note,
@@ -856,7 +855,7 @@ def write_volunteer_roster(context: RosterContext, title: str) -> None:
                 team.name if parent else "",
                 person.name,
                 SEX_LABELS.get(person.sex, ""),
-                age_on(person.birth_date, context.today),
+                age_text(person.birth_date, context.today),
                 context.phone(person.phone),
                 team.get_service_display(),
             ]

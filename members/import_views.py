@@ -55,10 +55,6 @@ class UploadForm(forms.Form):
     )
 
 
-def _crumbs(node) -> list:
-    return [*node.ancestors(), node]
-
-
 def _require_import(user, node) -> None:
     """Editors of a village, township or county node (a member group imports through its
     village: its page is 403 for everyone)."""
@@ -145,7 +141,7 @@ class ImportUploadView(StaffView):
             self.template_name,
             {
                 "node": node,
-                "breadcrumbs": _crumbs(node),
+                "breadcrumbs": node.lineage(),
                 "form": form,
                 "kinds": importers.KINDS.values(),
                 "jobs": jobs,
@@ -176,7 +172,7 @@ class ImportJobView(StaffView):
             {
                 "job": job,
                 "node": job.node,
-                "breadcrumbs": _crumbs(job.node),
+                "breadcrumbs": job.node.lineage(),
                 "working": working,
                 "refresh": REFRESH_SECONDS,
                 "problems": problems,

@@ -1515,7 +1515,12 @@ def run_import(
     for row_number, errors in result.row_errors():
         for error in errors:
             outcome.problems.append(
-                RowProblem(error.number or row_number, "", DATABASE_ERROR, str(error.error)[:300])
+                RowProblem(
+                    error.number or row_number,
+                    "",
+                    DATABASE_ERROR,
+                    f"处理此行时出错,全部数据均未导入({str(error.error)[:200]})。请联系管理员。",
+                )
             )
     if result.base_errors:
         outcome.error = _database_message(result.base_errors[0].error)

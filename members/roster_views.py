@@ -47,10 +47,6 @@ class RosterExportForm(forms.Form):
         return bool(self.is_valid() and self.cleaned_data.get("full_identity"))
 
 
-def _crumbs(node) -> list:
-    return [*node.ancestors(), node]
-
-
 class RosterListView(StaffView):
     def get(self, request, pk):
         node = association_get(actor=request.user, pk=pk)
@@ -64,7 +60,7 @@ class RosterListView(StaffView):
             "members/rosters/list.html",
             {
                 "node": node,
-                "breadcrumbs": _crumbs(node),
+                "breadcrumbs": node.lineage(),
                 "rosters": rosters,
                 "may_ask_full_identity": sees_full_identity(request.user),
                 "jobs": exports.recent_jobs(actor=request.user, node=node),
@@ -143,7 +139,7 @@ class ExportJobView(StaffView):
             {
                 "job": job,
                 "node": job.node,
-                "breadcrumbs": _crumbs(job.node),
+                "breadcrumbs": job.node.lineage(),
                 "working": working,
                 "refresh": REFRESH_SECONDS,
                 "broker_down": job.error == exports.BROKER_DOWN_MESSAGE,
@@ -168,7 +164,7 @@ class ExportDownloadView(StaffView):
                 {
                     "job": job,
                     "node": job.node,
-                    "breadcrumbs": _crumbs(job.node),
+                    "breadcrumbs": job.node.lineage(),
                     "retention_days": settings.EXPORT_FILE_RETENTION_DAYS,
                 },
                 status=410,

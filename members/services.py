@@ -49,10 +49,6 @@ def today() -> datetime.date:
     return timezone.localdate()
 
 
-def _node_of(row) -> Association:
-    return row.group if row.group_id else row.village
-
-
 def _require_edit(actor, node: Association) -> None:
     permissions.require(permissions.can_edit_node(actor, node))
 
@@ -154,7 +150,7 @@ def _save_member(member: Member, *, actor, before: dict | None) -> Member:
         raise
     record_change(
         actor=actor,
-        node=_node_of(member),
+        node=member.placed_at(),
         obj=member,
         action=ChangeRecord.Action.CREATE if before is None else ChangeRecord.Action.UPDATE,
         before=before,
@@ -203,7 +199,7 @@ EDITABLE_MEMBER_FIELDS = {"member_number", "joined_on", "categories", "elder_kin
 
 @transaction.atomic
 def member_update(*, actor, member: Member, group=..., **fields) -> Member:
-    _require_edit(actor, _node_of(member))
+    _require_edit(actor, member.placed_at())
     if member.status != Member.Status.ACTIVE:
         raise ValidationError("已退会的会籍不能修改;如需恢复请重新入会。", code="member_left")
     refuse_unknown_fields(Member, fields, EDITABLE_MEMBER_FIELDS)
@@ -223,7 +219,7 @@ def member_update(*, actor, member: Member, group=..., **fields) -> Member:
 @transaction.atomic
 def member_leave(*, actor, member: Member, left_on: datetime.date, reason: str) -> Member:
     """退会: the row stays, with date and reason; current group roles end the same day."""
-    _require_edit(actor, _node_of(member))
+    _require_edit(actor, member.placed_at())
     if member.status != Member.Status.ACTIVE:
         raise ValidationError("该会员已退会。", code="member_left")
     if not reason:
@@ -309,16 +305,16 @@ def _check_same_village(member: Member, household: Household) -> None:
 def contact_household_add(
     *, actor, member: Member, household: Household, since: datetime.date | None = None
 ) -> ContactHousehold:
-    _require_edit(actor, _node_of(member))
+    _require_edit(actor, member.placed_at())
     if member.status != Member.Status.ACTIVE:
         raise _error("member", "已退会的会员不能联系农户。", "member_left")
     _check_same_village(member, household)
     link = ContactHousehold(member=member, household=household, since=since or today())
-    link.place_under(_node_of(member))
+    link.place_under(member.placed_at())
     _insert(
         link,
         actor=actor,
-        node=_node_of(member),
+        node=member.placed_at(),
         fields=["member", "household", "since"],
         conflict=("household", "该户已是此会员的联系户。", "contact_exists"),
     )
@@ -327,10 +323,10 @@ def contact_household_add(
 
 @transaction.atomic
 def contact_household_remove(*, actor, link: ContactHousehold) -> None:
-    _require_edit(actor, _node_of(link.member))
+    _require_edit(actor, link.member.placed_at())
     record_change(
         actor=actor,
-        node=_node_of(link.member),
+        node=link.member.placed_at(),
         obj=link,
         action=ChangeRecord.Action.DELETE,
         before=snapshot(link, ["member", "household", "since"]),
@@ -344,7 +340,7 @@ def pairing_start(
     *, actor, member: Member, household: Household, starts_on=None, notes: str = ""
 ) -> Pairing:
     """结对帮扶: only with a household on this year's hardship roster."""
-    _require_edit(actor, _node_of(member))
+    _require_edit(actor, member.placed_at())
     _check_same_village(member, household)
     starts_on = starts_on or today()
     on_roster = HardshipAssessment.objects.filter(
@@ -359,7 +355,7 @@ def pairing_start(
     _insert(
         pairing,
         actor=actor,
-        node=_node_of(pairing),
+        node=pairing.placed_at(),
         fields=["member", "household", "starts_on", "notes"],
         conflict=("household", "该户已有结对帮扶的会员。", "pairing_exists"),
     )
@@ -368,7 +364,7 @@ def pairing_start(
 
 @transaction.atomic
 def pairing_end(*, actor, pairing: Pairing, ends_on=None) -> Pairing:
-    _require_edit(actor, _node_of(pairing))
+    _require_edit(actor, pairing.placed_at())
     if pairing.ends_on is not None:
         raise ValidationError("该结对帮扶已结束。", code="pairing_ended")
     ends_on = ends_on or today()
@@ -379,7 +375,7 @@ def pairing_end(*, actor, pairing: Pairing, ends_on=None) -> Pairing:
     pairing.save(update_fields=["ends_on"])
     record_change(
         actor=actor,
-        node=_node_of(pairing),
+        node=pairing.placed_at(),
         obj=pairing,
         action=ChangeRecord.Action.UPDATE,
         before=before,
@@ -409,7 +405,7 @@ def commendation_add(
     else:
         if member is None:
             raise _error("member", "请选择受表彰的会员。", "member_required")
-        node = _node_of(member)
+        node = member.placed_at()
     _require_edit(actor, node)
     if year > today().year:
         raise _error("year", "不能登记未来年度的表彰。", "future_year")

@@ -22,6 +22,7 @@ from associations import selectors as association_selectors
 from associations.models import Association, ChangeRecord, Level
 from associations.views import ServiceFormView, StaffView
 from households import masking
+from households.categories import age_on
 from households.forms import prepare_filter_form
 from households.pagination import peek_page
 
@@ -55,19 +56,6 @@ from .models import (
 
 PER_PAGE = 30
 CATEGORY_LABELS = dict(MemberCategory.choices)
-
-
-def member_node(member: Member) -> Association:
-    return member.group if member.group_id else member.village
-
-
-def crumbs(node: Association) -> list[Association]:
-    return [*node.ancestors(), node]
-
-
-def age_on(birth_date: datetime.date, today: datetime.date) -> int:
-    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
-    return today.year - birth_date.year - before_birthday
 
 
 def cn_date(value: datetime.date) -> str:
@@ -146,7 +134,7 @@ class MemberDetailView(StaffView):
     def get(self, request, pk):
         member = selectors.member_get(actor=request.user, pk=pk)
         person = member.person
-        node = member_node(member)
+        node = member.placed_at()
         can_edit = permissions.can_edit_node(request.user, node)
         active = member.status == Member.Status.ACTIVE
         history = ChangeRecord.objects.filter(
@@ -163,7 +151,7 @@ class MemberDetailView(StaffView):
             "member": member,
             "person": person,
             "node": node,
-            "breadcrumbs": crumbs(node),
+            "breadcrumbs": node.lineage(),
             "age": age_on(person.birth_date, timezone.localdate()),
             "categories": category_labels(member),
             "id_number": masking.id_number_for(request.user, person.id_number, detail=True),
@@ -210,7 +198,7 @@ class MemberFormPage(ServiceFormView):
         node = self.node()
         return {
             "node": node,
-            "breadcrumbs": crumbs(node),
+            "breadcrumbs": node.lineage(),
             "title": self.get_title(),
             "submit_label": self.submit_label,
             "danger": self.danger,
@@ -234,7 +222,7 @@ class MemberPage(MemberFormPage):
         self.member = selectors.member_get(actor=self.request.user, pk=pk)
 
     def node(self):
-        return member_node(self.member)
+        return self.member.placed_at()
 
     def check_permission(self):
         return permissions.can_edit_node(self.request.user, self.node())
@@ -379,7 +367,7 @@ class ContactRemoveView(MemberFormPage):
         )
 
     def node(self):
-        return member_node(self.link.member)
+        return self.link.member.placed_at()
 
     def check_permission(self):
         return permissions.can_edit_node(self.request.user, self.node())
@@ -467,7 +455,7 @@ class GroupSheetView(StaffView):
         ).order_by("-year")
         context = {
             "node": group,
-            "breadcrumbs": crumbs(group),
+            "breadcrumbs": group.lineage(),
             "sheet": sheet,
             "commendations": commendations,
             "can_edit": can_edit,
@@ -584,7 +572,7 @@ class VolunteersView(StaffView):
             "members/volunteers.html",
             {
                 "node": node,
-                "breadcrumbs": crumbs(node),
+                "breadcrumbs": node.lineage(),
                 "teams": teams,
                 "can_edit": can_edit,
                 "form": VolunteerTeamForm(node=node) if can_edit else None,

@@ -13,13 +13,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from associations.api.base import ScopedGenericViewSet
+from associations.api.base import ScopedGenericViewSet, error_responses
 from associations.models import Association
 from config.api import not_found_response
 
@@ -49,15 +49,6 @@ from .serializers import (
 )
 
 LOOKUP_FORBIDDEN = "只有县级管理员和村(社区)秘书长可以按身份证号码查询人员。"
-ERROR_RESPONSES = {
-    400: OpenApiResponse(description="数据校验错误(error.fields 列出各字段的错误代码)"),
-    403: OpenApiResponse(description="无权执行此操作"),
-    404: OpenApiResponse(description="对象不存在或不在本账号的范围内"),
-}
-
-
-def _errors(*codes: int) -> dict:
-    return {code: ERROR_RESPONSES[code] for code in codes}
 
 
 class PersonViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
@@ -81,13 +72,13 @@ class PersonViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         context = {"request": self.request, "detail": True}
         return Response(PersonDetailSerializer(person, context=context).data, status=status_code)
 
-    @extend_schema(responses={200: PersonDetailSerializer, **_errors(404)})
+    @extend_schema(responses={200: PersonDetailSerializer, **error_responses(404)})
     def retrieve(self, request, pk=None):
         return self._detail(self.get_object())
 
     @extend_schema(
         request=PersonCreateSerializer,
-        responses={201: PersonDetailSerializer, **_errors(400, 403)},
+        responses={201: PersonDetailSerializer, **error_responses(400, 403)},
     )
     def create(self, request):
         payload = PersonCreateSerializer(data=request.data, context={"request": request})
@@ -103,7 +94,7 @@ class PersonViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     @extend_schema(
         request=PersonUpdateSerializer,
-        responses={200: PersonDetailSerializer, **_errors(400, 403, 404)},
+        responses={200: PersonDetailSerializer, **error_responses(400, 403, 404)},
     )
     def partial_update(self, request, pk=None):
         person = self.get_object()
@@ -114,7 +105,9 @@ class PersonViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         person = services.person_update(actor=request.user, person=person, **payload.validated_data)
         return self._detail(person)
 
-    @extend_schema(request=None, responses={200: PersonDetailSerializer, **_errors(403, 404)})
+    @extend_schema(
+        request=None, responses={200: PersonDetailSerializer, **error_responses(403, 404)}
+    )
     @action(detail=True, methods=["post"], url_path="remove-from-household")
     def remove_from_household(self, request, pk=None):
         """移出家庭户:此人仍登记在本村。"""
@@ -123,7 +116,7 @@ class PersonViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     @extend_schema(
         request=PersonMoveSerializer,
-        responses={200: PersonDetailSerializer, **_errors(400, 403, 404)},
+        responses={200: PersonDetailSerializer, **error_responses(400, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
@@ -145,7 +138,7 @@ class PersonViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
             )
         ],
         filters=False,
-        responses={200: PersonDetailSerializer, **_errors(400, 403, 404)},
+        responses={200: PersonDetailSerializer, **error_responses(400, 403, 404)},
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def lookup(self, request):
@@ -194,14 +187,14 @@ class HouseholdViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
             HouseholdDetailSerializer(household, context=context).data, status=status_code
         )
 
-    @extend_schema(responses={200: HouseholdDetailSerializer, **_errors(404)})
+    @extend_schema(responses={200: HouseholdDetailSerializer, **error_responses(404)})
     def retrieve(self, request, pk=None):
         context = {"request": request, "detail": True}
         return Response(HouseholdDetailSerializer(self.get_object(), context=context).data)
 
     @extend_schema(
         request=HouseholdCreateSerializer,
-        responses={201: HouseholdDetailSerializer, **_errors(400, 403)},
+        responses={201: HouseholdDetailSerializer, **error_responses(400, 403)},
     )
     def create(self, request):
         payload = HouseholdCreateSerializer(data=request.data, context={"request": request})
@@ -211,7 +204,7 @@ class HouseholdViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     @extend_schema(
         request=HouseholdUpdateSerializer,
-        responses={200: HouseholdDetailSerializer, **_errors(400, 403, 404)},
+        responses={200: HouseholdDetailSerializer, **error_responses(400, 403, 404)},
     )
     def partial_update(self, request, pk=None):
         household = self.get_object()
@@ -224,7 +217,7 @@ class HouseholdViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     @extend_schema(
         request=HouseholdMoveSerializer,
-        responses={200: HouseholdDetailSerializer, **_errors(400, 403, 404)},
+        responses={200: HouseholdDetailSerializer, **error_responses(400, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
@@ -237,7 +230,7 @@ class HouseholdViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     @extend_schema(
         request=HardshipInputSerializer,
-        responses={200: HardshipSerializer, **_errors(400, 403, 404)},
+        responses={200: HardshipSerializer, **error_responses(400, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def hardship(self, request, pk=None):
@@ -252,7 +245,7 @@ class HouseholdViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     @extend_schema(
         request=AssistanceInputSerializer,
-        responses={201: AssistanceSerializer, **_errors(400, 403, 404)},
+        responses={201: AssistanceSerializer, **error_responses(400, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def assistance(self, request, pk=None):
@@ -284,7 +277,7 @@ class FiguresViewSet(ScopedGenericViewSet):
     @extend_schema(
         parameters=[FiguresQuerySerializer],
         filters=False,
-        responses={200: FiguresTableSerializer, **_errors(400, 404)},
+        responses={200: FiguresTableSerializer, **error_responses(400, 404)},
     )
     def list(self, request):
         query = FiguresQuerySerializer(data=request.query_params)

@@ -11,13 +11,12 @@ village's) id is `does_not_exist`."""
 
 from __future__ import annotations
 
-import datetime
-
 from django.utils import timezone
 from rest_framework import serializers
 
 from associations.models import Association
 from households import masking
+from households.categories import age_on
 from households.models import Household, Person
 
 from ..models import (
@@ -34,12 +33,6 @@ from ..models import (
 )
 
 CATEGORY_LABELS = dict(MemberCategory.choices)
-
-
-def _age(birth_date: datetime.date) -> int:
-    today = timezone.localdate()
-    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
-    return today.year - birth_date.year - before_birthday
 
 
 # --- members -----------------------------------------------------------------------------------
@@ -106,7 +99,7 @@ class MemberListSerializer(serializers.ModelSerializer):
         return masking.id_number_for(self._user(), member.person.id_number, detail=self._detail())
 
     def get_age(self, member) -> int:
-        return _age(member.person.birth_date)
+        return age_on(member.person.birth_date, timezone.localdate())
 
     def get_group_name(self, member) -> str | None:
         return member.group.name if member.group_id else None

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from associations.api.base import ScopedGenericViewSet
+from associations.api.base import ScopedGenericViewSet, error_responses
 from households.api.pagination import HasNextPagination
 
 from .. import selectors, services
@@ -41,16 +41,6 @@ from .serializers import (
     VolunteerTeamCreateSerializer,
     VolunteerTeamSerializer,
 )
-
-ERROR_RESPONSES = {
-    400: OpenApiResponse(description="数据校验错误(error.fields 列出各字段的错误代码)"),
-    403: OpenApiResponse(description="无权执行此操作"),
-    404: OpenApiResponse(description="对象不存在或不在本账号的范围内"),
-}
-
-
-def _errors(*codes: int) -> dict:
-    return {code: ERROR_RESPONSES[code] for code in codes}
 
 
 class ScopedObjectMixin:
@@ -89,14 +79,14 @@ class MemberViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         context = {"request": self.request, "detail": True}
         return Response(MemberDetailSerializer(member, context=context).data, status=status_code)
 
-    @extend_schema(responses={200: MemberDetailSerializer, **_errors(404)})
+    @extend_schema(responses={200: MemberDetailSerializer, **error_responses(404)})
     def retrieve(self, request, pk=None):
         context = {"request": request, "detail": True}
         return Response(MemberDetailSerializer(self.get_object(), context=context).data)
 
     @extend_schema(
         request=MemberCreateSerializer,
-        responses={201: MemberDetailSerializer, **_errors(400, 403)},
+        responses={201: MemberDetailSerializer, **error_responses(400, 403)},
     )
     def create(self, request):
         """入会:一人在本县只能有一个有效会籍(`already_member_elsewhere`)。"""
@@ -107,7 +97,7 @@ class MemberViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     @extend_schema(
         request=MemberUpdateSerializer,
-        responses={200: MemberDetailSerializer, **_errors(400, 403, 404)},
+        responses={200: MemberDetailSerializer, **error_responses(400, 403, 404)},
     )
     def partial_update(self, request, pk=None):
         member = self.get_object()
@@ -120,7 +110,7 @@ class MemberViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     @extend_schema(
         request=MemberLeaveSerializer,
-        responses={200: MemberDetailSerializer, **_errors(400, 403, 404)},
+        responses={200: MemberDetailSerializer, **error_responses(400, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def leave(self, request, pk=None):
@@ -155,7 +145,7 @@ class GroupRoleViewSet(
 
     @extend_schema(
         request=GroupRoleCreateSerializer,
-        responses={201: GroupRoleSerializer, **_errors(400, 403)},
+        responses={201: GroupRoleSerializer, **error_responses(400, 403)},
     )
     def create(self, request):
         """任命:新小组长接替现任;每组最多 3 名联系户长(`too_many_contact_heads`)。"""
@@ -165,7 +155,8 @@ class GroupRoleViewSet(
         return Response(GroupRoleSerializer(assignment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=EndSerializer, responses={200: GroupRoleSerializer, **_errors(400, 403, 404)}
+        request=EndSerializer,
+        responses={200: GroupRoleSerializer, **error_responses(400, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
@@ -197,7 +188,7 @@ class ContactHouseholdViewSet(
 
     @extend_schema(
         request=ContactHouseholdCreateSerializer,
-        responses={201: ContactHouseholdSerializer, **_errors(400, 403)},
+        responses={201: ContactHouseholdSerializer, **error_responses(400, 403)},
     )
     def create(self, request):
         payload = ContactHouseholdCreateSerializer(data=request.data, context={"request": request})
@@ -205,7 +196,7 @@ class ContactHouseholdViewSet(
         link = services.contact_household_add(actor=request.user, **payload.validated_data)
         return Response(ContactHouseholdSerializer(link).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={204: None, **_errors(403, 404)})
+    @extend_schema(responses={204: None, **error_responses(403, 404)})
     def destroy(self, request, pk=None):
         services.contact_household_remove(actor=request.user, link=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -224,7 +215,7 @@ class PairingViewSet(
 
     @extend_schema(
         request=PairingCreateSerializer,
-        responses={201: PairingSerializer, **_errors(400, 403)},
+        responses={201: PairingSerializer, **error_responses(400, 403)},
     )
     def create(self, request):
         """只能与本年度计生困难家庭名册中的户结对(`not_hardship`)。"""
@@ -234,7 +225,7 @@ class PairingViewSet(
         return Response(PairingSerializer(pairing).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=EndSerializer, responses={200: PairingSerializer, **_errors(400, 403, 404)}
+        request=EndSerializer, responses={200: PairingSerializer, **error_responses(400, 403, 404)}
     )
     @action(detail=True, methods=["post"])
     def end(self, request, pk=None):
@@ -263,7 +254,7 @@ class CommendationViewSet(
 
     @extend_schema(
         request=CommendationCreateSerializer,
-        responses={201: CommendationSerializer, **_errors(400, 403)},
+        responses={201: CommendationSerializer, **error_responses(400, 403)},
     )
     def create(self, request):
         payload = CommendationCreateSerializer(data=request.data, context={"request": request})
@@ -287,7 +278,7 @@ class VolunteerTeamViewSet(
 
     @extend_schema(
         request=VolunteerTeamCreateSerializer,
-        responses={201: VolunteerTeamSerializer, **_errors(400, 403)},
+        responses={201: VolunteerTeamSerializer, **error_responses(400, 403)},
     )
     def create(self, request):
         payload = VolunteerTeamCreateSerializer(data=request.data, context={"request": request})
@@ -300,7 +291,7 @@ class VolunteerTeamViewSet(
 
     @extend_schema(
         request=VolunteerJoinSerializer,
-        responses={201: VolunteerMembershipSerializer, **_errors(400, 403, 404)},
+        responses={201: VolunteerMembershipSerializer, **error_responses(400, 403, 404)},
     )
     @action(detail=True, methods=["post"])
     def members(self, request, pk=None):

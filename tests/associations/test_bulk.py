@@ -102,7 +102,7 @@ def test_rows_outside_the_scope_are_refused_before_anything_is_written(world):
     inside = households(world.a.villages[0], LARGE - 1, prefix="S")
     foreign = households(world.b.villages[0], 1, prefix="S")
     with world.a.scope():
-        with pytest.raises(bulk.OutsideScope):
+        with pytest.raises(bulk.OutsideScope, match="有 1 条家庭户不在当前账号的管理范围内"):
             bulk.insert_many(inside + foreign)
         assert not Household.objects.filter(number__startswith="S").exists()
     # A sibling village is outside a village's scope too.

@@ -658,6 +658,7 @@ def test_an_exception_in_a_row_commits_nothing(world, monkeypatch):
     outcome = run(world, rows, dry_run=False)
     assert not outcome.committed and outcome.invalid == 1
     assert codes(outcome) == ["DATABASE_ERROR"]
+    assert outcome.problems[0].message.startswith("处理此行时出错,全部数据均未导入")
     assert counts(world) == before
 
 
