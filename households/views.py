@@ -430,7 +430,9 @@ class PersonRemoveView(StaffView):
 # --- household forms -----------------------------------------------------------------------
 
 
-class HouseholdCreateView(ServiceFormView):
+class NewInVillageView(ServiceFormView):
+    """A form that creates a row in the village of the URL, for those who may edit it."""
+
     template_name = "households/form.html"
 
     def load(self, pk):
@@ -439,6 +441,8 @@ class HouseholdCreateView(ServiceFormView):
     def check_permission(self):
         return permissions.can_edit_node(self.request.user, self.village)
 
+
+class HouseholdCreateView(NewInVillageView):
     def build_form(self, data=None):
         return HouseholdForm(
             data,
@@ -579,15 +583,7 @@ class PersonDetailView(StaffView):
         return render(request, "households/person_detail.html", context)
 
 
-class PersonCreateView(ServiceFormView):
-    template_name = "households/form.html"
-
-    def load(self, pk):
-        self.village = load_village(self.request.user, pk)
-
-    def check_permission(self):
-        return permissions.can_edit_node(self.request.user, self.village)
-
+class PersonCreateView(NewInVillageView):
     def build_form(self, data=None):
         return PersonForm(data, user=self.request.user, village=self.village)
 

@@ -1582,6 +1582,19 @@ def runs_in_background(job: ImportJob) -> bool:
     return job.rows_total == 0 or job.rows_total > background_rows()
 
 
+def _run_job(job: ImportJob, *, dry_run: bool, progress: bool) -> ImportOutcome:
+    """The job's file through the importer, as the job's uploader, into the job's node."""
+    return run_import(
+        kind=job.kind,
+        target=job.node,
+        actor=job.uploaded_by,
+        data=_job_data(job),
+        file_type=job.file_type,
+        dry_run=dry_run,
+        progress=ProgressWriter(job) if progress else None,
+    )
+
+
 def _job_data(job: ImportJob) -> bytes:
     with job.file.open("rb") as handle:
         return handle.read()
@@ -1642,15 +1655,7 @@ def job_validate(job: ImportJob, *, progress: bool = False) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.VALIDATING, rows_done=0)
     job.status = ImportJob.Status.VALIDATING
     try:
-        outcome = run_import(
-            kind=job.kind,
-            target=job.node,
-            actor=job.uploaded_by,
-            data=_job_data(job),
-            file_type=job.file_type,
-            dry_run=True,
-            progress=ProgressWriter(job) if progress else None,
-        )
+        outcome = _run_job(job, dry_run=True, progress=progress)
     except FileRefused as refused:
         _refused(job, refused)
     else:
@@ -1686,15 +1691,7 @@ def job_commit(job: ImportJob, *, progress: bool = False) -> ImportJob:
         return job
     try:
         with transaction.atomic():
-            outcome = run_import(
-                kind=job.kind,
-                target=job.node,
-                actor=job.uploaded_by,
-                data=_job_data(job),
-                file_type=job.file_type,
-                dry_run=False,
-                progress=ProgressWriter(job) if progress else None,
-            )
+            outcome = _run_job(job, dry_run=False, progress=progress)
             _store_outcome(job, outcome)
             if outcome.committed:
                 job.status, job.message = ImportJob.Status.DONE, ""

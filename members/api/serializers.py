@@ -198,7 +198,21 @@ class MemberDetailSerializer(MemberListSerializer):
         return masking.phone_for(self._user(), member.person.phone, detail=self._detail())
 
 
-class MemberCreateSerializer(serializers.Serializer):
+class MemberKindsSerializer(serializers.Serializer):
+    """What kind of member someone is: the fields registering and editing share."""
+
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=MemberCategory.choices),
+        required=False,
+        label="会员类别",
+    )
+    elder_kind = serializers.ChoiceField(
+        choices=ElderKind.choices, required=False, allow_blank=True, label="五老类别"
+    )
+    is_backbone = serializers.BooleanField(required=False, label="骨干会员")
+
+
+class MemberCreateSerializer(MemberKindsSerializer):
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.all(), label="人员")
     association = serializers.PrimaryKeyRelatedField(
         queryset=Association.objects.all(), label="所属协会(村、社区)"
@@ -214,18 +228,9 @@ class MemberCreateSerializer(serializers.Serializer):
         help_text="不填则自动编号",
     )
     joined_on = serializers.DateField(required=False, allow_null=True, label="入会日期")
-    categories = serializers.ListField(
-        child=serializers.ChoiceField(choices=MemberCategory.choices),
-        required=False,
-        label="会员类别",
-    )
-    elder_kind = serializers.ChoiceField(
-        choices=ElderKind.choices, required=False, allow_blank=True, label="五老类别"
-    )
-    is_backbone = serializers.BooleanField(required=False, label="骨干会员")
 
 
-class MemberUpdateSerializer(serializers.Serializer):
+class MemberUpdateSerializer(MemberKindsSerializer):
     """Used with partial=True; `group: null` takes the member out of any group."""
 
     group = serializers.PrimaryKeyRelatedField(
@@ -233,15 +238,6 @@ class MemberUpdateSerializer(serializers.Serializer):
     )
     member_number = serializers.CharField(max_length=30, required=False, label="会员证号")
     joined_on = serializers.DateField(required=False, label="入会日期")
-    categories = serializers.ListField(
-        child=serializers.ChoiceField(choices=MemberCategory.choices),
-        required=False,
-        label="会员类别",
-    )
-    elder_kind = serializers.ChoiceField(
-        choices=ElderKind.choices, required=False, allow_blank=True, label="五老类别"
-    )
-    is_backbone = serializers.BooleanField(required=False, label="骨干会员")
 
 
 class MemberLeaveSerializer(serializers.Serializer):
