@@ -443,10 +443,6 @@ class ExportJob(ScopedModel):
         return self.file_name
 
     @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
     def percent(self) -> int:
         if self.status == self.Status.DONE:
             return 100
