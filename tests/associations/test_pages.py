@@ -274,7 +274,7 @@ def test_history_records_the_request(client, world):
     )
     with a.scope():
         record = ChangeRecord.objects.get(object_label="第九组")
-    assert record.source.startswith("request ") and "POST /nodes/" in record.source
+    assert record.source.startswith("page:POST /nodes/")
 
 
 def test_node_history_masks_identity_for_roles_that_may_not_see_it(client, world):
