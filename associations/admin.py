@@ -24,8 +24,12 @@ class AssociationAdmin(admin.ModelAdmin):
 
 @admin.register(ChangeRecord)
 class ChangeRecordAdmin(admin.ModelAdmin):
-    list_display = ["at", "action", "object_type", "object_label", "actor_label", "source"]
+    list_display = ["at", "action", "object_type", "object_label", "actor_label", "source_label"]
     list_filter = ["action", "object_type"]
+
+    @admin.display(description="来源", ordering="source")
+    def source_label(self, record):
+        return record.source_display
 
     def has_add_permission(self, request):
         return False

@@ -59,7 +59,10 @@ class MoveForm(forms.Form):
     new_division_code = forms.CharField(
         label="新的区划代码",
         required=False,
-        help_text="可不填;填写时须以新上级的代码开头。",
+        help_text=(
+            "填写时须以新上级的代码开头。村可不填(保留原代码);"
+            "会员小组不填时改为新村的代码加本组原来的 3 位编号。"
+        ),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
 

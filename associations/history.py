@@ -1,7 +1,7 @@
 """The change record: services call `record_change` / `record_changes` for every write.
 
-The source (which request, task or command caused a change) lives in a ContextVar that the
-scope middleware, `ScopedTask` and the management commands set."""
+The source (which request, task, import or command caused a change) lives in a ContextVar
+that the scope middleware, `ScopedTask`, the import commit and the management commands set."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from django.db import models
 
 from .bulk import insert_many
 from .models import Association, ChangeRecord
+from .sources import SYSTEM
 
-_source: ContextVar[str] = ContextVar("change_source", default="system")
+# The stored form of a source is defined in sources.py (for_request, for_task, …).
+_source: ContextVar[str] = ContextVar("change_source", default=SYSTEM)
 
 
 def current_source() -> str:

@@ -2,7 +2,7 @@
 
 import uuid
 
-from . import history
+from . import history, sources
 from .scope import Scope, UnscopedReason, enter, leave, unscoped
 
 PLATFORM_PATHS = ("/platform/", "/admin/")
@@ -21,7 +21,7 @@ class ScopeMiddleware:
     def __call__(self, request):
         request.request_id = uuid.uuid4().hex[:12]
         source = history.enter_source(
-            f"request {request.request_id} {request.method} {request.path}"
+            sources.for_request(request.method, request.path, request.request_id)
         )
         scope_token = enter(scope_for_user(request.user))
         try:

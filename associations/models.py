@@ -10,6 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from . import sources
 from .scope import ScopedManager
 
 
@@ -295,6 +296,11 @@ class ChangeRecord(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_label}"
+
+    @property
+    def source_display(self) -> str:
+        """Where the change came from, in Chinese (命令 seed_demo, 页面 /nodes/3/edit/, …)."""
+        return sources.describe(self.source)
 
     def changed_fields(self) -> list[tuple[str, object, object]]:
         """(field label, before, after) for each field whose value changed."""

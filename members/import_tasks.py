@@ -8,6 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import DatabaseError
 
+from associations import history, sources
 from associations.tasks import ScopedTask
 
 from . import importers
@@ -41,7 +42,8 @@ def import_commit(self, job_id: int) -> dict:
     if job is None:
         return {"job": job_id, "status": "missing"}
     try:
-        job = importers.job_commit(job, progress=True)
+        with history.change_source(sources.for_import(job.pk, job.original_name)):
+            job = importers.job_commit(job, progress=True)
     except DatabaseError as error:
         raise self.retry(exc=error, countdown=30) from error
     return {"job": job.pk, "status": job.status, **_counts(job)}

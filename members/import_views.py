@@ -18,7 +18,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from associations import permissions
+from associations import history, permissions, sources
 from associations.scope import activate, current_scope
 from associations.selectors import association_get
 from associations.tasks import enqueue_in_scope
@@ -204,7 +204,8 @@ class ImportCommitView(StaffView):
             sender = _SendOrMarkFailed(import_commit, job, back_to=ImportJob.Status.VALIDATED)
             enqueue_in_scope(sender, job.pk)
         else:
-            job = importers.job_commit(job)
+            with history.change_source(sources.for_import(job.pk, job.original_name)):
+                job = importers.job_commit(job)
             if job.status == ImportJob.Status.DONE:
                 messages.success(
                     request,

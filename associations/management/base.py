@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from .. import history
+from .. import history, sources
 from ..models import Association, Level
 from ..scope import Scope, UnscopedReason, activate, unscoped
 
@@ -26,6 +26,6 @@ class ScopedCommand(BaseCommand):
         options["county_node"] = county
         with (
             activate(Scope.for_node(county)),
-            history.change_source(f"command {self.__module__.rsplit('.', 1)[-1]}"),
+            history.change_source(sources.for_command(self.__module__.rsplit(".", 1)[-1])),
         ):
             return super().execute(*args, **options)

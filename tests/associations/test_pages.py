@@ -274,7 +274,7 @@ def test_history_records_the_request(client, world):
     )
     with a.scope():
         record = ChangeRecord.objects.get(object_label="第九组")
-    assert record.source.startswith("request ") and "POST /nodes/" in record.source
+    assert record.source.startswith("page:POST /nodes/")
 
 
 def test_node_history_masks_identity_for_roles_that_may_not_see_it(client, world):
@@ -296,3 +296,19 @@ def test_node_history_masks_identity_for_roles_that_may_not_see_it(client, world
     api.force_authenticate(a.users["township_staff"])
     history = api.get(reverse("association-history", kwargs={"pk": person.group_id})).json()
     assert "13812345678" not in str(history)
+
+
+def test_move_page_says_which_group_code_is_taken(client, world):
+    a = world.a
+    with a.scope():  # a group left by an earlier move with the code the re-code needs
+        Association.objects.filter(pk=a.groups[2].pk).update(division_code="130534101299001")
+    client.force_login(a.users["county_admin"])
+    url = reverse("node-move", kwargs={"pk": a.villages[0].pk})
+    response = client.post(
+        url, {"new_parent": a.townships[1].pk, "new_division_code": "130534101299"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "130534101299001" in body and a.groups[2].name in body and "未做任何调整" in body
+    with a.scope():
+        assert Association.objects.get(pk=a.villages[0].pk).parent_id == a.townships[0].pk

@@ -16,6 +16,7 @@ from associations.models import (
     Role,
 )
 from associations.scope import Scope, activate
+from households.models import Household, Person
 
 pytestmark = pytest.mark.django_db
 
@@ -249,6 +250,130 @@ class TestMove:
             assert not Association.objects.filter(pk=village.pk).exists()
         with activate(Scope.for_node(target)):
             assert Association.objects.filter(village=village).count() == 3
+
+    def test_every_row_under_a_moved_village_takes_the_new_township(self, world):
+        a = world.a
+        village, target = a.villages[1], a.townships[1]
+        with a.scope():
+            rows_under = {
+                model._meta.label: model.objects.filter(village=village).count()
+                for model in services.scoped_models()
+            }
+            services.association_move(
+                actor=a.users["county_admin"], association=village, new_parent=target
+            )
+            for model in services.scoped_models():
+                keys = set(model.objects.filter(village=village).values_list("county", "township"))
+                assert keys <= {(a.county.pk, target.pk)}, model._meta.label
+                assert model.objects.filter(village=village).count() == (
+                    rows_under[model._meta.label]
+                    # the move's own change records: the village and its two groups
+                    + (3 if model is ChangeRecord else 0)
+                )
+        for label in ("households.Person", "households.Household", "members.Member"):
+            assert rows_under[label] > 0  # the test world has rows of each under the village
+        with activate(Scope.for_node(target)):
+            person = a.persons[2]  # the head of village 1's household
+            household = Household.objects.get(pk=person.household_id)
+            assert (household.township_id, household.village_id) == (target.pk, village.pk)
+
+    def test_a_recoded_village_recodes_its_groups_and_frees_the_old_codes(self, world):
+        a = world.a
+        admin = a.users["county_admin"]
+        village, target = a.villages[0], a.townships[1]
+        old_code = village.division_code  # 130534100200, groups …200001 and …200002
+        with a.scope():
+            services.association_move(
+                actor=admin,
+                association=village,
+                new_parent=target,
+                new_division_code="130534101299",
+            )
+            groups = Association.objects.filter(parent=village).order_by("division_code")
+            assert list(groups.values_list("division_code", flat=True)) == [
+                "130534101299001",
+                "130534101299002",
+            ]
+            records = ChangeRecord.objects.filter(action="move", object_id=a.groups[0].pk)
+            assert records.get().before["division_code"] == old_code + "001"
+            assert records.get().after["division_code"] == "130534101299001"
+            # The old codes are free: a new village takes the old code and makes its groups.
+            newcomer = create(admin, a.townships[0], old_code, name="新设村")
+            for suffix in ("001", "002"):
+                create(admin, newcomer, old_code + suffix, name=f"新设村{suffix}组")
+            assert Association.objects.filter(parent=newcomer).count() == 2
+
+    def test_a_taken_group_code_refuses_the_whole_move_and_names_it(self, world):
+        a = world.a
+        village, target = a.villages[0], a.townships[1]
+        with a.scope():
+            # A group left by an earlier move with a stale code that the re-code needs.
+            Association.objects.filter(pk=a.groups[2].pk).update(division_code="130534101299001")
+            before = sorted(
+                Association.objects.values_list(
+                    "pk", "parent_id", "township_id", "village_id", "division_code"
+                )
+            )
+            person_keys = sorted(Person.objects.values_list("pk", "township_id", "village_id"))
+            with pytest.raises(ValidationError) as caught:
+                services.association_move(
+                    actor=a.users["county_admin"],
+                    association=village,
+                    new_parent=target,
+                    new_division_code="130534101299",
+                )
+            assert codes(caught.value) == {"group_code_taken"}
+            message = " ".join(caught.value.messages)
+            assert "130534101299001" in message and a.groups[2].name in message
+            assert a.groups[0].name in message
+            after = sorted(
+                Association.objects.values_list(
+                    "pk", "parent_id", "township_id", "village_id", "division_code"
+                )
+            )
+            assert after == before
+            assert sorted(Person.objects.values_list("pk", "township_id", "village_id")) == (
+                person_keys
+            )
+            assert not ChangeRecord.objects.filter(action="move").exists()
+
+    def test_a_group_moved_without_a_code_takes_the_new_villages_prefix(self, world):
+        a = world.a
+        admin = a.users["county_admin"]
+        source, target = a.villages[0], a.villages[3]
+        with a.scope():
+            group = create(admin, source, source.division_code + "007", name="第七组")
+            services.association_move(actor=admin, association=group, new_parent=target)
+            group.refresh_from_db()
+            assert group.division_code == target.division_code + "007"
+            # Its old code is free again in the old village.
+            create(admin, source, source.division_code + "007", name="新第七组")
+
+    def test_a_group_whose_code_the_new_village_uses_must_be_given_one(self, world):
+        a = world.a
+        group, target = a.groups[1], a.villages[3]  # both are their village's group 002
+        with a.scope(), pytest.raises(ValidationError) as caught:
+            services.association_move(
+                actor=a.users["county_admin"], association=group, new_parent=target
+            )
+        error = caught.value.error_dict["new_division_code"][0]
+        assert error.code == "group_code_taken"
+        assert target.division_code + "002" in error.message
+        with a.scope():
+            assert Association.objects.get(pk=group.pk).parent_id == a.villages[0].pk
+
+    def test_editing_a_villages_code_recodes_its_groups(self, world):
+        a = world.a
+        village = a.villages[1]
+        with a.scope():
+            services.association_update(
+                actor=a.users["county_admin"], association=village, division_code="130534100288"
+            )
+            assert sorted(
+                Association.objects.filter(parent=village).values_list("division_code", flat=True)
+            ) == ["130534100288001", "130534100288002"]
+            record = ChangeRecord.objects.get(action="update", object_id=a.groups[2].pk)
+            assert record.changed_fields() == [("区划代码", "130534100201001", "130534100288001")]
 
     def test_move_refused_when_numbers_would_collide(self, world):
         a = world.a  # group 0 holds member 0001 of village 0; village 3 has its own 0001

@@ -3,7 +3,7 @@ import getpass
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import history, services
+from ... import history, services, sources
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         if not password:
             password = getpass.getpass("管理员初始密码:")
         try:
-            with history.change_source("command create_county"):
+            with history.change_source(sources.for_command("create_county")):
                 county, admin = services.county_create(
                     name=options["name"],
                     division_code=options["code"],

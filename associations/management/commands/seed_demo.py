@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from ... import history
+from ... import history, sources
 from ...demo import DEMO_COUNTY_CODE, DEMO_COUNTY_NAME, SCALES, account_table, seed_county
 from ...scope import Scope, activate
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, county, name, scale, without_people=False, **options):
         started = time.perf_counter()
-        with history.change_source("command seed_demo"):
+        with history.change_source(sources.for_command("seed_demo")):
             node, created = seed_county(
                 code=county, name=name, scale=scale, with_people=not without_people
             )
