@@ -166,6 +166,7 @@ class ImportJobView(StaffView):
         job = _job_for(request, pk)
         working = job.is_running
         problems = job.problems[:PROBLEMS_ON_PAGE]
+        upgrades = importers.id_upgrades(job)
         response = render(
             request,
             "members/imports/job.html",
@@ -180,6 +181,9 @@ class ImportJobView(StaffView):
                 "row_problems": any(p.get("row") for p in job.problems) and not job.file_deleted_at,
                 "broker_down": job.message == BROKER_DOWN_MESSAGE,
                 "code_labels": importers.ROW_CODES,
+                "column_warnings": importers.column_warnings(job),
+                "upgrades": upgrades,
+                "upgrades_listed": upgrades["upgrades"][:PROBLEMS_ON_PAGE] if upgrades else [],
                 "may_recheck": job.status
                 in (ImportJob.Status.VALIDATED, ImportJob.Status.FAILED, ImportJob.Status.UPLOADED)
                 and not job.file_deleted_at,
@@ -229,7 +233,7 @@ class ImportErrorsView(StaffView):
     def get(self, request, pk):
         job = _job_for(request, pk)
         if job.file_deleted_at or (
-            not any(p.get("row") for p in job.problems) and not job.warnings
+            not any(p.get("row") for p in job.problems) and not importers.column_warnings(job)
         ):
             return redirect("import-job", pk=job.pk)
         try:

@@ -58,7 +58,7 @@ from associations.bulk import insert_many
 from associations.history import build_change, record_changes, snapshot
 from associations.models import Association, ChangeRecord, Level
 from associations.scope import Scope, activate, current_scope
-from households import identity
+from households import identity, masking
 from households.categories import Relation, family_categories, family_types
 from households.models import ETHNICITIES, Household, MaritalStatus, Person, Residency, Sex
 from households.services import HOUSEHOLD_FIELDS, PERSON_FIELDS, household_facts
@@ -101,6 +101,7 @@ MEMBER_NUMBER_TAKEN = "MEMBER_NUMBER_TAKEN"
 HEAD_TAKEN = "HEAD_TAKEN"
 TOO_LONG = "TOO_LONG"
 UNKNOWN_COLUMN = "UNKNOWN_COLUMN"  # a warning about the file, not an error of a row
+ID_UPGRADED = "ID_UPGRADED"  # a notice: old 15-digit numbers read as their 18-digit form
 DATABASE_ERROR = "DATABASE_ERROR"  # the database refused the write: nothing was written
 
 ROW_CODES = {
@@ -130,6 +131,7 @@ ROW_CODES = {
     HEAD_TAKEN: "该户已有户主",
     TOO_LONG: "内容过长",
     UNKNOWN_COLUMN: "有未导入的列",
+    ID_UPGRADED: "15 位身份证号码已升级为 18 位",
     DATABASE_ERROR: "数据库拒绝写入",
     **import_files.FILE_CODES,
 }
@@ -163,6 +165,19 @@ class RowProblem:
             "code": self.code,
             "message": self.message,
         }
+
+
+@dataclass(frozen=True)
+class IdUpgrade:
+    """An old 15-digit number of the file and the 18-digit number it was read as, both masked:
+    the preview names them without showing anyone's full number."""
+
+    row_number: int
+    old: str
+    new: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row_number, "old": self.old, "new": self.new}
 
 
 # --- columns ----------------------------------------------------------------------------------
@@ -657,6 +672,7 @@ class RosterResource(resources.ModelResource):
         self.spec = KINDS[self.kind]
         self.headers = {c.key: table.header_text(c.key, c.header) for c in self.spec.columns}
         self.problems: list[RowProblem] = []
+        self.upgrades: list[IdUpgrade] = []
         self.pending = Pending()
         self.now = timezone.now()
         self.today = timezone.localdate()
@@ -957,6 +973,14 @@ class RosterResource(resources.ModelResource):
             # Not matched to the person the first row registers: its other cells say nothing.
             return "", None
         self.seen_ids[parsed.number] = r.number
+        if parsed.upgraded_from:
+            self.upgrades.append(
+                IdUpgrade(
+                    r.number,
+                    masking.id_number_for(self.actor, parsed.upgraded_from),
+                    masking.id_number_for(self.actor, parsed.number),
+                )
+            )
         return parsed.number, parsed
 
     def read_place(self, r: RowReader) -> tuple[Association | None, Association | None]:
@@ -1512,6 +1536,7 @@ class ImportOutcome:
     invalid: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
+    upgrades: list[IdUpgrade] = field(default_factory=list)
     error: str = ""  # a database error: nothing was written
     committed: bool = False
 
@@ -1582,6 +1607,7 @@ def run_import(
         invalid=totals[RowResult.IMPORT_TYPE_INVALID] + totals[RowResult.IMPORT_TYPE_ERROR],
         problems=sorted(resource.problems, key=lambda p: p.row_number),
         warnings=resource.column_warnings(),
+        upgrades=resource.upgrades,
     )
     for row_number, errors in result.row_errors():
         for error in errors:
@@ -1681,7 +1707,31 @@ def _store_outcome(job: ImportJob, outcome: ImportOutcome) -> None:
     job.problem_total = len(outcome.problems)
     job.problems = [p.as_dict() for p in outcome.problems[: max_problems()]]
     job.warnings = [p.as_dict() for p in outcome.warnings]
+    if outcome.upgrades:
+        job.warnings.append(upgrade_notice(outcome.upgrades))
     job.error_file = ""  # the error workbook follows the problems: rebuilt on demand
+
+
+def upgrade_notice(upgrades: list[IdUpgrade]) -> dict:
+    """One notice for the job's warnings: how many 15-digit numbers were upgraded, and which
+    (row, old and new number masked), at most max_problems() of them."""
+    return {
+        "row": 0,
+        "column": "",
+        "field": "id_number",
+        "code": ID_UPGRADED,
+        "message": f"有 {len(upgrades)} 个 15 位身份证号码已按国家标准自动升级为 18 位。",
+        "upgrades": [u.as_dict() for u in upgrades[: max_problems()]],
+    }
+
+
+def column_warnings(job: ImportJob) -> list[dict]:
+    """The job's warnings about the file's columns (not the notices of upgraded numbers)."""
+    return [w for w in job.warnings if w.get("code") != ID_UPGRADED]
+
+
+def id_upgrades(job: ImportJob) -> dict | None:
+    return next((w for w in job.warnings if w.get("code") == ID_UPGRADED), None)
 
 
 FILE_EXPIRED_MESSAGE = "上传的文件已超过保留期限({days} 天)被删除,未导入。如仍需导入,请重新上传。"
@@ -1826,7 +1876,7 @@ def job_error_workbook(job: ImportJob) -> bytes:
     table, raw = import_files.read_table(
         data, job.file_type, spec.columns_for(job.node), keep_raw=True
     )
-    problems = [p for p in job.problems if p.get("row")] + list(job.warnings)
+    problems = [p for p in job.problems if p.get("row")] + column_warnings(job)
     content = import_files.build_error_workbook(table, raw, problems, code_labels=ROW_CODES)
     path = default_storage.save(
         f"imports/{job.county_id}/{job.file.name.rsplit('/', 1)[-1]}-errors.xlsx",
