@@ -1877,7 +1877,10 @@ def job_error_workbook(job: ImportJob) -> bytes:
         data, job.file_type, spec.columns_for(job.node), keep_raw=True
     )
     problems = [p for p in job.problems if p.get("row")] + column_warnings(job)
-    content = import_files.build_error_workbook(table, raw, problems, code_labels=ROW_CODES)
+    text_columns = [table.columns[c.key] for c in spec.columns if c.text and c.key in table.columns]
+    content = import_files.build_error_workbook(
+        table, raw, problems, code_labels=ROW_CODES, text_columns=text_columns
+    )
     path = default_storage.save(
         f"imports/{job.county_id}/{job.file.name.rsplit('/', 1)[-1]}-errors.xlsx",
         ContentFile(content),

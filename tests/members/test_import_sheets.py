@@ -5,6 +5,7 @@ mother column of the household roster."""
 from __future__ import annotations
 
 import datetime
+import decimal
 import io
 
 import openpyxl
@@ -140,3 +141,129 @@ def test_the_preview_names_the_upgraded_15_digit_numbers_masked(client, world):
     assert all(old not in str(w) and new not in str(w) for w in job.warnings)
     # The notice is not a problem of the file: no error workbook is offered for it.
     assert "下载错误标注文件" not in body
+
+
+# --- 3. the error workbook keeps the upload's shape ---------------------------------------------
+
+
+def _messy_roster() -> tuple[bytes, list[str]]:
+    """A village's own roster: two merged title rows, a 备注 column and another unknown one,
+    one ID number Excel stored as a number, dates typed as dates."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    headers = [*HEADER_ROW, "备注", "文化程度"]
+    sheet.append(["清河县第1镇1村会员花名册"])
+    sheet.append(["填报单位:1村计生协"])
+    sheet.merge_cells("A1:J1")
+    sheet.merge_cells("A2:D2")
+    sheet.append(headers)
+    ids = [new_id(21), new_id(22), new_id(23)]
+    joined = datetime.datetime(2024, 5, 29)
+    sheet.append(["甲", "男", ids[0], None, "13812345678", "第1组", "志愿者", joined, "", "初中"])
+    sheet.append(["乙", "未知", ids[1], None, "13812345678", "第1组", "志愿者", joined, "新", ""])
+    sheet.append(["丙", "男", int(ids[2]), None, None, "第1组", "志愿者", joined, None, None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue(), ids
+
+
+HEADER_ROW = [
+    "姓名",
+    "性别",
+    "身份证号码",
+    "出生日期",
+    "联系电话",
+    "会员小组",
+    "会员类别",
+    "入会日期",
+]
+
+
+def _error_workbook(client, world, data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    user = world.a.users["village_secretary"]
+    client.force_login(user)
+    client.post(
+        reverse("import-upload", kwargs={"pk": user.node_id}),
+        {"kind": "members", "file": SimpleUploadedFile("花名册.xlsx", data)},
+    )
+    job = _job(user)
+    response = client.get(reverse("import-errors", kwargs={"pk": job.pk}))
+    assert response.status_code == 200
+    return job, openpyxl.load_workbook(io.BytesIO(response.content))
+
+
+def test_the_error_workbook_marks_the_columns_not_imported(client, world):
+    data, _ids = _messy_roster()
+    job, workbook = _error_workbook(client, world, data)
+    assert "“备注”" in job.warnings[0]["message"]  # still reported on the page
+    sheet = workbook.worksheets[0]
+    for column in ("I", "J"):  # 备注, 文化程度
+        header = sheet[f"{column}3"]
+        assert header.fill.fgColor.rgb.endswith("FFEB9C")
+        assert "未导入" in header.comment.text
+    name = sheet["A3"]  # the warning about the columns no longer lands on the first header
+    assert name.comment is None and not name.fill.fgColor.rgb.endswith("FFC7CE")
+
+
+def test_the_error_workbook_keeps_the_title_rows_merged(client, world):
+    data, _ids = _messy_roster()
+    _, workbook = _error_workbook(client, world, data)
+    sheet = workbook.worksheets[0]
+    assert {str(r) for r in sheet.merged_cells.ranges} == {"A1:J1", "A2:D2"}
+    assert sheet["A1"].value == "清河县第1镇1村会员花名册"
+
+
+def test_the_error_workbook_writes_id_numbers_as_text(client, world):
+    data, ids = _messy_roster()
+    _, workbook = _error_workbook(client, world, data)
+    sheet = workbook.worksheets[0]
+    # The number the file stored for the third ID (a float: its last digits are gone), as
+    # digits, not 1.30534E+17.
+    uploaded = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]["C6"].value
+    stored = str(int(decimal.Decimal(repr(uploaded))))
+    assert stored != ids[2] and len(stored) == 18
+    for row, number in ((4, ids[0]), (5, ids[1]), (6, stored)):
+        cell = sheet[f"C{row}"]
+        assert cell.data_type == "s" and cell.number_format == "@"
+        assert cell.value == number
+    assert "ID_NUMERIC_CELL" in sheet["C6"].comment.text  # the stored number stays refused
+
+
+def test_the_error_workbook_writes_dates_without_a_time(client, world):
+    data, _ids = _messy_roster()
+    _, workbook = _error_workbook(client, world, data)
+    sheet = workbook.worksheets[0]
+    cell = sheet["H4"]
+    assert cell.is_date and cell.number_format == "yyyy-mm-dd"
+    assert cell.value == datetime.datetime(2024, 5, 29)  # openpyxl reads dates back this way
+    raw = io.BytesIO()
+    workbook.save(raw)
+    from members.import_files import _open_workbook
+
+    # The stored value is a whole day: the serial number has no fraction.
+    first = next(_open_workbook(raw.getvalue()).worksheets[0].iter_rows(min_row=4, max_row=4))
+    assert first[7].value == datetime.datetime(2024, 5, 29)
+
+
+# --- 7. the problem list: the message first, the code after it, small ------------------------
+
+
+def test_the_problem_list_puts_the_message_before_the_code(client, world):
+    data, _ids = _messy_roster()
+    job, workbook = _error_workbook(client, world, data)
+    body = client.get(reverse("import-job", kwargs={"pk": job.pk})).content.decode()
+    listing = body[body.index("问题清单") :]
+    message = next(p["message"] for p in job.problems if p["code"] == "CHOICE_INVALID")
+    assert listing.index(message) < listing.index("CHOICE_INVALID")
+    assert '<small class="problem-code' in listing
+    assert "<th>代码</th>" not in listing
+    sheet = workbook["问题清单"]
+    assert [c.value for c in sheet[1]] == ["行号", "列", "问题", "类别", "代码"]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[4].value == "CHOICE_INVALID")
+    assert row[2].value == message and row[3].value == "不是可选的值"
+    assert row[4].font.sz < 11 and row[2].font.sz >= 11
+    # A cell's comment says what is wrong first, too.
+    comment = workbook.worksheets[0]["B5"].comment.text
+    assert comment.startswith(message) and comment.endswith("(CHOICE_INVALID)")
