@@ -267,3 +267,34 @@ def test_the_problem_list_puts_the_message_before_the_code(client, world):
     # A cell's comment says what is wrong first, too.
     comment = workbook.worksheets[0]["B5"].comment.text
     assert comment.startswith(message) and comment.endswith("(CHOICE_INVALID)")
+
+
+# --- 4. a refused landline says why ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "local"), [("0319-0123456", "0123456"), ("010 12345678", "12345678")]
+)
+def test_a_landline_whose_local_number_starts_with_0_or_1_says_so(world, written, local):
+    from .test_import import run
+
+    problem = only_problem(run(world, [person_row(1, 联系电话=written)]))
+    assert problem.code == "PHONE_INVALID"
+    assert f"本地号码“{local}”以 {local[0]} 开头" in problem.message
+    assert "不会以 0 或 1 开头" in problem.message
+
+
+def test_other_refused_phones_keep_their_messages(world):
+    from .test_import import run
+
+    outcome = run(
+        world,
+        [
+            person_row(1, 联系电话="1381234"),
+            person_row(2, 联系电话="8123456"),
+            person_row(3, 联系电话="0319-812345"),
+        ],
+    )
+    messages = [p.message for p in outcome.problems]
+    assert "11 位" in messages[0] and "请加区号" in messages[1] and "格式不正确" in messages[2]
+    assert not any("0 或 1" in m for m in messages)
