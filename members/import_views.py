@@ -41,6 +41,9 @@ BROKER_DOWN_MESSAGE = (
 )
 
 
+NOTHING_TO_IMPORT_MESSAGE = "无需导入:文件中的每一行都与系统中的数据一致,没有要新增或更新的内容。"
+
+
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(
         label="导入内容",
@@ -201,6 +204,8 @@ class ImportCommitView(StaffView):
         if not importers.job_start_commit(job):
             if job.status == ImportJob.Status.DONE:
                 messages.info(request, "该文件已经导入。")
+            elif importers.nothing_to_import(job):
+                messages.info(request, NOTHING_TO_IMPORT_MESSAGE)
             else:
                 messages.error(request, "该文件还有问题或尚未校验完成,不能导入。")
             return redirect("import-job", pk=job.pk)

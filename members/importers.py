@@ -1790,6 +1790,16 @@ def job_validate(job: ImportJob, *, progress: bool = False) -> ImportJob:
     return job
 
 
+def nothing_to_import(job: ImportJob) -> bool:
+    """Checked without a problem, and every row is already as the file says."""
+    return (
+        job.status == ImportJob.Status.VALIDATED
+        and not job.count_invalid
+        and not job.count_new
+        and not job.count_updated
+    )
+
+
 def job_start_commit(job: ImportJob) -> bool:
     """Claim the job for its commit: only a validated job without invalid rows, and only
     once (a second click or a second tab gets False)."""

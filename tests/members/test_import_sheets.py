@@ -298,3 +298,22 @@ def test_other_refused_phones_keep_their_messages(world):
     messages = [p.message for p in outcome.problems]
     assert "11 位" in messages[0] and "请加区号" in messages[1] and "格式不正确" in messages[2]
     assert not any("0 或 1" in m for m in messages)
+
+
+# --- 5. a forced commit of a file with nothing to change --------------------------------------
+
+
+def test_a_forced_commit_of_an_up_to_date_file_says_there_is_nothing_to_import(client, world):
+    user = world.a.users["village_secretary"]
+    client.force_login(user)
+    rows = [person_row(1), person_row(2)]
+    _upload(client, user.node, rows)
+    client.post(reverse("import-commit", kwargs={"pk": _job(user).pk}))
+    _upload(client, user.node, rows)  # the same file again: every row unchanged
+    job = _job(user)
+    assert (job.status, job.count_unchanged, job.can_commit) == ("validated", 2, False)
+    body = client.post(reverse("import-commit", kwargs={"pk": job.pk}), follow=True)
+    text = body.content.decode()
+    assert "无需导入" in text and "还有问题" not in text
+    job.refresh_from_db()
+    assert job.status == "validated"
