@@ -34,6 +34,7 @@ import csv
 import datetime
 import decimal
 import io
+import itertools
 import re
 import unicodedata
 import warnings
@@ -503,8 +504,9 @@ def probe(data: bytes, file_type: str, columns: list[ColumnSpec]) -> Probe:
     try:
         sheet, head, index = _locate(sheets, columns, lookup)
         table = _table_for(sheet, head, index, columns, lookup, file_type)
-        if file_type == CSV:
-            estimate = decode_csv(data).count("\n") + 1 - table.header_row
+        if file_type == CSV:  # cheap to count exactly: the non-empty rows under the header
+            rows = itertools.islice(_csv_rows(data), table.header_row, None)
+            estimate = sum(1 for row in rows if not _is_empty(row))
         else:
             estimate = None if sheet.max_row is None else sheet.max_row - table.header_row
     finally:

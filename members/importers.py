@@ -1582,13 +1582,16 @@ def run_import(
     data: bytes,
     file_type: str,
     dry_run: bool,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressWriter | None = None,
     table_and_dataset=None,
 ) -> ImportOutcome:
     """Read the file and run every row through the importer, in one transaction that is
     rolled back for a dry run, or when any row is invalid, or when the database refuses a
     write. Raises FileRefused for problems of the file as a whole (nothing is written)."""
     table, dataset = table_and_dataset or read_rows(data, file_type, kind, target)
+    if progress is not None:
+        # The upload's count was an estimate (a sheet's declared size): now it is exact.
+        progress.start(len(dataset))
     resource = RESOURCES[kind](target=target, actor=actor, table=table, progress=progress)
     result = resource.import_data(
         dataset,
@@ -1856,19 +1859,29 @@ class ProgressWriter:
         self.interval = interval
         self.last = 0.0
 
+    def start(self, total: int) -> None:
+        """The number of data rows, once the file has been read: the header and the title
+        rows above it, empty rows and the template's untouched example are not among them."""
+        self.send(rows_total=total, rows_done=0)
+
     def __call__(self, done: int) -> None:
         now = time.monotonic()
-        if self.scope is None or now - self.last < self.interval:
+        if now - self.last < self.interval:
             return
         self.last = now
-        thread = threading.Thread(target=self.write, args=(done,), daemon=True)
+        self.send(rows_done=done)
+
+    def send(self, **values) -> None:
+        if self.scope is None:
+            return
+        thread = threading.Thread(target=self.write, kwargs=values, daemon=True)
         thread.start()
         thread.join(timeout=10)
 
-    def write(self, done: int) -> None:
+    def write(self, **values) -> None:
         try:
             with activate(self.scope):
-                ImportJob.objects.filter(pk=self.job_id).update(rows_done=done)
+                ImportJob.objects.filter(pk=self.job_id).update(**values)
         except Exception:  # progress is a courtesy: never fail the import over it
             logger.warning("import progress not written", exc_info=True)
         finally:

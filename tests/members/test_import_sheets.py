@@ -316,3 +316,75 @@ def test_a_forced_commit_of_an_up_to_date_file_says_there_is_nothing_to_import(c
     text = body.content.decode()
     assert "无需导入:文件中的每一行都与系统中的数据一致" in text and "还有问题" not in text
     assert _job(user).status == "validated"
+
+
+# --- 6. progress counts data rows ---------------------------------------------------------------
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    import csv
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)  # each line ends with a newline, as Excel writes them
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def test_the_uploads_row_count_leaves_out_the_header_and_title_rows(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    user = world.a.users["village_secretary"]
+    data_rows = [["新会员", new_id(i), "13812345678"] for i in range(4)]
+    csv_file = _csv([["会员花名册"], ["姓名", "身份证号", "联系电话"], *data_rows, []])
+    rows = [person_row(i) for i in range(4)]
+    xlsx_file = xlsx(rows, title_rows=["会员花名册", "填报日期:2026年5月"])
+    with activate(Scope.for_node(user.node)):
+        for name, data in (("名册.csv", csv_file), ("名册.xlsx", xlsx_file)):
+            upload = SimpleUploadedFile(name, data)
+            job = importers.job_create(actor=user, node=user.node, kind="members", upload=upload)
+            assert job.rows_total == 4, name
+
+
+class Recorder:
+    def __init__(self):
+        self.total = None
+        self.done: list[int] = []
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def __call__(self, done: int) -> None:
+        self.done.append(done)
+
+
+def test_progress_runs_over_the_data_rows_only(world, monkeypatch):
+    """A roster typed into the template: the sheet declares the template's 2,000 formatted
+    rows, the header and the example row above the three typed rows."""
+    monkeypatch.setattr(importers, "PROGRESS_EVERY", 1)
+    template = openpyxl.load_workbook(io.BytesIO(importers.template_workbook("members")))
+    sheet = template.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    for offset in range(3):
+        row = person_row(30 + offset)
+        for column, header in enumerate(headers, 1):
+            sheet.cell(row=3 + offset, column=column, value=row.get(header))
+    buffer = io.BytesIO()
+    template.save(buffer)
+    user = world.a.users["village_secretary"]
+    with activate(Scope.for_node(user.node)):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        upload = SimpleUploadedFile("名册.xlsx", buffer.getvalue())
+        job = importers.job_create(actor=user, node=user.node, kind="members", upload=upload)
+        recorder = Recorder()
+        outcome = run_import(
+            kind="members",
+            target=user.node,
+            actor=user,
+            data=buffer.getvalue(),
+            file_type="xlsx",
+            dry_run=True,
+            progress=recorder,
+        )
+    assert job.rows_total == 2000  # the estimate of the upload: the declared size
+    assert outcome.new == 3
+    assert recorder.total == 3 and recorder.done == [1, 2, 3]
