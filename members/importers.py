@@ -59,7 +59,7 @@ from associations.history import build_change, record_changes, snapshot
 from associations.models import Association, ChangeRecord, Level
 from associations.scope import Scope, activate, current_scope
 from households import identity, masking
-from households.categories import Relation, family_categories, family_types
+from households.categories import Relation, age_on, family_categories, family_types
 from households.models import ETHNICITIES, Household, MaritalStatus, Person, Residency, Sex
 from households.services import HOUSEHOLD_FIELDS, PERSON_FIELDS, household_facts
 
@@ -99,6 +99,10 @@ DUPLICATE_IN_FILE = "DUPLICATE_IN_FILE"
 ALREADY_MEMBER_ELSEWHERE = "ALREADY_MEMBER_ELSEWHERE"
 MEMBER_NUMBER_TAKEN = "MEMBER_NUMBER_TAKEN"
 HEAD_TAKEN = "HEAD_TAKEN"
+MOTHER_NOT_FOUND = "MOTHER_NOT_FOUND"
+MOTHER_NOT_FEMALE = "MOTHER_NOT_FEMALE"
+MOTHER_TOO_YOUNG = "MOTHER_TOO_YOUNG"
+MOTHER_SELF = "MOTHER_SELF"
 TOO_LONG = "TOO_LONG"
 UNKNOWN_COLUMN = "UNKNOWN_COLUMN"  # a warning about the file, not an error of a row
 ID_UPGRADED = "ID_UPGRADED"  # a notice: old 15-digit numbers read as their 18-digit form
@@ -129,6 +133,10 @@ ROW_CODES = {
     ALREADY_MEMBER_ELSEWHERE: "已是本县其他协会的会员",
     MEMBER_NUMBER_TAKEN: "会员证号已被使用",
     HEAD_TAKEN: "该户已有户主",
+    MOTHER_NOT_FOUND: "找不到母亲",
+    MOTHER_NOT_FEMALE: "母亲的性别不是女",
+    MOTHER_TOO_YOUNG: "母亲比子女年长不足 12 岁",
+    MOTHER_SELF: "母亲不能是本人",
     TOO_LONG: "内容过长",
     UNKNOWN_COLUMN: "有未导入的列",
     ID_UPGRADED: "15 位身份证号码已升级为 18 位",
@@ -240,6 +248,15 @@ ELDER_KIND = ColumnSpec("elder_kind", "五老类别", ("五老",))
 BACKBONE = ColumnSpec("is_backbone", "骨干会员", ("是否骨干会员", "是否骨干", "骨干"), help="是/否")
 RESIDENCY = ColumnSpec("residency", "户籍状态", ("户籍类型", "居住状态", "人口类型"))
 MARITAL = ColumnSpec("marital_status", "婚姻状况", ("婚姻状态", "婚姻"))
+MOTHER_ID = ColumnSpec(
+    "mother_id_number",
+    "母亲身份证号码",
+    ("母亲身份证号", "母亲公民身份号码", "母亲证件号码", "生母身份证号码", "生母身份证号"),
+    text=True,
+    help="可不填。填写时须为本县已登记或本文件中的女性,且比本人年长 12 岁以上",
+)
+# A mother is at least this much older than her child: a younger one is a typing mistake.
+MOTHER_MIN_AGE_GAP = 12
 
 MEMBER_COLUMNS = [
     NAME,
@@ -279,6 +296,7 @@ HOUSEHOLD_COLUMNS = [
     MARITAL,
     VILLAGE,
     GROUP,
+    MOTHER_ID,
 ]
 
 # --- allowed values ---------------------------------------------------------------------------
@@ -383,6 +401,7 @@ HOUSEHOLD_EXAMPLE = {
     "marital_status": "已婚",
     "village": "",
     "group": "",
+    "mother_id_number": "",
 }
 
 
@@ -691,6 +710,7 @@ class RosterResource(resources.ModelResource):
         self.head_rows: dict[int, int] = {}  # id(household) -> row that made its head
         self.touched: dict[int, tuple[object, str, dict | None]] = {}
         self.affected_households: dict[int, Household] = {}
+        self.mother_links: list[tuple[Person, str]] = []  # (child, mother's number) to write
         self.stale_household_ids: set[int] = set()  # affected, not loaded (see before_import)
         self.row_plan = None
 
@@ -771,10 +791,17 @@ class RosterResource(resources.ModelResource):
         """Kind-specific lookups, inside the county-wide scope."""
 
     def file_identities(self, dataset) -> dict[str, str]:
-        """{cell text: normalised number} for each distinct ID cell of the file."""
+        """{cell text: normalised number} for each distinct ID cell of the file (the rows' own
+        numbers and, in a household roster, their mothers')."""
         texts: dict[str, str] = {}
-        for value, numeric in zip(dataset["id_number"], dataset["__numeric"], strict=True):
-            text = "" if value is None or numeric else as_text(value)
+        cells = [
+            None if numeric else value
+            for value, numeric in zip(dataset["id_number"], dataset["__numeric"], strict=True)
+        ]
+        if MOTHER_ID.key in dataset.headers:
+            cells += [v for v in dataset[MOTHER_ID.key] if not import_files.is_numeric_id(v)]
+        for value in cells:
+            text = "" if value is None else as_text(value)
             if text and text not in texts:
                 texts[text] = identity.normalize_id_number(text)
         return texts
@@ -868,6 +895,7 @@ class RosterResource(resources.ModelResource):
                 Household.objects.bulk_update(
                     changed, HOUSEHOLD_UPDATE_FIELDS, batch_size=UPDATE_BATCH_SIZE
                 )
+            self.write_mother_links()
             if pending.new_members:
                 insert_many(pending.new_members)
             if pending.changed_members:
@@ -880,6 +908,21 @@ class RosterResource(resources.ModelResource):
             pending.clear()
             self.create_instances.clear()
             self.update_instances.clear()
+
+    def write_mother_links(self) -> None:
+        """Link each queued child to a mother who has her id by now; a mother of a later
+        batch of rows is linked by a later flush (the last one comes after every row)."""
+        linked, waiting = [], []
+        for person, number in self.mother_links:
+            mother = self.persons.get(number)
+            if mother is not None and mother.pk is not None:
+                person.mother = mother
+                linked.append(person)
+            else:
+                waiting.append((person, number))
+        self.mother_links = waiting
+        if linked:
+            Person.objects.bulk_update(linked, ["mother"], batch_size=UPDATE_BATCH_SIZE)
 
     def after_import(self, dataset, result, **kwargs):
         if result.has_errors() or result.has_validation_errors():
@@ -1286,6 +1329,7 @@ class PersonPlan:
     relation: str | None
     id_number: str = ""
     parsed: identity.IdNumber | None = None
+    mother_number: str = ""  # the household roster's mother column, checked
 
 
 @dataclass
@@ -1295,6 +1339,10 @@ class RowPlan:
     person: PersonPlan
     member: dict | None = None
     changed: bool = True
+
+
+def mother_old_enough(mother_born: datetime.date, child_born: datetime.date) -> bool:
+    return child_born >= mother_born and age_on(mother_born, child_born) >= MOTHER_MIN_AGE_GAP
 
 
 def same(a, b) -> bool:
@@ -1347,12 +1395,93 @@ class HouseholdRosterResource(RosterResource):
         household, relation = self.read_household(r, village, person, required=True)
         plan = PersonPlan(r.number, person, values, village, group, household, relation)
         plan.id_number, plan.parsed = id_number, parsed
+        plan.mother_number = self.read_mother(r, id_number, parsed)
         return RowPlan(instance=person or Person(), is_new=person is None, person=plan)
+
+    def prefetch_more(self, persons: list[Person], dataset) -> None:
+        """The persons of the file's own rows, by number: a mother may be a later row."""
+        self.file_people: dict[str, identity.IdNumber] = {}
+        self.file_rows: dict[str, int] = {}
+        cells = zip(dataset["id_number"], dataset["__numeric"], dataset["__row"], strict=True)
+        for value, numeric, row_number in cells:
+            parsed = None if value is None or numeric else self.id_cache.get(as_text(value))
+            if isinstance(parsed, identity.IdNumber) and parsed.number not in self.file_people:
+                self.file_people[parsed.number] = parsed
+                self.file_rows[parsed.number] = row_number
+
+    def read_mother(self, r: RowReader, own_number: str, own: identity.IdNumber | None) -> str:
+        """The number of the row's mother when the cell is filled: a woman of this county,
+        registered or in this file (before or after this row), at least 12 years older."""
+        key = MOTHER_ID.key
+        raw = r.cell(key)
+        if raw is None or key not in self.table.columns:
+            return ""
+        if import_files.is_numeric_id(raw):
+            r.problem(key, ID_NUMERIC_CELL, NUMERIC_ID_MESSAGE)
+            return ""
+        parsed = self.id_cache.get(as_text(raw))
+        if isinstance(parsed, ValidationError):
+            inner = parsed.error_list[0]
+            r.problem(key, IDENTITY_CODES.get(inner.code, ID_CHARS), inner.messages[0])
+            return ""
+        if parsed is None:
+            return ""
+        number = parsed.number
+        if number == own_number:
+            r.problem(key, MOTHER_SELF, "母亲身份证号码与本人的相同,母亲不能是本人。")
+            return ""
+        registered = self.persons.get(number)
+        if registered is not None:
+            sex, birth_date = registered.sex, registered.birth_date
+            who = f"“{identity.mask_name(registered.name)}”"
+        elif number in self.file_people:
+            sex, birth_date = parsed.sex, parsed.birth_date
+            who = f"第 {self.file_rows[number]} 行的人"
+        else:
+            r.problem(
+                key,
+                MOTHER_NOT_FOUND,
+                "本县没有登记这个身份证号码的人,文件中也没有这一行。"
+                "请先登记母亲,或把母亲也写进本文件(前后行均可)。",
+            )
+            return ""
+        if sex != Sex.FEMALE:
+            r.problem(
+                key, MOTHER_NOT_FEMALE, f"母亲身份证号码对应的是{who},性别为男,不能作为母亲。"
+            )
+            return ""
+        if own is not None and not mother_old_enough(birth_date, own.birth_date):
+            r.problem(
+                key,
+                MOTHER_TOO_YOUNG,
+                f"母亲出生于 {birth_date.isoformat()},本人出生于 {own.birth_date.isoformat()}:"
+                f"母亲应比子女年长 {MOTHER_MIN_AGE_GAP} 岁以上,请核对两个身份证号码。",
+            )
+            return ""
+        return number
 
     def apply(self, plan: RowPlan) -> None:
         person, changed = self.apply_person(plan.person)
+        mother_changed = self.link_mother(person, plan.person.mother_number)
         plan.instance = person
-        plan.changed = changed
+        plan.changed = changed or mother_changed
+
+    def link_mother(self, person: Person, number: str) -> bool:
+        """Queue the link to the row's mother (written by the flush once she has her id: she
+        may be a later row); an empty cell keeps what is recorded."""
+        if not number:
+            return False
+        mother = self.persons.get(number)
+        if mother is not None and mother.pk is not None and person.mother_id == mother.pk:
+            return False
+        self.touch(person, new=person.pk is None)
+        self.mother_links.append((person, number))
+        household = self.households_by_id.get(person.household_id)
+        if household is not None:  # (a new person's household is already marked)
+            self.affected_households[id(household)] = household
+        elif person.household_id:
+            self.stale_household_ids.add(person.household_id)
+        return True
 
 
 class MemberRosterResource(RosterResource):
@@ -1929,6 +2058,12 @@ TEMPLATE_NOTES = [
 ]
 
 
+HOUSEHOLD_TEMPLATE_NOTES = [
+    "9. 母亲身份证号码可不填。填写时,母亲须是本县已登记的人或写在本文件中(前后行均可),"
+    "性别为女,且比本人年长 12 岁以上;统计孩次时按母亲计算。",
+]
+
+
 def template_workbook(kind: str) -> bytes:
     spec = KINDS[kind]
     allowed = [
@@ -1956,7 +2091,7 @@ def template_workbook(kind: str) -> bytes:
         columns=spec.columns,
         example=spec.example,
         allowed=allowed,
-        notes=TEMPLATE_NOTES,
+        notes=TEMPLATE_NOTES + (HOUSEHOLD_TEMPLATE_NOTES if kind == KIND_HOUSEHOLDS else []),
     )
 
 

@@ -388,3 +388,123 @@ def test_progress_runs_over_the_data_rows_only(world, monkeypatch):
     assert job.rows_total == 2000  # the estimate of the upload: the declared size
     assert outcome.new == 3
     assert recorder.total == 3 and recorder.done == [1, 2, 3]
+
+
+# --- 9. the household roster carries the mother -------------------------------------------------
+
+
+def _member_of_household(number, name, id_number, relation, mother=""):
+    return {
+        "户编号": number,
+        "姓名": name,
+        "身份证号码": id_number,
+        "与户主关系": relation,
+        "母亲身份证号码": mother,
+    }
+
+
+@pytest.mark.parametrize("batch_size", [20_000, 2])
+def test_the_household_roster_links_mothers_in_the_file_and_registered(
+    world, monkeypatch, batch_size
+):
+    """With batches of 2 rows, the grandson's mother is written a batch after him."""
+    from households.models import Person
+
+    monkeypatch.setattr(importers.HouseholdRosterResource._meta, "batch_size", batch_size)
+    waited = []
+    write = importers.HouseholdRosterResource.write_mother_links
+
+    def spy(resource):
+        write(resource)
+        waited.append(len(resource.mother_links))
+
+    monkeypatch.setattr(importers.HouseholdRosterResource, "write_mother_links", spy)
+
+    registered = world.a.persons[1]  # a wife registered in the village, born 1982
+    head, wife = new_id(40, "male", 1950), new_id(41, "female", 1952)
+    son, daughter_in_law = new_id(42, "male", 1975), new_id(43, "female", 1977)
+    grandson, neighbour_child = new_id(44, "male", 2001), new_id(45, "female", 2008)
+    rows = [
+        _member_of_household("0500", "王一", head, "户主"),
+        _member_of_household("0500", "李二", wife, "妻子"),
+        _member_of_household("0500", "王三", son, "儿子", wife),  # mother: an earlier row
+        _member_of_household("0500", "王四", grandson, "孙子", daughter_in_law),  # a later row
+        _member_of_household("0500", "赵五", daughter_in_law, "儿媳"),
+        _member_of_household(world.a.households[0].number, "小甲", neighbour_child, "女儿"),
+    ]
+    rows[-1]["母亲身份证号码"] = registered.id_number
+    outcome = _import_into(world, world.a.villages[0], rows, kind="households", dry_run=False)
+    assert outcome.committed and outcome.new == 6, outcome.problems
+    with activate(Scope.for_node(world.a.villages[0])):
+        mothers = dict(
+            Person.objects.filter(id_number__in=[son, grandson, neighbour_child, head]).values_list(
+                "id_number", "mother__id_number"
+            )
+        )
+    assert mothers == {
+        son: wife,
+        grandson: daughter_in_law,
+        neighbour_child: registered.id_number,
+        head: None,
+    }
+    assert any(waited) == (batch_size == 2) and waited[-1] == 0
+    again = _import_into(world, world.a.villages[0], rows, kind="households", dry_run=False)
+    assert again.counts == {"new": 0, "updated": 0, "unchanged": 6, "invalid": 0}
+
+
+def test_a_mother_is_recorded_for_a_registered_child_with_a_change_record(world):
+    from associations.models import ChangeRecord
+    from households.models import Person
+
+    wife = world.a.persons[1]
+    child = new_id(46, "female", 2006)
+    household = world.a.households[0].number
+    rows = [_member_of_household(household, "小乙", child, "女儿")]
+    assert _import_into(world, world.a.villages[0], rows, kind="households", dry_run=False).new
+    rows[0]["母亲身份证号码"] = wife.id_number
+    outcome = _import_into(world, world.a.villages[0], rows, kind="households", dry_run=False)
+    assert outcome.counts["updated"] == 1, outcome.problems
+    with activate(Scope.for_node(world.a.villages[0])):
+        person = Person.objects.get(id_number=child)
+        assert person.mother_id == wife.pk
+        record = ChangeRecord.objects.get(
+            object_type="households.Person", object_id=person.pk, action="update"
+        )
+    assert record.before["mother"] is None and record.after["mother"] == wife.pk
+
+
+def test_a_mother_not_found_not_female_or_too_young_is_a_row_error(world):
+    head = world.a.persons[0]  # registered, male
+    young_mother = new_id(47, "female", 1990)
+    rows = [
+        _member_of_household("0600", "甲", new_id(48, "female", 1960), "户主"),
+        _member_of_household("0600", "乙", new_id(49, "male", 1985), "儿子", new_id(60, "female")),
+        _member_of_household("0600", "丙", new_id(50, "male", 1986), "儿子", head.id_number),
+        _member_of_household("0600", "丁", young_mother, "儿媳"),
+        _member_of_household("0600", "戊", new_id(51, "male", 2000), "孙子", young_mother),
+        _member_of_household("0600", "己", new_id(52, "male", 1988), "儿子", new_id(52, "male")),
+    ]
+    rows[-1]["身份证号码"] = new_id(53, "male", 1988)
+    rows[-1]["母亲身份证号码"] = rows[-1]["身份证号码"]
+    outcome = _import_into(world, world.a.villages[0], rows, kind="households", dry_run=False)
+    assert not outcome.committed
+    found = [(p.row_number, p.code, p.column) for p in outcome.problems]
+    assert found == [
+        (3, "MOTHER_NOT_FOUND", "母亲身份证号码"),
+        (4, "MOTHER_NOT_FEMALE", "母亲身份证号码"),
+        (6, "MOTHER_TOO_YOUNG", "母亲身份证号码"),
+        (7, "MOTHER_SELF", "母亲身份证号码"),
+    ]
+    messages = {p.code: p.message for p in outcome.problems}
+    assert "请先登记母亲" in messages["MOTHER_NOT_FOUND"]
+    assert head.name not in messages["MOTHER_NOT_FEMALE"]  # the name masked
+    assert "1990-03-21" in messages["MOTHER_TOO_YOUNG"] and "12 岁" in messages["MOTHER_TOO_YOUNG"]
+    assert importers.ROW_CODES["MOTHER_TOO_YOUNG"]
+
+
+def test_the_household_template_has_the_mother_column():
+    workbook = openpyxl.load_workbook(io.BytesIO(importers.template_workbook("households")))
+    headers = [c.value for c in workbook.worksheets[0][1]]
+    assert "母亲身份证号码" in headers
+    column = headers.index("母亲身份证号码") + 1
+    assert workbook.worksheets[0].cell(row=3, column=column).number_format == "@"
