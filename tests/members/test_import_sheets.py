@@ -508,3 +508,42 @@ def test_the_household_template_has_the_mother_column():
     assert "母亲身份证号码" in headers
     column = headers.index("母亲身份证号码") + 1
     assert workbook.worksheets[0].cell(row=3, column=column).number_format == "@"
+
+
+# --- 8. radio buttons and the full-ID checkbox line ---------------------------------------------
+
+
+def _css() -> str:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    return (Path(settings.BASE_DIR) / "static" / "css" / "app.css").read_text()
+
+
+def test_the_import_pages_radio_buttons_are_not_drawn_as_text_boxes(client, world):
+    """`.field input:not([type=checkbox])` gives text inputs a full-width 44 px box; a later
+    rule of the same weight gives radios back their own size."""
+    user = world.a.users["village_secretary"]
+    client.force_login(user)
+    body = client.get(reverse("import-upload", kwargs={"pk": user.node_id})).content.decode()
+    assert body.count('type="radio"') == 2
+    css = _css()
+    box = css.index(".field input:not([type=checkbox])")
+    radio = css.index(".field input[type=radio]")
+    rule = css[radio : css.index("}", radio)]
+    assert radio > box and "width: 1.2rem" in rule and "min-height: 0" in rule
+
+
+def test_the_full_id_checkbox_comes_before_its_label(client, world):
+    import re
+
+    user = world.a.users["village_secretary"]
+    client.force_login(user)
+    body = client.get(reverse("node-rosters", kwargs={"pk": user.node_id})).content.decode()
+    lines = re.findall(r'<label for="full_identity_\w+">(.*?)</label>', body, re.S)
+    assert lines, "the secretary may ask for full ID numbers"
+    for line in lines:
+        assert line.strip().startswith('<input type="checkbox" name="full_identity"')
+        assert line.strip().endswith("包含完整身份证号码")
+    assert ".check-line label { display: inline-flex" in _css()
