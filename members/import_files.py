@@ -635,6 +635,10 @@ def _written_value(value, *, text: bool):
     return value, None
 
 
+def _date_columns(rows: list[tuple]) -> set[int]:
+    return {i for row in rows for i, v in enumerate(row) if isinstance(v, datetime.date)}
+
+
 def build_error_workbook(
     table: Table,
     raw: list[tuple],
@@ -674,8 +678,11 @@ def build_error_workbook(
     sheet = workbook.create_sheet(table.sheet_title[:31] or "导入数据")
     for ref in table.title_merges:
         sheet.merged_cells.add(ref)
-    for index in text_columns:  # wide enough for 18 digits (column widths precede the rows)
+    # Column widths precede the rows: wide enough for 18 digits, and for a date (not ###).
+    for index in text_columns:
         sheet.column_dimensions[get_column_letter(index + 1)].width = 21
+    for index in _date_columns(raw[table.header_row :]) - text_columns:
+        sheet.column_dimensions[get_column_letter(index + 1)].width = 12
     width = max((len(r) for r in raw), default=0)
     for number, row in enumerate(raw, 1):
         header = number == table.header_row
