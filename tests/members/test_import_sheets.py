@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from associations import services
 from associations.scope import Scope, activate
-from members import importers
+from members import import_resources, importers
 from members.importers import run_import
 from members.models import ImportJob, Member
 
@@ -360,7 +360,7 @@ class Recorder:
 def test_progress_runs_over_the_data_rows_only(world, monkeypatch):
     """A roster typed into the template: the sheet declares the template's 2,000 formatted
     rows, the header and the example row above the three typed rows."""
-    monkeypatch.setattr(importers, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(import_resources, "PROGRESS_EVERY", 1)
     template = openpyxl.load_workbook(io.BytesIO(importers.template_workbook("members")))
     sheet = template.worksheets[0]
     headers = [c.value for c in sheet[1]]
