@@ -449,6 +449,7 @@ def _map_columns(header: tuple, lookup: dict[str, str]):
 
 
 DUPLICATE_NOTE = "(与第 {} 列重复)"
+_DUPLICATE = re.compile(re.escape(DUPLICATE_NOTE).replace(r"\{\}", r"(\d+)") + "$")
 
 
 def _is_empty(row: tuple) -> bool:
@@ -601,7 +602,7 @@ CODE_FONT_COLOR = "808080"
 DATE_FORMAT = "yyyy-mm-dd"
 ERROR_AUTHOR = "计生协管理平台"
 UNKNOWN_COLUMN_NOTE = "此列不是本模板的列,未导入。如需导入,请把列名改为模板中的列名。"
-DUPLICATE_COLUMN_NOTE = "此列与前面的同名列重复,未导入。"
+DUPLICATE_COLUMN_NOTE = "此列与第 {} 列是同一项,未导入。请删去其中一列。"
 
 
 def _safe_cell(sheet, value):
@@ -612,6 +613,11 @@ def _safe_cell(sheet, value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         cell.data_type = "s"
     return cell
+
+
+def _unknown_column_note(header: str) -> str:
+    duplicate = _DUPLICATE.search(header)
+    return DUPLICATE_COLUMN_NOTE.format(duplicate.group(1)) if duplicate else UNKNOWN_COLUMN_NOTE
 
 
 def _cell_text(value) -> str:
@@ -669,10 +675,7 @@ def build_error_workbook(
         by_cell.setdefault((row, column or 0), []).append(
             f"{problem['message']}({problem['code']})"
         )
-    unknown = {
-        index: DUPLICATE_COLUMN_NOTE if text.endswith("列重复)") else UNKNOWN_COLUMN_NOTE
-        for index, text in table.unknown_columns
-    }
+    unknown = {index: _unknown_column_note(text) for index, text in table.unknown_columns}
     text_columns = set(text_columns)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(table.sheet_title[:31] or "导入数据")

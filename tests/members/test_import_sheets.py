@@ -208,6 +208,22 @@ def test_the_error_workbook_marks_the_columns_not_imported(client, world):
     assert name.comment is None and not name.fill.fgColor.rgb.endswith("FFC7CE")
 
 
+def test_a_repeated_column_is_marked_as_a_repeat():
+    from members import import_files
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["姓名", "身份证号码", "联系电话", "公民身份号码"])
+    workbook.active.append(["甲", new_id(1), "13812345678", new_id(2)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table, raw = import_files.read_table(
+        buffer.getvalue(), "xlsx", importers.MEMBER_COLUMNS, keep_raw=True
+    )
+    content = import_files.build_error_workbook(table, raw, [], code_labels={})
+    header = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]["D1"]
+    assert header.comment.text.startswith("此列与第 2 列是同一项,未导入")
+
+
 def test_the_error_workbook_keeps_the_title_rows_merged(client, world):
     data, _ids = _messy_roster()
     _, workbook = _error_workbook(client, world, data)
