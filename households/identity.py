@@ -312,6 +312,19 @@ def normalize_phone(raw: str) -> str:
     return _parse_phone(raw) or "".join(_phone_text(raw).split())
 
 
+# An area code and a local number that starts with 0 or 1, which no local number does.
+_LOCAL_FROM_0_OR_1_RE = re.compile(
+    r"\(?0(?:10|2\d|[3-9]\d\d)\)?-?([01]\d{2,3}-?\d{4})(?:(?:-|转|#|ext\.?)\d{1,6})?",
+    re.IGNORECASE,
+)
+
+
+def _local_starting_with_0_or_1(raw: str) -> str:
+    text = re.sub(r"-+", "-", re.sub(r"\s+", "-", _phone_text(raw)))
+    match = _LOCAL_FROM_0_OR_1_RE.fullmatch(text)
+    return match.group(1).replace("-", "") if match else ""
+
+
 def validate_phone(raw: str) -> str:
     """The canonical form of a mainland mobile or landline number; ValidationError
     (PHONE_INVALID) with a message saying what is wrong otherwise."""
@@ -325,6 +338,11 @@ def validate_phone(raw: str) -> str:
         message = f"手机号码应为 11 位,您输入了 {len(digits)} 位。"
     elif digits.isdigit() and digits[0] in "23456789" and len(digits) in (7, 8):
         message = "固定电话请加区号,例如 0319-8123456。"
+    elif local := _local_starting_with_0_or_1(raw):
+        message = (
+            f"固定电话“{raw.strip()}”区号后的本地号码“{local}”以 {local[0]} 开头:"
+            "本地号码不会以 0 或 1 开头,请核对号码(例如 0319-8123456)。"
+        )
     else:
         message = (
             f"电话号码“{raw.strip()}”格式不正确:"

@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import csv
 import datetime
+import decimal
 import io
+import itertools
 import re
 import unicodedata
 import warnings
@@ -174,6 +176,7 @@ class Table:
     columns: dict[str, int]  # column key -> 0-based index
     unknown_columns: list[tuple[int, str]]  # (0-based index, header text) not imported
     records: list[Record] = field(default_factory=list)
+    title_merges: list[str] = field(default_factory=list)  # merged ranges above the header
 
     def header_text(self, key: str, default: str = "") -> str:
         index = self.columns.get(key)
@@ -361,6 +364,7 @@ class RawSheet:
     title: str
     rows: Iterator[tuple]
     max_row: int | None = None  # the sheet's declared dimension, if any
+    part: str = ""  # the worksheet's part in the .xlsx zip
 
 
 def raw_sheets(data: bytes, file_type: str) -> Iterator[RawSheet]:
@@ -374,9 +378,45 @@ def raw_sheets(data: bytes, file_type: str) -> Iterator[RawSheet]:
             declared = sheet.max_row
             # Read to the real end: some programs write a wrong (too small) dimension.
             sheet.reset_dimensions()
-            yield RawSheet(title=sheet.title, rows=_sheet_rows(sheet), max_row=declared)
+            yield RawSheet(
+                title=sheet.title,
+                rows=_sheet_rows(sheet),
+                max_row=declared,
+                # Read-only worksheets do not read merged cells: the error workbook reads them
+                # from the part itself (see merged_ranges).
+                part=getattr(sheet, "_worksheet_path", "") or "",
+            )
     finally:
         workbook.close()
+
+
+_MERGE_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref=\"([A-Z]+\d+:[A-Z]+\d+)\""
+)
+
+
+def merged_ranges(data: bytes, part: str) -> list[str]:
+    """The merged ranges ("A1:H1") of a worksheet part. A plain search of the part: the
+    element is unambiguous (cell text never holds a raw "<"), and the sheet has already been
+    parsed safely by then."""
+    if not part:
+        return []
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            content = archive.read(part.lstrip("/"))
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return []
+    return [ref.decode("ascii") for ref in _MERGE_CELL.findall(content)]
+
+
+def _rows_of(ref: str) -> tuple[int, int]:
+    first, last = ref.split(":")
+    return int(re.sub(r"\D", "", first)), int(re.sub(r"\D", "", last))
+
+
+def title_merges(data: bytes, part: str, header_row: int) -> list[str]:
+    """The merged ranges that lie wholly above the header: the roster's title rows."""
+    return [ref for ref in merged_ranges(data, part) if _rows_of(ref)[1] < header_row]
 
 
 # --- reading a table --------------------------------------------------------------------------
@@ -402,10 +442,14 @@ def _map_columns(header: tuple, lookup: dict[str, str]):
         if key is None:
             unknown.append((index, str(text)))
         elif key in columns:
-            unknown.append((index, f"{text}(与第 {columns[key] + 1} 列重复)"))
+            unknown.append((index, f"{text}{DUPLICATE_NOTE.format(columns[key] + 1)}"))
         else:
             columns[key] = index
     return columns, unknown
+
+
+DUPLICATE_NOTE = "(与第 {} 列重复)"
+_DUPLICATE = re.compile(re.escape(DUPLICATE_NOTE).replace(r"\{\}", r"(\d+)") + "$")
 
 
 def _is_empty(row: tuple) -> bool:
@@ -461,8 +505,9 @@ def probe(data: bytes, file_type: str, columns: list[ColumnSpec]) -> Probe:
     try:
         sheet, head, index = _locate(sheets, columns, lookup)
         table = _table_for(sheet, head, index, columns, lookup, file_type)
-        if file_type == CSV:
-            estimate = decode_csv(data).count("\n") + 1 - table.header_row
+        if file_type == CSV:  # cheap to count exactly: the non-empty rows under the header
+            rows = itertools.islice(_csv_rows(data), table.header_row, None)
+            estimate = sum(1 for row in rows if not _is_empty(row))
         else:
             estimate = None if sheet.max_row is None else sheet.max_row - table.header_row
     finally:
@@ -487,6 +532,8 @@ def read_table(
         sheet, head, header_index = _locate(sheets, columns, lookup)
         table = _table_for(sheet, head, header_index, columns, lookup, file_type)
         raw = _read_records(table, head, sheet.rows, id_key=id_key, keep_raw=keep_raw)
+        if keep_raw and file_type == XLSX:
+            table.title_merges = title_merges(data, sheet.part, table.header_row)
     finally:
         sheets.close()
     return table, raw
@@ -550,7 +597,12 @@ def as_text(value) -> str:
 # --- workbooks we write -----------------------------------------------------------------------
 
 RED_FILL_COLOR = "FFC7CE"
+UNKNOWN_FILL_COLOR = "FFEB9C"  # Excel's "neutral" yellow: a note, not an error
+CODE_FONT_COLOR = "808080"
+DATE_FORMAT = "yyyy-mm-dd"
 ERROR_AUTHOR = "计生协管理平台"
+UNKNOWN_COLUMN_NOTE = "此列不是本模板的列,未导入。如需导入,请把列名改为模板中的列名。"
+DUPLICATE_COLUMN_NOTE = "此列与第 {} 列是同一项,未导入。请删去其中一列。"
 
 
 def _safe_cell(sheet, value):
@@ -563,61 +615,134 @@ def _safe_cell(sheet, value):
     return cell
 
 
+def _unknown_column_note(header: str) -> str:
+    duplicate = _DUPLICATE.search(header)
+    return DUPLICATE_COLUMN_NOTE.format(duplicate.group(1)) if duplicate else UNKNOWN_COLUMN_NOTE
+
+
+def _cell_text(value) -> str:
+    """A cell of a text column as the text Excel showed: a number stored for an ID number
+    (1.30534197503020E+17) as its digits, never in scientific notation."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(decimal.Decimal(repr(value))))
+    return as_text(value)
+
+
+def _written_value(value, *, text: bool):
+    """What the error workbook writes for a cell of the upload, and its number format."""
+    if value is None:
+        return None, None
+    if text:
+        return _cell_text(value), "@"
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        return value.date(), DATE_FORMAT  # a roster's dates have no time of day
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value, DATE_FORMAT
+    return value, None
+
+
+def _date_columns(rows: list[tuple]) -> set[int]:
+    return {i for row in rows for i, v in enumerate(row) if isinstance(v, datetime.date)}
+
+
 def build_error_workbook(
-    table: Table, raw: list[tuple], problems: list[dict], *, code_labels: dict[str, str]
+    table: Table,
+    raw: list[tuple],
+    problems: list[dict],
+    *,
+    code_labels: dict[str, str],
+    text_columns: Iterable[int] = (),
 ) -> bytes:
     """The uploaded sheet, row for row and column for column (so row numbers match the
     messages), with every cell that has a problem filled red and carrying a comment that
-    says what is wrong; then a sheet listing all problems."""
+    says what is wrong, the header of every column that is not imported marked, the title
+    rows merged as they were, text columns (the ID number) written as text and dates as
+    dates; then a sheet listing all problems, the message first."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
     fill = PatternFill("solid", fgColor=RED_FILL_COLOR)
+    unknown_fill = PatternFill("solid", fgColor=UNKNOWN_FILL_COLOR)
     bold = Font(bold=True)
     by_cell: dict[tuple[int, int], list[str]] = {}
     for problem in problems:
         row = problem.get("row") or 0
-        if row <= 0:
-            continue
-        column = table.columns.get(problem.get("field") or "", 0)
-        by_cell.setdefault((row, column), []).append(f"[{problem['code']}] {problem['message']}")
+        column = table.columns.get(problem.get("field") or "")
+        if row <= 0 or (column is None and row <= table.header_row):
+            continue  # about the file (its columns): listed, and marked on the headers
+        by_cell.setdefault((row, column or 0), []).append(
+            f"{problem['message']}({problem['code']})"
+        )
+    unknown = {index: _unknown_column_note(text) for index, text in table.unknown_columns}
+    text_columns = set(text_columns)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(table.sheet_title[:31] or "导入数据")
+    for ref in table.title_merges:
+        sheet.merged_cells.add(ref)
+    # Column widths precede the rows: wide enough for 18 digits, and for a date (not ###).
+    for index in text_columns:
+        sheet.column_dimensions[get_column_letter(index + 1)].width = 21
+    for index in _date_columns(raw[table.header_row :]) - text_columns:
+        sheet.column_dimensions[get_column_letter(index + 1)].width = 12
     width = max((len(r) for r in raw), default=0)
     for number, row in enumerate(raw, 1):
+        header = number == table.header_row
         cells = []
         for index in range(width):
             value = row[index] if index < len(row) else None
+            text = index in text_columns and number > table.header_row
+            value, number_format = _written_value(value, text=text)
             messages = by_cell.get((number, index))
-            if messages or number == table.header_row or isinstance(value, str):
-                cell = _safe_cell(sheet, value)
-                if messages:
-                    cell.fill = fill
-                    comment = Comment("\n".join(messages), ERROR_AUTHOR)
-                    comment.width, comment.height = 320, 140
-                    cell.comment = comment
-                if number == table.header_row:
-                    cell.font = bold
-                cells.append(cell)
-            else:
+            note = unknown.get(index) if header else None
+            if not (messages or note or header or number_format or isinstance(value, str)):
                 cells.append(value)
+                continue
+            cell = _safe_cell(sheet, value)
+            if number_format:
+                cell.number_format = number_format
+            if messages or note:
+                cell.fill = fill if messages else unknown_fill
+                comment = Comment("\n".join(messages or [note]), ERROR_AUTHOR)
+                comment.width, comment.height = 320, 140
+                cell.comment = comment
+            if header:
+                cell.font = bold
+            cells.append(cell)
         sheet.append(cells)
+    _problem_list(workbook, problems, code_labels)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _problem_list(workbook, problems: list[dict], code_labels: dict[str, str]) -> None:
+    """The 问题清单 sheet: what is wrong, in Chinese, first; the stable code last, small and
+    grey (it is for support)."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     listing = workbook.create_sheet("问题清单")
-    listing.append([_safe_cell(listing, h) for h in ("行号", "列", "代码", "问题", "说明")])
+    for letter, width in zip("ABCDE", (8, 16, 60, 22, 22), strict=True):
+        listing.column_dimensions[letter].width = width
+    bold, small = Font(bold=True), Font(size=9, color=CODE_FONT_COLOR)
+    headers = [_safe_cell(listing, h) for h in ("行号", "列", "问题", "类别", "代码")]
+    for cell in headers:
+        cell.font = bold
+    listing.append(headers)
     for problem in problems:
+        code = WriteOnlyCell(listing, value=problem["code"])
+        code.font = small
         listing.append(
             [
                 problem.get("row") or "",
                 _safe_cell(listing, problem.get("column") or ""),
-                problem["code"],
-                _safe_cell(listing, code_labels.get(problem["code"], "")),
                 _safe_cell(listing, problem["message"]),
+                _safe_cell(listing, code_labels.get(problem["code"], "")),
+                code,
             ]
         )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 @dataclass(frozen=True)

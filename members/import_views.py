@@ -41,6 +41,9 @@ BROKER_DOWN_MESSAGE = (
 )
 
 
+NOTHING_TO_IMPORT_MESSAGE = "无需导入:文件中的每一行都与系统中的数据一致,没有要新增或更新的内容。"
+
+
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(
         label="导入内容",
@@ -166,6 +169,7 @@ class ImportJobView(StaffView):
         job = _job_for(request, pk)
         working = job.is_running
         problems = job.problems[:PROBLEMS_ON_PAGE]
+        upgrades = importers.id_upgrades(job)
         response = render(
             request,
             "members/imports/job.html",
@@ -180,6 +184,9 @@ class ImportJobView(StaffView):
                 "row_problems": any(p.get("row") for p in job.problems) and not job.file_deleted_at,
                 "broker_down": job.message == BROKER_DOWN_MESSAGE,
                 "code_labels": importers.ROW_CODES,
+                "column_warnings": importers.column_warnings(job),
+                "upgrades": upgrades,
+                "upgrades_listed": upgrades["upgrades"][:PROBLEMS_ON_PAGE] if upgrades else [],
                 "may_recheck": job.status
                 in (ImportJob.Status.VALIDATED, ImportJob.Status.FAILED, ImportJob.Status.UPLOADED)
                 and not job.file_deleted_at,
@@ -197,6 +204,8 @@ class ImportCommitView(StaffView):
         if not importers.job_start_commit(job):
             if job.status == ImportJob.Status.DONE:
                 messages.info(request, "该文件已经导入。")
+            elif importers.nothing_to_import(job):
+                messages.info(request, NOTHING_TO_IMPORT_MESSAGE)
             else:
                 messages.error(request, "该文件还有问题或尚未校验完成,不能导入。")
             return redirect("import-job", pk=job.pk)
@@ -230,7 +239,7 @@ class ImportErrorsView(StaffView):
     def get(self, request, pk):
         job = _job_for(request, pk)
         if job.file_deleted_at or (
-            not any(p.get("row") for p in job.problems) and not job.warnings
+            not any(p.get("row") for p in job.problems) and not importers.column_warnings(job)
         ):
             return redirect("import-job", pk=job.pk)
         try:

@@ -1,1432 +1,58 @@
-"""Importing rosters (会员花名册, 家庭户成员名册) from Excel or CSV.
+"""Importing rosters (会员名册, 家庭户成员名册) from Excel or CSV: running a file through
+the importer (members.import_resources, which says what a row does), and the import jobs
+behind the pages and the worker: upload, dry run, commit, progress, the error workbook and
+the templates to download.
 
-The engine is django-import-export: a `Resource` per kind whose `import_data(dataset,
-dry_run=...)` runs inside one transaction. The dry run and the real import are the SAME code
-path — every row is resolved, validated and written (in bulk) — and the dry run is rolled back
-at the end, so the preview counts exactly what the commit will do, database constraints
-included. A commit is all-or-nothing: one invalid row, or a database error at any row, and
-nothing is written.
-
-Speed: `before_import` loads everything the rows need in a handful of queries (villages and
-groups of the target subtree; persons by ID number, each list sent as one array parameter,
-and their active memberships county-wide; households by village and number when the file
-names households; the villages' member numbers), so resolving a row does no query. New rows
-go in by COPY (`associations.bulk.insert_many`), changed ones by bulk UPDATEs in batches;
-the change records (one per created or changed person, household and membership, with
-before and after) go in by COPY as well. `manage.py benchmark_import` measures it.
-
-Rules a row follows:
-- The person is found by ID number in the whole county. A known person keeps their name (a
-  different name is NAME_MISMATCH) and must be recorded in the row's village
-  (PERSON_ELSEWHERE otherwise: moving people is a relocation, not an import).
-- Empty optional cells never erase stored values; a cell that is filled replaces the value.
-- Sex and birth date, when filled, must agree with the ID number; when empty they come from it.
-- A row is "unchanged" when every filled cell equals what is stored: importing the same file
-  twice changes nothing the second time.
-- Members: one active membership per person in the county (ALREADY_MEMBER_ELSEWHERE names
-  where); member numbers unique among the village's active members; an empty number gets the
-  next free one (0001, 0002 …) for a new member and keeps the stored one otherwise.
-"""
+The names the rest of the project uses (KINDS, ROW_CODES, run_import, the resources …) are
+importable from here."""
 
 from __future__ import annotations
 
 import datetime
 import logging
-import re
 import threading
 import time
-import unicodedata
-from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import tablib
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
-from import_export import resources
 from import_export.results import RowResult
-from stdnum.cn import ric
 
 from associations import permissions
-from associations.bulk import insert_many
-from associations.history import build_change, record_changes, snapshot
-from associations.models import Association, ChangeRecord, Level
-from associations.scope import Scope, activate, current_scope
-from households import identity
-from households.categories import Relation, family_categories, family_types
-from households.models import ETHNICITIES, Household, MaritalStatus, Person, Residency, Sex
-from households.services import HOUSEHOLD_FIELDS, PERSON_FIELDS, household_facts
+from associations.models import Association, Level
+from associations.scope import activate, current_scope
+from households.categories import Relation
+from households.models import ETHNICITIES, MaritalStatus, Residency
 
 from . import import_files
-from .import_files import ColumnSpec, FileRefused, Record, Table, as_text
-from .models import ElderKind, ImportJob, Member, MemberCategory
-from .services import MEMBER_FIELDS
+from .import_columns import (
+    DATABASE_ERROR,
+    HOUSEHOLD_COLUMNS,
+    ID_UPGRADED,
+    KIND_HOUSEHOLDS,
+    KIND_MEMBERS,
+    KINDS,
+    MEMBER_COLUMNS,
+    NUMERIC_ID_MESSAGE,
+    ROW_CODES,
+    IdUpgrade,
+    ImportKind,
+    RowProblem,
+    group_number,
+)
+from .import_files import FileRefused, Record, Table, as_text
+from .import_resources import (
+    RESOURCES,
+    HouseholdRosterResource,
+    MemberRosterResource,
+)
+from .models import ElderKind, ImportJob, MemberCategory
 
 logger = logging.getLogger(__name__)
-
-KIND_MEMBERS = "members"
-KIND_HOUSEHOLDS = "households"
-
-# --- stable row codes -------------------------------------------------------------------------
-
-ID_EMPTY = "ID_EMPTY"
-ID_CHARS = "ID_CHARS"
-ID_LENGTH = "ID_LENGTH"
-ID_CHECKSUM = "ID_CHECKSUM"
-ID_BIRTH_DATE = "ID_BIRTH_DATE"
-ID_FUTURE_BIRTH = "ID_FUTURE_BIRTH"
-ID_REGION = "ID_REGION"
-ID_NUMERIC_CELL = "ID_NUMERIC_CELL"
-ID_BIRTH_MISMATCH = "ID_BIRTH_MISMATCH"
-ID_SEX_MISMATCH = "ID_SEX_MISMATCH"
-NAME_MISMATCH = "NAME_MISMATCH"
-PERSON_ELSEWHERE = "PERSON_ELSEWHERE"
-PERSON_DECEASED = "PERSON_DECEASED"
-PHONE_INVALID = "PHONE_INVALID"
-DATE_INVALID = "DATE_INVALID"
-REQUIRED = "REQUIRED"
-CHOICE_INVALID = "CHOICE_INVALID"
-VILLAGE_UNKNOWN = "VILLAGE_UNKNOWN"
-GROUP_UNKNOWN = "GROUP_UNKNOWN"
-DUPLICATE_IN_FILE = "DUPLICATE_IN_FILE"
-ALREADY_MEMBER_ELSEWHERE = "ALREADY_MEMBER_ELSEWHERE"
-MEMBER_NUMBER_TAKEN = "MEMBER_NUMBER_TAKEN"
-HEAD_TAKEN = "HEAD_TAKEN"
-TOO_LONG = "TOO_LONG"
-UNKNOWN_COLUMN = "UNKNOWN_COLUMN"  # a warning about the file, not an error of a row
-DATABASE_ERROR = "DATABASE_ERROR"  # the database refused the write: nothing was written
-
-ROW_CODES = {
-    ID_EMPTY: "身份证号码为空",
-    ID_CHARS: "身份证号码含有不允许的字符",
-    ID_LENGTH: "身份证号码位数不对",
-    ID_CHECKSUM: "身份证号码校验位不正确",
-    ID_BIRTH_DATE: "身份证号码中的出生日期不存在",
-    ID_FUTURE_BIRTH: "身份证号码中的出生日期晚于今天",
-    ID_REGION: "身份证号码的地区代码无效",
-    ID_NUMERIC_CELL: "身份证号码被 Excel 存成了数字",
-    ID_BIRTH_MISMATCH: "出生日期与身份证号码不一致",
-    ID_SEX_MISMATCH: "性别与身份证号码不一致",
-    NAME_MISMATCH: "该身份证号码在本县登记的姓名不同",
-    PERSON_ELSEWHERE: "此人登记在其他村(社区)",
-    PERSON_DECEASED: "此人已登记为去世",
-    PHONE_INVALID: "电话号码格式不正确",
-    DATE_INVALID: "日期无效",
-    REQUIRED: "必填项为空",
-    CHOICE_INVALID: "不是可选的值",
-    VILLAGE_UNKNOWN: "找不到该村(社区)",
-    GROUP_UNKNOWN: "找不到该会员小组",
-    DUPLICATE_IN_FILE: "同一身份证号码在文件中出现多次",
-    ALREADY_MEMBER_ELSEWHERE: "已是本县其他协会的会员",
-    MEMBER_NUMBER_TAKEN: "会员证号已被使用",
-    HEAD_TAKEN: "该户已有户主",
-    TOO_LONG: "内容过长",
-    UNKNOWN_COLUMN: "有未导入的列",
-    DATABASE_ERROR: "数据库拒绝写入",
-    **import_files.FILE_CODES,
-}
-
-IDENTITY_CODES = {
-    identity.ID_EMPTY: ID_EMPTY,
-    identity.ID_CHARS: ID_CHARS,
-    identity.ID_LENGTH: ID_LENGTH,
-    identity.ID_CHECKSUM: ID_CHECKSUM,
-    identity.ID_BIRTH_DATE: ID_BIRTH_DATE,
-    identity.ID_FUTURE_BIRTH: ID_FUTURE_BIRTH,
-    identity.ID_TOO_OLD: ID_BIRTH_DATE,
-    identity.ID_REGION: ID_REGION,
-}
-NUMERIC_ID_MESSAGE = "身份证号码被 Excel 存成了数字,末尾几位已丢失,请将该列设为文本后重新填写。"
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    row_number: int
-    column: str  # the column's header as written in the file
-    code: str
-    message: str
-    field: str = ""  # the column's key (for placing the problem in the error workbook)
-
-    def as_dict(self) -> dict:
-        return {
-            "row": self.row_number,
-            "column": self.column,
-            "field": self.field,
-            "code": self.code,
-            "message": self.message,
-        }
-
-
-# --- columns ----------------------------------------------------------------------------------
-
-NAME = ColumnSpec("name", "姓名", ("会员姓名", "人员姓名", "名字"), required=True)
-SEX = ColumnSpec("sex", "性别", help="男 或 女;可不填,按身份证号码确定")
-ID_NUMBER = ColumnSpec(
-    "id_number",
-    "身份证号码",
-    (
-        "身份证号",
-        "公民身份号码",
-        "公民身份证号码",
-        "居民身份证号码",
-        "身份证件号码",
-        "证件号码",
-        "身份证",
-    ),
-    required=True,
-    text=True,
-    help="18 位;单元格须为文本格式",
-)
-BIRTH_DATE = ColumnSpec(
-    "birth_date", "出生日期", ("出生年月", "出生年月日", "生日"), help="可不填,按身份证号码确定"
-)
-ETHNICITY = ColumnSpec("ethnicity", "民族", help="例如 汉族")
-PHONE = ColumnSpec(
-    "phone",
-    "联系电话",
-    ("手机号", "手机号码", "手机", "电话", "电话号码", "联系方式", "联系电话(手机)"),
-    text=True,
-)
-ADDRESS = ColumnSpec("address", "住址", ("家庭住址", "现住址", "地址", "居住地址"))
-HOUSEHOLD_NUMBER = ColumnSpec(
-    "household_number", "户编号", ("户号", "家庭户编号", "户籍编号"), text=True
-)
-RELATION = ColumnSpec("relation_to_head", "与户主关系", ("户主关系", "与户主的关系", "关系"))
-VILLAGE = ColumnSpec(
-    "village",
-    "所属村(社区)",
-    ("所属村", "村(社区)", "村(居)", "所在村", "村名", "村居", "村", "社区", "村(社区)名称"),
-    text=True,
-    help="村(社区)名称或 12 位区划代码",
-)
-GROUP = ColumnSpec(
-    "group",
-    "会员小组",
-    ("所属小组", "所属会员小组", "小组", "组别", "村民小组"),
-    text=True,
-    help="小组名称或 15 位代码",
-)
-MEMBER_NUMBER = ColumnSpec(
-    "member_number", "会员证号", ("会员证号码", "会员证编号", "会员编号", "会员号"), text=True
-)
-JOINED_ON = ColumnSpec("joined_on", "入会日期", ("入会时间", "入会年月"))
-CATEGORIES = ColumnSpec(
-    "categories", "会员类别", ("类别", "会员类型"), help="可填多个,用顿号(、)或逗号分开"
-)
-ELDER_KIND = ColumnSpec("elder_kind", "五老类别", ("五老",))
-BACKBONE = ColumnSpec("is_backbone", "骨干会员", ("是否骨干会员", "是否骨干", "骨干"), help="是/否")
-RESIDENCY = ColumnSpec("residency", "户籍状态", ("户籍类型", "居住状态", "人口类型"))
-MARITAL = ColumnSpec("marital_status", "婚姻状况", ("婚姻状态", "婚姻"))
-
-MEMBER_COLUMNS = [
-    NAME,
-    SEX,
-    ID_NUMBER,
-    BIRTH_DATE,
-    ETHNICITY,
-    PHONE,
-    ADDRESS,
-    HOUSEHOLD_NUMBER,
-    RELATION,
-    VILLAGE,
-    GROUP,
-    MEMBER_NUMBER,
-    JOINED_ON,
-    CATEGORIES,
-    ELDER_KIND,
-    BACKBONE,
-]
-HOUSEHOLD_COLUMNS = [
-    ColumnSpec(
-        HOUSEHOLD_NUMBER.key,
-        HOUSEHOLD_NUMBER.header,
-        HOUSEHOLD_NUMBER.variants,
-        required=True,
-        text=True,
-    ),
-    NAME,
-    ID_NUMBER,
-    ColumnSpec(RELATION.key, RELATION.header, RELATION.variants, required=True),
-    SEX,
-    BIRTH_DATE,
-    ETHNICITY,
-    PHONE,
-    ADDRESS,
-    RESIDENCY,
-    MARITAL,
-    VILLAGE,
-    GROUP,
-]
-
-# --- allowed values ---------------------------------------------------------------------------
-
-SEX_VALUES = {"男": Sex.MALE, "女": Sex.FEMALE, "男性": Sex.MALE, "女性": Sex.FEMALE}
-ETHNICITY_VALUES = {name: code for code, name in ETHNICITIES}
-ETHNICITY_VALUES.update({name.removesuffix("族"): code for code, name in ETHNICITIES})
-ETHNICITY_VALUES.update({code: code for code, _name in ETHNICITIES})
-ETHNICITY_VALUES.update({str(int(code)): code for code, _name in ETHNICITIES})
-RELATION_VALUES = {label: value for value, label in Relation.choices}
-RELATION_VALUES.update(
-    {
-        "本人": Relation.HEAD,
-        "妻": Relation.SPOUSE,
-        "妻子": Relation.SPOUSE,
-        "夫": Relation.SPOUSE,
-        "丈夫": Relation.SPOUSE,
-        "儿子": Relation.SON,
-        "长子": Relation.SON,
-        "次子": Relation.SON,
-        "三子": Relation.SON,
-        "女儿": Relation.DAUGHTER,
-        "长女": Relation.DAUGHTER,
-        "次女": Relation.DAUGHTER,
-        "三女": Relation.DAUGHTER,
-        "父亲": Relation.PARENT,
-        "母亲": Relation.PARENT,
-        "父": Relation.PARENT,
-        "母": Relation.PARENT,
-        "孙子": Relation.GRANDCHILD,
-        "孙女": Relation.GRANDCHILD,
-        "外孙子": Relation.GRANDCHILD,
-        "外孙女": Relation.GRANDCHILD,
-        "兄": Relation.SIBLING,
-        "弟": Relation.SIBLING,
-        "姐": Relation.SIBLING,
-        "妹": Relation.SIBLING,
-        "儿媳": Relation.CHILD_IN_LAW,
-        "女婿": Relation.CHILD_IN_LAW,
-    }
-)
-RESIDENCY_VALUES = {label: value for value, label in Residency.choices}
-RESIDENCY_VALUES.update(
-    {"常住": Residency.REGISTERED, "户籍": Residency.REGISTERED, "户籍人口": Residency.REGISTERED}
-)
-RESIDENCY_VALUES.update({"流入人口": Residency.INFLOW, "流出人口": Residency.OUTFLOW})
-MARITAL_VALUES = {label: value for value, label in MaritalStatus.choices}
-MARITAL_VALUES.update({"初婚": MaritalStatus.MARRIED, "再婚": MaritalStatus.MARRIED})
-CATEGORY_VALUES = {label: value for value, label in MemberCategory.choices}
-CATEGORY_VALUES.update(
-    {"五老人员": MemberCategory.ELDER, "积极分子": MemberCategory.FERTILE_ACTIVIST}
-)
-ELDER_VALUES = {label: value for value, label in ElderKind.choices}
-YES_NO = {
-    "是": True,
-    "否": False,
-    "Y": True,
-    "N": False,
-    "YES": True,
-    "NO": False,
-    "√": True,
-    "×": False,
-    "1": True,
-    "0": False,
-    "TRUE": True,
-    "FALSE": False,
-}
-LIST_SEPARATORS = re.compile(r"[、,，;；/\s]+")
-_CJK = re.compile(r"[\u3400-\u9fff]")
-
-# The template's example rows: skipped when left exactly as they are.
-EXAMPLE_ID = "130534199003070032"
-MEMBER_EXAMPLE = {
-    "name": "张三(示例)",
-    "sex": "男",
-    "id_number": EXAMPLE_ID,
-    "birth_date": "1990-03-07",
-    "ethnicity": "汉族",
-    "phone": "13812345678",
-    "address": "示例村 1 号",
-    "household_number": "",
-    "relation_to_head": "",
-    "village": "",
-    "group": "",
-    "member_number": "",
-    "joined_on": "2024-05-29",
-    "categories": "育龄群众积极分子、志愿者",
-    "elder_kind": "",
-    "is_backbone": "否",
-}
-HOUSEHOLD_EXAMPLE = {
-    "household_number": "0001",
-    "name": "张三(示例)",
-    "id_number": EXAMPLE_ID,
-    "relation_to_head": "户主",
-    "sex": "男",
-    "birth_date": "1990-03-07",
-    "ethnicity": "汉族",
-    "phone": "13812345678",
-    "address": "示例村 1 号",
-    "residency": "户籍常住",
-    "marital_status": "已婚",
-    "village": "",
-    "group": "",
-}
-
-
-@dataclass(frozen=True)
-class ImportKind:
-    key: str
-    label: str
-    sheet_title: str
-    columns: list[ColumnSpec]
-    example: dict[str, str]
-
-    def columns_for(self, target: Association) -> list[ColumnSpec]:
-        """The village column is required unless the import goes into one village."""
-        if target.level == Level.VILLAGE:
-            return self.columns
-        return [
-            ColumnSpec(c.key, c.header, c.variants, True, c.text, c.help) if c is VILLAGE else c
-            for c in self.columns
-        ]
-
-
-KINDS = {
-    KIND_MEMBERS: ImportKind(KIND_MEMBERS, "会员名册", "会员名册", MEMBER_COLUMNS, MEMBER_EXAMPLE),
-    KIND_HOUSEHOLDS: ImportKind(
-        KIND_HOUSEHOLDS, "家庭户成员名册", "家庭户成员", HOUSEHOLD_COLUMNS, HOUSEHOLD_EXAMPLE
-    ),
-}
-
-
-# --- value parsing ----------------------------------------------------------------------------
-
-
-class CellError(ValueError):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-_DATE_PATTERNS = [
-    re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-]
-_MONTH_PATTERNS = [re.compile(r"^(\d{4})[-/.年](\d{1,2})月?$"), re.compile(r"^(\d{4})(\d{2})$")]
-EXCEL_EPOCH = datetime.date(1899, 12, 30)
-
-
-def parse_date(value, *, month_ok: bool = False) -> tuple[datetime.date, bool] | None:
-    """(date, day_known) or None for an empty cell; CellError(DATE_INVALID) otherwise. Accepts
-    Excel dates, Excel serial numbers, 2020-05-29, 2020/5/29, 2020.5.29, 20200529,
-    2020年5月29日 and, with ``month_ok``, a year and month (1980.01, 1980年1月)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date(), True
-    if isinstance(value, datetime.date):
-        return value, True
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if 1 <= value < 80000:
-            return EXCEL_EPOCH + datetime.timedelta(days=int(value)), True
-        text = as_text(value)
-    else:
-        text = as_text(value)
-    if not text:
-        return None
-    for pattern in _DATE_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            try:
-                return datetime.date(*map(int, match.groups())), True
-            except ValueError:
-                break
-    if month_ok:
-        for pattern in _MONTH_PATTERNS:
-            match = pattern.match(text)
-            if match and 1 <= int(match.group(2)) <= 12:
-                return datetime.date(int(match.group(1)), int(match.group(2)), 1), False
-    raise CellError(DATE_INVALID, f"“{text}”不是有效的日期,请写成 2020-05-29 的形式。")
-
-
-def clean_name(value) -> str:
-    """Names keep their characters; the spaces rosters put inside two-character Chinese names
-    (“张  三”) go."""
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    return "".join(text.split()) if _CJK.search(text) else " ".join(text.split())
-
-
-def choice(value, values: dict, label: str):
-    text = as_text(value)
-    key = text.upper() if text.isascii() else text
-    if key in values:
-        return values[key]
-    shown = "、".join(list(dict.fromkeys(values))[:12])
-    raise CellError(CHOICE_INVALID, f"“{text}”不是有效的{label}。可填:{shown}。")
-
-
-def parse_categories(value) -> tuple[list[str], str]:
-    """Categories and, when a 五老 kind is written among them (老党员), that kind."""
-    categories: set[str] = set()
-    elder_kind = ""
-    unknown = []
-    for part in LIST_SEPARATORS.split(as_text(value)):
-        if not part:
-            continue
-        if part in CATEGORY_VALUES:
-            categories.add(CATEGORY_VALUES[part])
-        elif part in ELDER_VALUES:
-            categories.add(MemberCategory.ELDER)
-            elder_kind = elder_kind or ELDER_VALUES[part]
-        else:
-            unknown.append(part)
-    if unknown:
-        raise CellError(
-            CHOICE_INVALID,
-            f"“{'、'.join(unknown)}”不是有效的会员类别。可填:"
-            f"{'、'.join(label for _v, label in MemberCategory.choices)}。",
-        )
-    return sorted(categories), elder_kind
-
-
-# --- the row context --------------------------------------------------------------------------
-
-
-class RowReader:
-    """One row's cells, parsed; problems collected instead of raised, so a row reports every
-    bad cell at once."""
-
-    def __init__(self, resource: RosterResource, row: dict):
-        self.resource = resource
-        self.row = row
-        self.number = row["__row"]
-        self.problems: list[RowProblem] = []
-
-    def header(self, key: str) -> str:
-        return self.resource.headers[key]
-
-    def problem(self, key: str, code: str, message: str) -> None:
-        self.problems.append(RowProblem(self.number, self.header(key), code, message, key))
-
-    def cell(self, key: str):
-        return self.row.get(key)
-
-    def text(self, key: str, *, required: bool = False) -> str:
-        value = self.row.get(key)
-        text = "" if value is None else as_text(value)
-        if not text and required:
-            self.problem(key, REQUIRED, f"“{self.header(key)}”不能为空。")
-        return text
-
-    def limit(self, key: str, text: str, length: int) -> str:
-        """The text, or "" with a TOO_LONG problem when it does not fit its field."""
-        if len(text) > length:
-            self.problem(
-                key, TOO_LONG, f"“{self.header(key)}”最多 {length} 个字,这里有 {len(text)} 个。"
-            )
-            return ""
-        return text
-
-    def parsed(self, key: str, parser: Callable, *, required: bool = False):
-        value = self.row.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.problem(key, REQUIRED, f"“{self.header(key)}”不能为空。")
-            return None
-        try:
-            return parser(value)
-        except CellError as error:
-            self.problem(key, error.code, error.message)
-            return None
-
-
-@dataclass
-class Pending:
-    """Objects to write, in dependency order, and the change records to build at the end."""
-
-    new_households: list[Household] = field(default_factory=list)
-    new_persons: list[Person] = field(default_factory=list)
-    changed_persons: list[Person] = field(default_factory=list)
-    changed_households: list[Household] = field(default_factory=list)
-    new_members: list[Member] = field(default_factory=list)
-    changed_members: list[Member] = field(default_factory=list)
-
-    def clear(self) -> None:
-        for name in self.__dataclass_fields__:
-            getattr(self, name).clear()
-
-
-PERSON_UPDATE_FIELDS = [
-    "name",
-    "name_initials",
-    "sex",
-    "birth_date",
-    "ethnicity",
-    "phone",
-    "address",
-    "residency",
-    "marital_status",
-    "household",
-    "relation_to_head",
-    "township",
-    "village",
-    "group",
-    "updated_at",
-]
-HOUSEHOLD_UPDATE_FIELDS = ["head", "address", "residency", "phone", "updated_at"]
-MEMBER_UPDATE_FIELDS = [
-    "member_number",
-    "joined_on",
-    "categories",
-    "elder_kind",
-    "is_backbone",
-    "township",
-    "village",
-    "group",
-    "updated_at",
-]
-UPDATE_BATCH_SIZE = 1000
-PROGRESS_EVERY = 500
-
-
-class RosterResource(resources.ModelResource):
-    """What both kinds share: places, persons, households. Subclasses say what a row is."""
-
-    kind = ""
-
-    class Meta:
-        fields = ()
-        use_bulk = True
-        # Rows accumulated before the pending objects are written. Large on purpose: each
-        # flush is a few statements whatever its size, so the number of queries stays flat.
-        batch_size = 20_000
-        skip_diff = True
-        use_transactions = True
-        report_skipped = False
-        clean_model_instances = False
-        store_instance = False
-
-    def __init__(
-        self,
-        *,
-        target: Association,
-        actor,
-        table: Table,
-        progress: Callable[[int], None] | None = None,
-    ):
-        super().__init__()
-        self.target = target
-        self.actor = actor
-        self.table = table
-        self.progress = progress
-        self.spec = KINDS[self.kind]
-        self.headers = {c.key: table.header_text(c.key, c.header) for c in self.spec.columns}
-        self.problems: list[RowProblem] = []
-        self.pending = Pending()
-        self.now = timezone.now()
-        self.today = timezone.localdate()
-        # Filled by before_import:
-        self.nodes: dict[int, Association] = {}
-        self.villages_by_key: dict[str, list[Association]] = {}
-        self.groups_by_key: dict[tuple[int, str], Association] = {}
-        self.persons: dict[str, Person] = {}
-        self.person_places: dict[int, str] = {}
-        self.households: dict[tuple[int, str], Household] = {}
-        self.households_by_id: dict[int, Household] = {}
-        # Bookkeeping across rows:
-        self.seen_ids: dict[str, int] = {}
-        self.head_rows: dict[int, int] = {}  # id(household) -> row that made its head
-        self.touched: dict[int, tuple[object, str, dict | None]] = {}
-        self.affected_households: dict[int, Household] = {}
-        self.stale_household_ids: set[int] = set()  # affected, not loaded (see before_import)
-        self.row_plan = None
-
-    # --- prefetch ---------------------------------------------------------------------------
-
-    def before_import(self, dataset, **kwargs):
-        texts = self.file_identities(dataset)
-        under = {f"{self.target.level}_id": self.target.pk}
-        villages = list(Association.objects.filter(level=Level.VILLAGE, **under))
-        for village in villages:
-            self.nodes[village.pk] = village
-            self.villages_by_key.setdefault(village.name, []).append(village)
-            self.villages_by_key.setdefault(village.division_code, []).append(village)
-        for group in Association.objects.filter(level=Level.GROUP, **under):
-            self.nodes[group.pk] = group
-            self.groups_by_key[(group.village_id, group.name)] = group
-            self.groups_by_key[(group.village_id, group.division_code)] = group
-            village = self.nodes.get(group.village_id)
-            if village is not None and group.name.startswith(village.name):
-                short = group.name[len(village.name) :]
-                self.groups_by_key.setdefault((group.village_id, short), group)
-        county = Scope(
-            county_id=self.target.county_id, node_id=self.target.county_id, level=Level.COUNTY
-        )
-        # County-wide on purpose: one person per ID number in the county, wherever recorded.
-        # What a row learns about a person outside the target is only where they are.
-        with activate(county):
-            id_numbers = {n for n in texts.values() if len(n) == 18}
-            persons = (
-                list(Person.objects.filter(id_number__any_of=id_numbers)) if id_numbers else []
-            )
-            self.parse_identities(texts, {p.id_number: p for p in persons})
-            # Old 15-digit numbers are found by the 18-digit number they upgrade to.
-            upgraded = {
-                v.number
-                for v in self.id_cache.values()
-                if isinstance(v, identity.IdNumber) and v.upgraded_from
-            } - id_numbers
-            if upgraded:
-                persons += list(Person.objects.filter(id_number__any_of=upgraded))
-            self.persons = {p.id_number: p for p in persons}
-            elsewhere = {p.village_id for p in persons} - set(self.nodes)
-            if elsewhere:
-                names = dict(Association.objects.filter(pk__in=elsewhere).values_list("pk", "name"))
-                self.person_places = {v: names.get(v, "本县其他村") for v in elsewhere}
-            self.prefetch_more(persons, dataset)
-        numbers = {as_text(v) for v in dataset["household_number"] if v is not None} - {""}
-        # A file without household numbers moves nobody between households: the persons'
-        # households are then only needed for a category refresh, and read then.
-        if numbers:
-            household_ids = {p.household_id for p in persons if p.household_id}
-            villages = list(self.villages_in_file(dataset))
-            query = Q(pk__any_of=household_ids) | Q(number__in=numbers, village_id__in=villages)
-            for household in Household.objects.filter(query):
-                self.households[(household.village_id, household.number)] = household
-                self.households_by_id[household.pk] = household
-            self.attach_heads(persons)
-
-    def attach_heads(self, persons: list[Person]) -> None:
-        """Each loaded household's head, for the HEAD_TAKEN check: the file's persons are
-        already loaded; other heads are read with the only fields the check uses."""
-        by_pk = {p.pk: p for p in persons}
-        missing = {h.head_id for h in self.households_by_id.values()} - set(by_pk) - {None}
-        if missing:
-            by_pk.update((p.pk, p) for p in Person.objects.filter(pk__any_of=missing).only("name"))
-        for household in self.households_by_id.values():
-            head = by_pk.get(household.head_id)
-            if head is not None:
-                household.head = head
-
-    def prefetch_more(self, persons: list[Person], dataset) -> None:
-        """Kind-specific lookups, inside the county-wide scope."""
-
-    def file_identities(self, dataset) -> dict[str, str]:
-        """{cell text: normalised number} for each distinct ID cell of the file."""
-        texts: dict[str, str] = {}
-        for value, numeric in zip(dataset["id_number"], dataset["__numeric"], strict=True):
-            text = "" if value is None or numeric else as_text(value)
-            if text and text not in texts:
-                texts[text] = identity.normalize_id_number(text)
-        return texts
-
-    def parse_identities(self, texts: dict[str, str], known: dict[str, Person]) -> None:
-        """Each distinct ID number of the file checked once: {text: IdNumber or the error}.
-        A number already recorded in the county passed the same check when it was recorded
-        (services and this importer store only parsed numbers), so only what it says is read
-        again; the region lookup, the costly part of the check, is skipped for it."""
-        self.id_cache: dict[str, identity.IdNumber | ValidationError] = {}
-        for text, number in texts.items():
-            person = known.get(number)
-            if person is not None:
-                self.id_cache[text] = identity.IdNumber(
-                    number=number,
-                    birth_date=ric.get_birth_date(number),
-                    sex=identity.MALE if int(number[16]) % 2 else identity.FEMALE,
-                    region_code=number[:6],
-                )
-                continue
-            try:
-                self.id_cache[text] = identity.parse_id_number(text)
-            except ValidationError as error:
-                self.id_cache[text] = error
-
-    def villages_in_file(self, dataset) -> set[int]:
-        named = {as_text(v) for v in dataset["village"] if v is not None}
-        found = {v.pk for key in named for v in self.villages_by_key.get(key, [])}
-        if self.target.level == Level.VILLAGE:
-            found.add(self.target.pk)
-        return found & set(self.nodes)
-
-    # --- the row cycle ----------------------------------------------------------------------
-
-    def get_or_init_instance(self, instance_loader, row):
-        reader = RowReader(self, row)
-        plan = self.resolve(reader)
-        if reader.problems:
-            self.problems.extend(reader.problems)
-            raise ValidationError([p.message for p in reader.problems])
-        self.row_plan = plan
-        return plan.instance, plan.is_new
-
-    def import_instance(self, instance, row, **kwargs):
-        self.apply(self.row_plan)
-
-    def skip_row(self, instance, original, row, import_validation_errors=None):
-        return not self.row_plan.changed
-
-    def save_instance(self, instance, is_create, row, **kwargs):
-        # The plan queued what changed; import-export's lists only drive its batch size.
-        (self.create_instances if is_create else self.update_instances).append(instance)
-
-    def after_import_row(self, row, row_result, **kwargs):
-        number = kwargs.get("row_number", 0)
-        if self.progress is not None and number % PROGRESS_EVERY == 0:
-            self.progress(number)
-
-    # --- writes -----------------------------------------------------------------------------
-
-    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        self.flush(result, raise_errors)
-
-    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        self.flush(result, raise_errors)
-
-    def bulk_delete(self, using_transactions, dry_run, raise_errors, result=None):
-        self.delete_instances.clear()
-
-    def flush(self, result, raise_errors) -> None:
-        pending = self.pending
-        try:
-            # New households and their new heads refer to each other: the households go in
-            # first without their head, which is set once the persons have their ids.
-            heads = [(h, h.head) for h in pending.new_households if h.head is not None]
-            for household, _head in heads:
-                household.head = None
-            if pending.new_households:
-                insert_many(pending.new_households)
-            if pending.new_persons:
-                insert_many(pending.new_persons)
-            if pending.changed_persons:
-                Person.objects.bulk_update(
-                    pending.changed_persons, PERSON_UPDATE_FIELDS, batch_size=UPDATE_BATCH_SIZE
-                )
-            for household, head in heads:
-                household.head = head
-            changed = [h for h, _head in heads]
-            changed += [h for h in pending.changed_households if all(h is not c for c in changed)]
-            if changed:
-                Household.objects.bulk_update(
-                    changed, HOUSEHOLD_UPDATE_FIELDS, batch_size=UPDATE_BATCH_SIZE
-                )
-            if pending.new_members:
-                insert_many(pending.new_members)
-            if pending.changed_members:
-                Member.objects.bulk_update(
-                    pending.changed_members, MEMBER_UPDATE_FIELDS, batch_size=UPDATE_BATCH_SIZE
-                )
-        except Exception as error:
-            self.handle_import_error(result, error, raise_errors)
-        finally:
-            pending.clear()
-            self.create_instances.clear()
-            self.update_instances.clear()
-
-    def after_import(self, dataset, result, **kwargs):
-        if result.has_errors() or result.has_validation_errors():
-            return  # rolled back: nothing to record
-        self.refresh_categories()
-        records = []
-        for obj, action, before in self.touched.values():
-            fields = FIELDS_OF[type(obj)]
-            records.append(
-                build_change(
-                    actor=self.actor,
-                    node=self.nodes[obj.group_id or obj.village_id],
-                    obj=obj,
-                    action=action,
-                    before=before,
-                    after=snapshot(obj, fields),
-                )
-            )
-        if records:
-            record_changes(records)
-
-    def refresh_categories(self) -> None:
-        """The derived family categories of every household a person joined or left: one
-        read of their persons, one bulk update (households.services.refresh_categories, in
-        bulk)."""
-        households = {h.pk: h for h in self.affected_households.values() if h.pk}
-        unread = self.stale_household_ids - set(households)
-        if unread:
-            households.update((h.pk, h) for h in Household.objects.filter(pk__any_of=unread))
-        if not households:
-            return
-        members = defaultdict(list)
-        for person in Person.objects.filter(household_id__any_of=households).only(*FACT_FIELDS):
-            members[person.household_id].append(person)
-        changed = []
-        for pk, household in households.items():
-            facts = household_facts(household, members[pk])
-            categories = sorted(c.value for c in family_categories(facts, today=self.today))
-            types = sorted(t.value for t in family_types(facts, today=self.today))
-            household.categories, household.family_types = categories, types
-            household.categories_refreshed_on = self.today
-            changed.append(household)
-        Household.objects.bulk_update(
-            changed,
-            ["categories", "family_types", "categories_refreshed_on"],
-            batch_size=UPDATE_BATCH_SIZE,
-        )
-
-    # --- bookkeeping ------------------------------------------------------------------------
-
-    def touch(self, obj, *, new: bool) -> None:
-        """Remember an object that this import creates or changes, with its state before the
-        first change, for its change record."""
-        key = id(obj)
-        if key in self.touched:
-            return
-        if new:
-            self.touched[key] = (obj, ChangeRecord.Action.CREATE, None)
-        else:
-            fields = FIELDS_OF[type(obj)]
-            self.touched[key] = (obj, ChangeRecord.Action.UPDATE, snapshot(obj, fields))
-
-    # --- resolving a row --------------------------------------------------------------------
-
-    def resolve(self, r: RowReader):
-        raise NotImplementedError
-
-    def apply(self, plan) -> None:
-        raise NotImplementedError
-
-    def read_identity(self, r: RowReader) -> tuple[str, identity.IdNumber | None]:
-        if r.row.get("__numeric"):
-            r.problem("id_number", ID_NUMERIC_CELL, NUMERIC_ID_MESSAGE)
-            return "", None
-        raw = r.cell("id_number")
-        parsed = self.id_cache.get(as_text(raw)) if raw is not None else None
-        if parsed is None:
-            r.problem("id_number", ID_EMPTY, f"“{r.header('id_number')}”不能为空。")
-            return "", None
-        if isinstance(parsed, ValidationError):
-            inner = parsed.error_list[0]
-            r.problem("id_number", IDENTITY_CODES.get(inner.code, ID_CHARS), inner.messages[0])
-            return "", None
-        first = self.seen_ids.get(parsed.number)
-        if first is not None:
-            r.problem(
-                "id_number",
-                DUPLICATE_IN_FILE,
-                f"身份证号码与第 {first} 行重复,同一人在文件中只能出现一次。",
-            )
-            # Not matched to the person the first row registers: its other cells say nothing.
-            return "", None
-        self.seen_ids[parsed.number] = r.number
-        return parsed.number, parsed
-
-    def read_place(self, r: RowReader) -> tuple[Association | None, Association | None]:
-        village = None
-        text = r.text("village", required=self.target.level != Level.VILLAGE)
-        if text:
-            found = self.villages_by_key.get(text, [])
-            if len(found) == 1:
-                village = found[0]
-            elif len(found) > 1:
-                r.problem(
-                    "village",
-                    VILLAGE_UNKNOWN,
-                    f"{self.target.name}有 {len(found)} 个名为“{text}”的村(社区),"
-                    "请改填 12 位区划代码。",
-                )
-                return None, None
-            else:
-                r.problem(
-                    "village",
-                    VILLAGE_UNKNOWN,
-                    f"在{self.target.name}找不到村(社区)“{text}”:"
-                    "请填写本次导入范围内的村(社区)名称或 12 位区划代码。",
-                )
-                return None, None
-        elif self.target.level == Level.VILLAGE:
-            village = self.target
-        if village is None:
-            return None, None
-        group = None
-        text = r.text("group")
-        if text:
-            group = self.groups_by_key.get((village.pk, text))
-            if group is None:
-                r.problem(
-                    "group",
-                    GROUP_UNKNOWN,
-                    f"{village.name}没有名称或代码为“{text}”的会员小组。",
-                )
-        return village, group
-
-    def read_person_values(self, r: RowReader, parsed: identity.IdNumber | None) -> dict:
-        """The person's filled cells, parsed: {field: value}. Empty cells are absent."""
-        values: dict = {}
-        name = r.text("name", required=True)
-        if name:
-            values["name"] = r.limit("name", clean_name(name), 50)
-        sex = r.parsed("sex", lambda v: choice(v, SEX_VALUES, "性别"))
-        birth = r.parsed("birth_date", lambda v: parse_date(v, month_ok=True))
-        if parsed is not None:
-            if sex and sex != parsed.sex:
-                r.problem(
-                    "sex",
-                    ID_SEX_MISMATCH,
-                    f"性别“{identity.SEX_LABELS[sex]}”与身份证号码"
-                    f"(第 17 位表示{identity.SEX_LABELS[parsed.sex]}性)不一致。",
-                )
-            if birth is not None:
-                day, day_known = birth
-                same = (
-                    day == parsed.birth_date
-                    if day_known
-                    else (day.year, day.month) == (parsed.birth_date.year, parsed.birth_date.month)
-                )
-                if not same:
-                    r.problem(
-                        "birth_date",
-                        ID_BIRTH_MISMATCH,
-                        f"出生日期 {as_text(r.cell('birth_date'))} 与身份证号码中的 "
-                        f"{parsed.birth_date.isoformat()} 不一致。",
-                    )
-            if sex:
-                values["sex"] = parsed.sex
-            if birth is not None:
-                values["birth_date"] = parsed.birth_date
-        ethnicity = r.parsed("ethnicity", lambda v: choice(v, ETHNICITY_VALUES, "民族"))
-        if ethnicity:
-            values["ethnicity"] = ethnicity
-        phone = r.parsed("phone", _phone)
-        if phone:
-            values["phone"] = phone
-        address = r.limit("address", r.text("address"), 200)
-        if address:
-            values["address"] = address
-        if "residency" in self.table.columns:
-            residency = r.parsed("residency", lambda v: choice(v, RESIDENCY_VALUES, "户籍状态"))
-            if residency:
-                values["residency"] = residency
-        if "marital_status" in self.table.columns:
-            marital = r.parsed("marital_status", lambda v: choice(v, MARITAL_VALUES, "婚姻状况"))
-            if marital:
-                values["marital_status"] = marital
-        return values
-
-    def check_known_person(self, r: RowReader, person: Person, values: dict, village) -> None:
-        name = values.get("name")
-        if name and clean_name(person.name) != name:
-            r.problem(
-                "name",
-                NAME_MISMATCH,
-                f"该身份证号码在本县登记的姓名是“{identity.mask_name(person.name)}”,"
-                f"与表中的“{name}”不一致。请核对姓名或身份证号码。",
-            )
-        if village is not None and person.village_id != village.pk:
-            place = self.person_places.get(person.village_id) or self.nodes[person.village_id].name
-            r.problem(
-                "id_number",
-                PERSON_ELSEWHERE,
-                f"此人登记在{place},不在{village.name}。如已迁入,请先在系统中办理迁移。",
-            )
-
-    def read_household(self, r: RowReader, village, person: Person | None, *, required: bool):
-        """(household or None, relation or None); queues nothing."""
-        number = r.limit("household_number", r.text("household_number", required=required), 30)
-        relation = r.parsed(
-            "relation_to_head",
-            lambda v: choice(v, RELATION_VALUES, "与户主关系"),
-            required=required,
-        )
-        if not number or village is None:
-            return None, relation
-        household = self.households.get((village.pk, number))
-        joining = person is None or household is None or person.household_id != household.pk
-        if relation is None and joining and not required:  # (required: reported above)
-            r.problem(
-                "relation_to_head",
-                REQUIRED,
-                f"填写了户编号,“{r.header('relation_to_head')}”不能为空。",
-            )
-        if relation == Relation.HEAD and household is not None:
-            holder = household.head
-            holder_row = self.head_rows.get(id(household))
-            if holder is not None and not same(holder, person):
-                where = f"第 {holder_row} 行的" if holder_row else "已登记的"
-                r.problem(
-                    "relation_to_head",
-                    HEAD_TAKEN,
-                    f"{number}户已有户主({where}{identity.mask_name(holder.name)}),"
-                    "一户只能有一位户主。",
-                )
-        return household or number, relation
-
-    def apply_person(self, plan: PersonPlan) -> tuple[Person, bool]:
-        """Apply a person's plan (and its household link); returns (person, changed)."""
-        village, group = plan.village, plan.group
-        household = plan.household
-        if isinstance(household, str):  # a new household of this file
-            household = self.new_household(plan, household)
-        person = plan.person
-        if person is None:
-            values = {
-                "ethnicity": "01",
-                "residency": Residency.REGISTERED,
-                "marital_status": MaritalStatus.UNMARRIED,
-                **plan.values,
-            }
-            person = Person(id_number=plan.id_number, **values)
-            person.sex = person.sex or plan.parsed.sex
-            person.birth_date = person.birth_date or plan.parsed.birth_date
-            person.name_initials = identity.pinyin_initials(person.name)
-            person.place_under(group or village)
-            if household is not None:
-                person.household = household
-                person.relation_to_head = plan.relation or ""
-                self.affected_households[id(household)] = household
-            self.persons[plan.id_number] = person
-            self.pending.new_persons.append(person)
-            self.touch(person, new=True)
-            self.link_head(plan, household, person)
-            return person, True
-        changes = {k: v for k, v in plan.values.items() if getattr(person, k) != v}
-        if group is not None and person.group_id != group.pk:
-            changes["group_id"] = group.pk
-        old_household = None
-        if household is not None and person.household_id != household.pk:
-            old_household = self.households_by_id.get(person.household_id)
-            changes["household"] = household
-        if household is not None and plan.relation and person.relation_to_head != plan.relation:
-            changes["relation_to_head"] = plan.relation
-        head_changed = self.link_head(plan, household, person)
-        if not changes:
-            return person, head_changed
-        self.touch(person, new=False)
-        for name, value in changes.items():
-            setattr(person, name, value)
-        if "name" in changes:
-            person.name_initials = identity.pinyin_initials(person.name)
-        person.updated_at = self.now
-        self.pending.changed_persons.append(person)
-        if household is not None:
-            self.affected_households[id(household)] = household
-        if old_household is not None:
-            self.affected_households[id(old_household)] = old_household
-            if old_household.head_id == person.pk:
-                self.touch(old_household, new=False)
-                old_household.head = None
-                self.mark_household_changed(old_household)
-        elif (
-            "household" not in changes
-            and person.household_id
-            and (
-                {"sex", "birth_date", "residency", "marital_status", "relation_to_head"}
-                & set(changes)
-            )
-        ):
-            current = self.households_by_id.get(person.household_id)
-            if current is not None:
-                self.affected_households[id(current)] = current
-            else:
-                self.stale_household_ids.add(person.household_id)
-        return person, True
-
-    def new_household(self, plan: PersonPlan, number: str) -> Household:
-        key = (plan.village.pk, number)
-        household = Household(
-            number=number,
-            address=plan.values.get("address", ""),
-            residency=plan.values.get("residency", Residency.REGISTERED),
-            phone=plan.values.get("phone", "") if plan.relation == Relation.HEAD else "",
-        )
-        household.place_under(plan.group or plan.village)
-        self.households[key] = household
-        self.pending.new_households.append(household)
-        self.touch(household, new=True)
-        return household
-
-    def link_head(self, plan: PersonPlan, household: Household | None, person: Person) -> bool:
-        """The row's person heads the household: make it so, and let the head's row carry the
-        household's own fields. Returns whether the household changed."""
-        if household is None or plan.relation != Relation.HEAD:
-            return False
-        values = {"address": plan.values.get("address"), "phone": plan.values.get("phone")}
-        if "residency" in plan.values:
-            values["residency"] = plan.values["residency"]
-        changes = {k: v for k, v in values.items() if v and getattr(household, k) != v}
-        if not same(household.head, person):
-            changes["head"] = person
-        if not changes:
-            return False
-        self.head_rows[id(household)] = plan.row_number
-        self.touch(household, new=household.pk is None)
-        for name, value in changes.items():
-            setattr(household, name, value)
-        self.mark_household_changed(household)
-        self.affected_households[id(household)] = household
-        return True
-
-    def mark_household_changed(self, household: Household) -> None:
-        if household.pk is None:
-            return  # written with its head by the flush
-        household.updated_at = self.now
-        if all(h is not household for h in self.pending.changed_households):
-            self.pending.changed_households.append(household)
-
-    # --- results ----------------------------------------------------------------------------
-
-    def column_warnings(self) -> list[RowProblem]:
-        if not self.table.unknown_columns:
-            return []
-        names = "、".join(f"“{text}”" for _i, text in self.table.unknown_columns)
-        return [
-            RowProblem(
-                self.table.header_row,
-                "",
-                UNKNOWN_COLUMN,
-                f"以下列不是本模板的列,未导入:{names}。如需导入,请改为模板中的列名。",
-            )
-        ]
-
-
-@dataclass
-class PersonPlan:
-    row_number: int
-    person: Person | None
-    values: dict
-    village: Association
-    group: Association | None
-    household: Household | str | None  # a number: a household this file creates
-    relation: str | None
-    id_number: str = ""
-    parsed: identity.IdNumber | None = None
-
-
-@dataclass
-class RowPlan:
-    instance: object
-    is_new: bool
-    person: PersonPlan
-    member: dict | None = None
-    changed: bool = True
-
-
-def same(a, b) -> bool:
-    """The same person: the same object, or two loads of the same row."""
-    if a is None or b is None:
-        return a is b
-    return a is b or (a.pk is not None and a.pk == b.pk)
-
-
-def _phone(value) -> str:
-    try:
-        return identity.validate_phone(as_text(value))
-    except ValidationError as error:
-        raise CellError(PHONE_INVALID, error.messages[0]) from None
-
-
-FACT_FIELDS = [
-    "id",
-    "household",
-    "relation_to_head",
-    "sex",
-    "birth_date",
-    "is_deceased",
-    "died_on",
-    "residency",
-    "marital_status",
-    "married_on",
-    "disability_grade",
-    "only_child_certificate_number",
-    "mother",
-]
-FIELDS_OF = {Person: PERSON_FIELDS, Household: HOUSEHOLD_FIELDS, Member: MEMBER_FIELDS}
-
-
-class HouseholdRosterResource(RosterResource):
-    """家庭户成员名册: one row per person, with the household number and relation to head."""
-
-    kind = KIND_HOUSEHOLDS
-
-    class Meta:
-        model = Person
-
-    def resolve(self, r: RowReader) -> RowPlan:
-        id_number, parsed = self.read_identity(r)
-        values = self.read_person_values(r, parsed)
-        village, group = self.read_place(r)
-        person = self.persons.get(id_number) if id_number else None
-        if person is not None:
-            self.check_known_person(r, person, values, village)
-        household, relation = self.read_household(r, village, person, required=True)
-        plan = PersonPlan(r.number, person, values, village, group, household, relation)
-        plan.id_number, plan.parsed = id_number, parsed
-        return RowPlan(instance=person or Person(), is_new=person is None, person=plan)
-
-    def apply(self, plan: RowPlan) -> None:
-        person, changed = self.apply_person(plan.person)
-        plan.instance = person
-        plan.changed = changed
-
-
-class MemberRosterResource(RosterResource):
-    """会员名册: one row per person and their membership of the row's village association."""
-
-    kind = KIND_MEMBERS
-
-    class Meta:
-        model = Member
-
-    def prefetch_more(self, persons: list[Person], dataset) -> None:
-        self.memberships: dict[int, Member] = {}
-        self.association_names: dict[int, str] = {}
-        if persons:
-            for member in Member.objects.filter(
-                person_id__any_of=[p.pk for p in persons], status=Member.Status.ACTIVE
-            ):
-                self.memberships[member.person_id] = member
-            elsewhere = {m.association_id for m in self.memberships.values()} - set(self.nodes)
-            self.association_names = dict(
-                Association.objects.filter(pk__in=elsewhere).values_list("pk", "name")
-            )
-        self.numbers_taken: dict[tuple[int, str], int] = {}  # -> person id or -row
-        self.next_number: dict[int, int] = {}
-        villages = self.villages_in_file(dataset)
-        if not villages:
-            return
-        for village_id, number, person_id, status in Member.objects.filter(
-            village_id__in=list(villages)
-        ).values_list("village_id", "member_number", "person_id", "status"):
-            if status == Member.Status.ACTIVE:
-                self.numbers_taken[(village_id, number)] = person_id
-            if number.isdigit():
-                self.next_number[village_id] = max(self.next_number.get(village_id, 0), int(number))
-
-    def association_name(self, pk: int) -> str:
-        node = self.nodes.get(pk)
-        return node.name if node is not None else self.association_names.get(pk, "本县其他村")
-
-    def resolve(self, r: RowReader) -> RowPlan:
-        id_number, parsed = self.read_identity(r)
-        values = self.read_person_values(r, parsed)
-        village, group = self.read_place(r)
-        person = self.persons.get(id_number) if id_number else None
-        membership = None
-        if person is not None:
-            self.check_known_person(r, person, values, village)
-            if person.is_deceased:
-                r.problem("name", PERSON_DECEASED, "此人已登记为去世,不能登记为会员。")
-            membership = self.memberships.get(person.pk) if person.pk else None
-            if (
-                membership is not None
-                and village is not None
-                and membership.association_id != village.pk
-            ):
-                r.problem(
-                    "id_number",
-                    ALREADY_MEMBER_ELSEWHERE,
-                    f"此人已是{self.association_name(membership.association_id)}的会员"
-                    f"(会员证号 {membership.member_number}),一人在本县只能有一个有效会籍。",
-                )
-        household, relation = self.read_household(r, village, person, required=False)
-        member = self.read_member(r, village, person, membership)
-        plan = PersonPlan(r.number, person, values, village, group, household, relation)
-        plan.id_number, plan.parsed = id_number, parsed
-        instance = membership or Member()
-        return RowPlan(instance=instance, is_new=membership is None, person=plan, member=member)
-
-    def read_member(self, r: RowReader, village, person, membership) -> dict:
-        values: dict = {}
-        number = r.limit("member_number", r.text("member_number"), 30)
-        if number and village is not None:
-            key = (village.pk, number)
-            holder = self.numbers_taken.get(key)
-            mine = person is not None and person.pk is not None and holder == person.pk
-            if holder is not None and not mine:
-                where = f"第 {-holder} 行" if holder < 0 else f"{village.name}的其他会员"
-                r.problem(
-                    "member_number",
-                    MEMBER_NUMBER_TAKEN,
-                    f"会员证号 {number} 已被{where}使用,同一协会的会员证号不能重复。",
-                )
-            else:
-                self.numbers_taken[key] = person.pk if mine else -r.number
-            values["member_number"] = number
-        joined = r.parsed("joined_on", lambda v: parse_date(v, month_ok=True))
-        if joined is not None:
-            if joined[0] > self.today:
-                r.problem("joined_on", DATE_INVALID, f"入会日期 {joined[0].isoformat()} 晚于今天。")
-            values["joined_on"] = joined[0]
-        categories = r.parsed("categories", parse_categories)
-        elder_kind = r.parsed("elder_kind", lambda v: choice(v, ELDER_VALUES, "五老类别"))
-        if categories is not None:
-            values["categories"], written_kind = categories
-            elder_kind = elder_kind or written_kind or None
-        if elder_kind:
-            values["elder_kind"] = elder_kind
-        backbone = r.parsed("is_backbone", lambda v: choice(v, YES_NO, "骨干会员(是/否)"))
-        if backbone is not None:
-            values["is_backbone"] = backbone
-        return values
-
-    def apply(self, plan: RowPlan) -> None:
-        person, person_changed = self.apply_person(plan.person)
-        village, group = plan.person.village, plan.person.group
-        values = dict(plan.member)
-        member = plan.instance
-        if plan.is_new:
-            number = values.pop("member_number", "")
-            if not number:
-                number = self.take_next_number(village.pk, plan.person.row_number)
-            member.person = person
-            member.association = village
-            member.member_number = number
-            member.joined_on = values.pop("joined_on", self.today)
-            member.categories = values.get("categories", [])
-            member.elder_kind = values.get("elder_kind", "")
-            member.is_backbone = values.get("is_backbone", False)
-            self.clean_elder(member, values)
-            member.place_under(group or self.nodes.get(person.group_id) or village)
-            self.pending.new_members.append(member)
-            self.touch(member, new=True)
-            plan.changed = True
-            return
-        member.person = person  # cached for the change record's label
-        changes = {k: v for k, v in values.items() if getattr(member, k) != v}
-        if "categories" in values or "elder_kind" in values:
-            categories = values.get("categories", member.categories)
-            elder_kind = values.get("elder_kind", member.elder_kind)
-            if elder_kind and MemberCategory.ELDER not in categories:
-                categories = sorted([*categories, MemberCategory.ELDER])
-            if MemberCategory.ELDER not in categories:
-                elder_kind = ""
-            changes = {k: v for k, v in changes.items() if k not in ("categories", "elder_kind")}
-            if sorted(member.categories) != categories:
-                changes["categories"] = categories
-            if member.elder_kind != elder_kind:
-                changes["elder_kind"] = elder_kind
-        if group is not None and member.group_id != group.pk:
-            changes["group_id"] = group.pk
-        if changes:
-            self.touch(member, new=False)
-            for name, value in changes.items():
-                setattr(member, name, value)
-            member.updated_at = self.now
-            self.pending.changed_members.append(member)
-        plan.changed = bool(changes) or person_changed
-
-    @staticmethod
-    def clean_elder(member: Member, values: dict) -> None:
-        if member.elder_kind and MemberCategory.ELDER not in member.categories:
-            member.categories = sorted([*member.categories, MemberCategory.ELDER])
-        if MemberCategory.ELDER not in member.categories:
-            member.elder_kind = ""
-
-    def take_next_number(self, village_id: int, row_number: int) -> str:
-        """The next free number of the village (0001, 0002 …), as services.next_member_number
-        gives it."""
-        while True:
-            value = self.next_number.get(village_id, 0) + 1
-            self.next_number[village_id] = value
-            number = f"{value:04d}"
-            if (village_id, number) not in self.numbers_taken:
-                self.numbers_taken[(village_id, number)] = -row_number
-                return number
-
-
-RESOURCES = {KIND_MEMBERS: MemberRosterResource, KIND_HOUSEHOLDS: HouseholdRosterResource}
-
 
 # --- running an import ------------------------------------------------------------------------
 
@@ -1441,6 +67,7 @@ class ImportOutcome:
     invalid: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
+    upgrades: list[IdUpgrade] = field(default_factory=list)
     error: str = ""  # a database error: nothing was written
     committed: bool = False
 
@@ -1486,13 +113,16 @@ def run_import(
     data: bytes,
     file_type: str,
     dry_run: bool,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressWriter | None = None,
     table_and_dataset=None,
 ) -> ImportOutcome:
     """Read the file and run every row through the importer, in one transaction that is
     rolled back for a dry run, or when any row is invalid, or when the database refuses a
     write. Raises FileRefused for problems of the file as a whole (nothing is written)."""
     table, dataset = table_and_dataset or read_rows(data, file_type, kind, target)
+    if progress is not None:
+        # The upload's count was an estimate (a sheet's declared size): now it is exact.
+        progress.start(len(dataset))
     resource = RESOURCES[kind](target=target, actor=actor, table=table, progress=progress)
     result = resource.import_data(
         dataset,
@@ -1511,6 +141,7 @@ def run_import(
         invalid=totals[RowResult.IMPORT_TYPE_INVALID] + totals[RowResult.IMPORT_TYPE_ERROR],
         problems=sorted(resource.problems, key=lambda p: p.row_number),
         warnings=resource.column_warnings(),
+        upgrades=resource.upgrades,
     )
     for row_number, errors in result.row_errors():
         for error in errors:
@@ -1610,7 +241,31 @@ def _store_outcome(job: ImportJob, outcome: ImportOutcome) -> None:
     job.problem_total = len(outcome.problems)
     job.problems = [p.as_dict() for p in outcome.problems[: max_problems()]]
     job.warnings = [p.as_dict() for p in outcome.warnings]
+    if outcome.upgrades:
+        job.warnings.append(upgrade_notice(outcome.upgrades))
     job.error_file = ""  # the error workbook follows the problems: rebuilt on demand
+
+
+def upgrade_notice(upgrades: list[IdUpgrade]) -> dict:
+    """One notice for the job's warnings: how many 15-digit numbers were upgraded, and which
+    (row, old and new number masked), at most max_problems() of them."""
+    return {
+        "row": 0,
+        "column": "",
+        "field": "id_number",
+        "code": ID_UPGRADED,
+        "message": f"有 {len(upgrades)} 个 15 位身份证号码已按国家标准自动升级为 18 位。",
+        "upgrades": [u.as_dict() for u in upgrades[: max_problems()]],
+    }
+
+
+def column_warnings(job: ImportJob) -> list[dict]:
+    """The job's warnings about the file's columns (not the notices of upgraded numbers)."""
+    return [w for w in job.warnings if w.get("code") != ID_UPGRADED]
+
+
+def id_upgrades(job: ImportJob) -> dict | None:
+    return next((w for w in job.warnings if w.get("code") == ID_UPGRADED), None)
 
 
 FILE_EXPIRED_MESSAGE = "上传的文件已超过保留期限({days} 天)被删除,未导入。如仍需导入,请重新上传。"
@@ -1669,6 +324,16 @@ def job_validate(job: ImportJob, *, progress: bool = False) -> ImportJob:
     return job
 
 
+def nothing_to_import(job: ImportJob) -> bool:
+    """Checked without a problem, and every row is already as the file says."""
+    return (
+        job.status == ImportJob.Status.VALIDATED
+        and not job.count_invalid
+        and not job.count_new
+        and not job.count_updated
+    )
+
+
 def job_start_commit(job: ImportJob) -> bool:
     """Claim the job for its commit: only a validated job without invalid rows, and only
     once (a second click or a second tab gets False)."""
@@ -1725,19 +390,29 @@ class ProgressWriter:
         self.interval = interval
         self.last = 0.0
 
+    def start(self, total: int) -> None:
+        """The number of data rows, once the file has been read: the header and the title
+        rows above it, empty rows and the template's untouched example are not among them."""
+        self.send(rows_total=total, rows_done=0)
+
     def __call__(self, done: int) -> None:
         now = time.monotonic()
-        if self.scope is None or now - self.last < self.interval:
+        if now - self.last < self.interval:
             return
         self.last = now
-        thread = threading.Thread(target=self.write, args=(done,), daemon=True)
+        self.send(rows_done=done)
+
+    def send(self, **values) -> None:
+        if self.scope is None:
+            return
+        thread = threading.Thread(target=self.write, kwargs=values, daemon=True)
         thread.start()
         thread.join(timeout=10)
 
-    def write(self, done: int) -> None:
+    def write(self, **values) -> None:
         try:
             with activate(self.scope):
-                ImportJob.objects.filter(pk=self.job_id).update(rows_done=done)
+                ImportJob.objects.filter(pk=self.job_id).update(**values)
         except Exception:  # progress is a courtesy: never fail the import over it
             logger.warning("import progress not written", exc_info=True)
         finally:
@@ -1755,8 +430,11 @@ def job_error_workbook(job: ImportJob) -> bytes:
     table, raw = import_files.read_table(
         data, job.file_type, spec.columns_for(job.node), keep_raw=True
     )
-    problems = [p for p in job.problems if p.get("row")] + list(job.warnings)
-    content = import_files.build_error_workbook(table, raw, problems, code_labels=ROW_CODES)
+    problems = [p for p in job.problems if p.get("row")] + column_warnings(job)
+    text_columns = [table.columns[c.key] for c in spec.columns if c.text and c.key in table.columns]
+    content = import_files.build_error_workbook(
+        table, raw, problems, code_labels=ROW_CODES, text_columns=text_columns
+    )
     path = default_storage.save(
         f"imports/{job.county_id}/{job.file.name.rsplit('/', 1)[-1]}-errors.xlsx",
         ContentFile(content),
@@ -1779,6 +457,12 @@ TEMPLATE_NOTES = [
     "7. 留空的单元格不会清除系统中已有的内容;同一文件重复导入不会产生重复数据。",
     "8. 导入前系统会先完整校验全部行并给出预览;有问题的行会在“下载错误标注文件”中标红并注明原因,"
     "改正后重新上传即可。确认导入时要么全部导入,要么全部不导入。",
+]
+
+
+HOUSEHOLD_TEMPLATE_NOTES = [
+    "9. 母亲身份证号码可不填。填写时,母亲须是本县已登记的人或写在本文件中(前后行均可),"
+    "性别为女,且比本人年长 12 岁以上;统计孩次时按母亲计算。",
 ]
 
 
@@ -1809,18 +493,34 @@ def template_workbook(kind: str) -> bytes:
         columns=spec.columns,
         example=spec.example,
         allowed=allowed,
-        notes=TEMPLATE_NOTES,
+        notes=TEMPLATE_NOTES + (HOUSEHOLD_TEMPLATE_NOTES if kind == KIND_HOUSEHOLDS else []),
     )
 
 
 __all__ = [
+    "HOUSEHOLD_COLUMNS",
     "KINDS",
+    "KIND_HOUSEHOLDS",
+    "KIND_MEMBERS",
+    "MEMBER_COLUMNS",
+    "NUMERIC_ID_MESSAGE",
+    "RESOURCES",
     "ROW_CODES",
     "FileRefused",
+    "HouseholdRosterResource",
     "ImportOutcome",
+    "MemberRosterResource",
+    "ProgressWriter",
     "RowProblem",
+    "can_import",
+    "group_number",
     "job_commit",
     "job_create",
+    "job_error_workbook",
+    "job_start_commit",
     "job_validate",
+    "purge_expired_files",
+    "read_rows",
     "run_import",
+    "template_workbook",
 ]

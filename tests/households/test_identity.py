@@ -336,7 +336,8 @@ def test_validate_phone_accepts(raw, expected):
         ("138123456789", "11 位,您输入了 12 位"),
         ("12812345678", "格式不正确"),  # mobiles start 13-19
         ("8123456", "请加区号"),
-        ("0319-0123456", "格式不正确"),  # local numbers do not start with 0
+        ("0319-0123456", "不会以 0 或 1 开头"),  # local numbers do not start with 0
+        ("010 12345678", "不会以 0 或 1 开头"),  # nor with 1
         ("0319-812345", "格式不正确"),  # 6 digits
         ("0319-812345678", "格式不正确"),  # 9 digits
         ("0119-8123456", "格式不正确"),  # no such area code

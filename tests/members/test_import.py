@@ -895,7 +895,7 @@ def test_invalid_rows_hide_the_commit_button_and_the_error_workbook_marks_them(c
     assert good.comment is None and not good.fill.fgColor.rgb.endswith("FFC7CE")
     assert sheet.cell(row=4, column=headers.index("身份证号码") + 1).value == rows[1]["身份证号码"]
     listing = workbook["问题清单"]
-    assert [c.value for c in listing[1]] == ["行号", "列", "代码", "问题", "说明"]
+    assert [c.value for c in listing[1]] == ["行号", "列", "问题", "类别", "代码"]
     assert listing.cell(row=2, column=1).value == 4
 
 
