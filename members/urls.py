@@ -23,6 +23,11 @@ urlpatterns = [
     ),
     path("nodes/<int:pk>/members/new/", views.MemberRegisterView.as_view(), name="member-register"),
     path(
+        "nodes/<int:pk>/members/candidates/",
+        views.MemberCandidatesView.as_view(),
+        name="member-candidates",
+    ),
+    path(
         "contacts/<int:pk>/remove/",
         views.ContactRemoveView.as_view(),
         name="contact-household-remove",
