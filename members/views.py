@@ -176,7 +176,6 @@ class MemberDetailView(StaffView):
             context["commendation_form"] = CommendationForm()
         return render(request, "members/member_detail.html", context)
 
-
     def continue_url(self, member: Member) -> str:
         """Just registered (`?registered=1`): "继续新增" opens the form again, same group."""
         if "registered" not in self.request.GET:
