@@ -123,10 +123,11 @@ def planner_estimate(queryset) -> int:
     return int(json.loads(plan)[0]["Plan"]["Plan Rows"])
 
 
-def match_count(queryset, page: PeekPage, *, exact_up_to: int = EXACT_UP_TO) -> MatchCount:
+def match_count(queryset, page: PeekPage) -> MatchCount:
     """Without a COUNT of the whole list: the last page counts itself; otherwise a small
-    result (by the planner's estimate) is counted up to `exact_up_to` rows, and a large one
+    result (by the planner's estimate) is counted up to EXACT_UP_TO rows, and a large one
     is given as the estimate, said to be one."""
+    exact_up_to = EXACT_UP_TO
     if not page.has_next and (page.object_list or page.number == 1):
         return MatchCount(page.end_index if page.object_list else 0, exact=True)
     seen = page.end_index + (1 if page.has_next else 0)  # rows known to exist

@@ -11,7 +11,7 @@ result page at the end.
     make phone-check                                   # server at http://127.0.0.1:8000
     .venv/bin/python tests/browser/phone_register_member.py http://127.0.0.1:8103
     ... --variant reload|back|resend                   # drafts and the one-time token
-    ... --screenshots var/screenshots                  # the form, the search, the list
+    ... --screenshots var/screenshots                  # form, search, result, lists
 
 Variants: `reload` reloads the half-filled form and expects the draft back; `back` leaves
 the half-filled form and comes back (Back, then a fresh visit) and expects the draft back;
@@ -295,6 +295,9 @@ def screenshots(browser, base: str, args, folder: Path, rng: random.Random) -> N
         page.locator("#find").fill(args.search)
         page.wait_for_timeout(800)
         page.screenshot(path=folder / f"search-{label}.png", full_page=False)
+        fill_membership(page, meter)
+        save(page, meter)
+        page.screenshot(path=folder / f"result-{label}.png", full_page=False)
         for name, path in (("members", "/members/"), ("people", "/people/")):
             page.goto(base + path)
             page.screenshot(path=folder / f"{name}-{label}.png", full_page=False)

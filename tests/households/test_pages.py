@@ -614,6 +614,50 @@ def test_person_form_refuses_disagreeing_sex(client, world):
     assert 'value="李四"' in text(response)
 
 
+def test_marital_status_has_no_default_on_the_person_forms(client, world):
+    a = world.a
+    client.force_login(a.users["village_secretary"])
+    create = reverse("person-create", kwargs={"pk": a.villages[0].pk})
+    household = reverse("household-detail", kwargs={"pk": a.households[0].pk})
+    for page, name in ((create, "marital_status"), (household, "member-marital_status")):
+        tags = re.findall(rf'<input type="radio" name="{name}"[^>]*>', text(client.get(page)))
+        assert len(tags) == 4 and not any("checked" in tag for tag in tags), page
+    person = {"name": "未选", "sex": "female", "birth_date": "1990-01-01", "ethnicity": "01"}
+    response = client.post(create, {**person, "residency": "registered"})
+    assert response.status_code == 400
+    assert "请选择婚姻状况。" in text(response) and 'value="未选"' in text(response)
+    response = client.post(
+        reverse("household-member-add", kwargs={"pk": a.households[0].pk}),
+        {f"member-{k}": v for k, v in {**person, "relation_to_head": "daughter"}.items()},
+    )
+    assert response.status_code == 400 and "请选择婚姻状况。" in text(response)
+    with activate(Scope.for_node(a.villages[0])):
+        assert not Person.objects.filter(name="未选").exists()
+    # Editing shows what is recorded.
+    edit = text(client.get(reverse("person-edit", kwargs={"pk": a.persons[1].pk})))
+    assert re.search(r'name="marital_status" value="married"[^>]*checked', edit)
+
+
+def test_person_form_says_what_to_do_with_a_recorded_id_number(client, world):
+    a = world.a
+    client.force_login(a.users["village_secretary"])
+    create = reverse("person-create", kwargs={"pk": a.villages[0].pk})
+    data = {
+        "name": "重复",
+        "ethnicity": "01",
+        "residency": "registered",
+        "marital_status": "married",
+    }
+    response = client.post(create, {**data, "id_number": a.persons[1].id_number})
+    assert response.status_code == 400
+    body = text(response)
+    assert "已登记为本村0001户的" in body and "无需重复登记" in body
+    assert f'href="{reverse("person-detail", kwargs={"pk": a.persons[1].pk})}"' in body
+    response = client.post(create, {**data, "id_number": a.persons[3].id_number})
+    body = text(response)
+    assert "如已迁入,请先在系统中办理迁移" in body and "查看已登记的此人" not in body
+
+
 def test_mother_choices_are_women_of_the_household(client, world):
     a = world.a
     add_daughters(a, household_index=0, count=1)
