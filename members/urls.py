@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import register_views, views
 
 urlpatterns = [
     path("", include("members.import_urls")),
@@ -21,10 +21,14 @@ urlpatterns = [
         views.CommendationAddView.as_view(),
         name="member-commendation-add",
     ),
-    path("nodes/<int:pk>/members/new/", views.MemberRegisterView.as_view(), name="member-register"),
+    path(
+        "nodes/<int:pk>/members/new/",
+        register_views.MemberRegisterView.as_view(),
+        name="member-register",
+    ),
     path(
         "nodes/<int:pk>/members/candidates/",
-        views.MemberCandidatesView.as_view(),
+        register_views.MemberCandidatesView.as_view(),
         name="member-candidates",
     ),
     path(
