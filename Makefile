@@ -21,7 +21,7 @@ PYTHON ?= $(shell for p in python3.11 python3; do \
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help venv run test lint format migrate seed clean
+.PHONY: help venv run test lint format migrate seed clean phone-check
 
 help:
 	@echo "make run      启动本地全套服务 / run web + Celery worker (embedded PostgreSQL under var/)"
@@ -32,6 +32,7 @@ help:
 	@echo "make seed     manage.py seed_demo (演示数据 / demo county)"
 	@echo "make venv     create $(VENV) and install requirements.lock"
 	@echo "make clean    remove var/ (embedded database, broker files, media)"
+	@echo "make phone-check  手机录入检查 / register a member at 375 px in Chromium (PHONE_URL=http://127.0.0.1:8000)"
 
 venv: $(STAMP)
 
@@ -79,3 +80,21 @@ clean:
 		exit 1; \
 	fi
 	rm -rf var
+
+# A village secretary registers a new member on a 375 px phone, measured against the target
+# (taps, page loads, KB) by tests/browser/phone_register_member.py; needs a running server
+# with the demo data (make run) and the system Chromium. Playwright is installed from
+# requirements-browser.txt, not requirements.lock: CI and production never need it.
+PHONE_URL  ?= http://127.0.0.1:8000
+PHONE_ARGS ?=
+BROWSER_STAMP := $(VENV)/.browser-installed
+
+phone-check: venv $(BROWSER_STAMP)
+	@test -x /usr/bin/chromium || { \
+		echo "需要系统 Chromium / the system Chromium is required: apt-get install -y chromium fonts-wqy-microhei" >&2; \
+		exit 1; }
+	$(PY) tests/browser/phone_register_member.py $(PHONE_URL) $(PHONE_ARGS)
+
+$(BROWSER_STAMP): requirements-browser.txt
+	$(PY) -m pip install -r requirements-browser.txt
+	@touch $@

@@ -455,3 +455,32 @@ class ExportJob(ScopedModel):
         if not self.rows_total:
             return 0
         return min(100, self.rows_done * 100 // self.rows_total)
+
+
+class FormSubmission(ScopedModel):
+    """A one-time form token that has been used: a form sent again (a double tap, Back, a
+    retry after a dropped connection) finds the record its first sending created instead of
+    creating a second one. Written by associations.submissions in the same transaction as
+    the record, and placed where the record is."""
+
+    token = models.UUIDField("表单令牌")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提交人"
+    )
+    object_type = models.CharField("对象类型", max_length=60)
+    object_id = models.BigIntegerField("对象编号", null=True, blank=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "表单提交记录"
+        verbose_name_plural = "表单提交记录"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "token"], name="form_submission_token_unique_in_county"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_id or ''}".strip()

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from associations.forms import DateInput
 from associations.models import Association, Level
+from associations.submissions import FormTokenField
 
 from . import masking, selectors
 from .categories import Relation
@@ -20,6 +21,7 @@ from .models import (
     HardshipAssessment,
     HardshipReason,
     Household,
+    MaritalStatus,
     Person,
     Sex,
 )
@@ -100,6 +102,13 @@ def prepare_filter_form(filterset, user):
     return form
 
 
+def filters_in_use(query) -> dict:
+    """How many filters besides the search box are set: their panel opens when there are
+    some (static/js/forms.js folds it again on a phone, so the first row stays in view)."""
+    active = sum(1 for k, v in query.items() if v and k not in ("page", "q"))
+    return {"filters_open": bool(active), "filters_active": active}
+
+
 def _choice_label(choices, raw) -> str | None:
     for key, display in choices or []:
         options = display if isinstance(display, (list, tuple)) else [(key, display)]
@@ -126,6 +135,61 @@ def describe_filters(filterset) -> str:
 
 # --- persons -------------------------------------------------------------------------------
 
+# 17 digits and a check character, or an old 15-digit number. Not enforced by the browser
+# (forms are `novalidate`; the service checks and explains); it lets a phone mark the field.
+ID_NUMBER_PATTERN = "[0-9]{17}[0-9Xx]|[0-9]{15}"
+
+
+class IdNumberInput(forms.TextInput):
+    """An ID number on a phone: `inputmode="numeric"` opens the digit pad, which has no X;
+    static/js/forms.js adds an "X" key beside the field (`data-id-number`) for the check
+    character. A text input (not type=number) keeps leading zeros and accepts a pasted X."""
+
+    def __init__(self, attrs=None):
+        super().__init__(
+            attrs={
+                "inputmode": "numeric",
+                "pattern": ID_NUMBER_PATTERN,
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "data-id-number": "",
+                **(attrs or {}),
+            }
+        )
+
+
+class IdNumberField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "居民身份证号码")
+        kwargs.setdefault("required", False)
+        # Spaces and full-width digits are normalised by the service.
+        super().__init__(max_length=40, widget=IdNumberInput(), **kwargs)
+
+
+class PhoneInput(forms.TextInput):
+    """A phone number: the telephone keypad, and no autofill of the user's own number."""
+
+    input_type = "tel"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"inputmode": "tel", "autocomplete": "off", **(attrs or {})})
+
+
+class MaritalStatusField(forms.ChoiceField):
+    """婚姻状况, required and with nothing chosen beforehand: a skipped field must not record
+    a married woman as unmarried."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            label="婚姻状况",
+            choices=MaritalStatus.choices,
+            widget=forms.RadioSelect,
+            error_messages={"required": "请选择婚姻状况。"},
+            **kwargs,
+        )
+
+
 DISABILITY_CHOICES = [
     ("", "无"),
     (1, "一级(最重)"),
@@ -139,19 +203,8 @@ class PersonForm(forms.ModelForm):
     """A person, in a household (`household`) or directly in a village (`village`, with an
     optional member group), or an existing one (`instance`)."""
 
-    id_number = forms.CharField(
-        label="居民身份证号码",
-        max_length=40,  # spaces and full-width digits are normalised by the service
-        required=False,
-        help_text="填写后出生日期、性别可不填,由号码自动生成;15 位旧号码自动升级为 18 位。",
-        widget=forms.TextInput(
-            attrs={
-                "inputmode": "text",
-                "autocomplete": "off",
-                "autocapitalize": "characters",
-                "spellcheck": "false",
-            }
-        ),
+    id_number = IdNumberField(
+        help_text="填写后出生日期、性别可不填,由号码自动生成;15 位旧号码自动升级为 18 位。"
     )
     disability_grade = forms.TypedChoiceField(
         label="残疾等级",
@@ -163,6 +216,8 @@ class PersonForm(forms.ModelForm):
     group = forms.ModelChoiceField(
         label="会员小组", queryset=Association.objects.none(), required=False
     )
+    marital_status = MaritalStatusField()
+    form_token = FormTokenField()
 
     class Meta:
         model = Person
@@ -191,7 +246,7 @@ class PersonForm(forms.ModelForm):
             "married_on": DateInput(),
             "died_on": DateInput(),
             "only_child_certificate_date": DateInput(),
-            "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+            "phone": PhoneInput(),
         }
 
     def __init__(
@@ -204,6 +259,8 @@ class PersonForm(forms.ModelForm):
     ):
         super().__init__(*args, **kwargs)
         editing = bool(self.instance.pk)
+        if editing:
+            del self.fields["form_token"]
         household = household if household is not None else self.instance.household
         self.fields["sex"].required = False
         self.fields["sex"].choices = [("", "按身份证号自动填写"), *Sex.choices]
@@ -269,7 +326,7 @@ class HouseholdForm(forms.ModelForm):
     class Meta:
         model = Household
         fields = ["number", "group", "head", "address", "residency", "phone"]
-        widgets = {"phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"})}
+        widgets = {"phone": PhoneInput()}
 
     def __init__(self, *args, user, village: Association, **kwargs):
         super().__init__(*args, **kwargs)

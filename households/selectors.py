@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from associations.models import Association
 
 from .figures import FiguresTable, Period, figures
-from .filters import HouseholdFilter, PersonFilter
+from .filters import HouseholdFilter, PersonFilter, search_q
 from .models import AssistanceRecord, HardshipAssessment, Household, Person, Relocation
 
 
@@ -23,6 +24,22 @@ def person_list(*, actor, filters: dict | None = None) -> QuerySet[Person]:
     if filters is not None:
         queryset = PersonFilter(filters, queryset=queryset).qs
     return queryset
+
+
+ID_TAIL = re.compile(r"^[0-9]{3,17}[0-9Xx]$")
+
+
+def person_search(*, actor, queryset: QuerySet[Person], text: str) -> QuerySet[Person]:
+    """A picker's search among `queryset` (already narrowed to a place): the persons list's
+    search (name or pinyin initials by prefix, household number, full ID number, phone),
+    plus the last digits of the ID number, which every masked number shows."""
+    text = text.strip()
+    if not text:
+        return queryset.none()
+    query = search_q(text, household_prefix="household__")
+    if ID_TAIL.match(text):
+        query |= Q(id_number__endswith=text.upper())
+    return queryset.filter(query).order_by("name_initials", "name", "id")
 
 
 def person_get(*, actor, pk) -> Person:

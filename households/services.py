@@ -6,12 +6,13 @@ recomputes the household's derived categories and records the change."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from associations import permissions
+from associations import permissions, submissions
 from associations.history import record_change, snapshot
 from associations.models import Association, ChangeRecord, Level
 from associations.validators import refuse_unknown_fields
@@ -83,23 +84,83 @@ def _place(row, village: Association, group: Association | None) -> None:
 # --- persons -------------------------------------------------------------------------------
 
 
-def where_is(*, county_id: int, id_number: str) -> str | None:
-    """Where in the county a person with this ID number is recorded ("东街村 0012户"), for
-    the duplicate message. Looks county-wide on purpose: the actor typed the number, and the
-    answer names only a village and a household number."""
+@dataclass(frozen=True)
+class Registration:
+    """Where in the county a person with a given ID number is recorded."""
+
+    person_id: int
+    name: str
+    village_id: int
+    village_name: str
+    township_name: str
+    household_number: str
+
+    def place(self) -> str:
+        household = f" {self.household_number}户" if self.household_number else ""
+        return f"{self.township_name}{self.village_name}{household}"
+
+
+def registered_at(*, county_id: int, id_number: str) -> Registration | None:
+    """The person recorded under this ID number anywhere in the county, for the duplicate
+    message. Looks county-wide on purpose: the actor typed the number, and the message names
+    only a village, a household number and a masked name."""
     from associations.scope import Scope, activate
 
     with activate(Scope(county_id=county_id, node_id=county_id, level=Level.COUNTY)):
         person = (
             Person.objects.filter(id_number=id_number)
-            .select_related("village", "household")
-            .only("village__name", "household__number")
+            .select_related("village__parent", "household")
+            .only("name", "village__name", "village__parent__name", "household__number")
             .first()
         )
     if person is None:
         return None
-    household = f" {person.household.number}户" if person.household_id else ""
-    return f"{person.village.name}{household}"
+    township = person.village.parent
+    return Registration(
+        person_id=person.pk,
+        name=person.name,
+        village_id=person.village_id,
+        village_name=person.village.name,
+        township_name=township.name if township else "",
+        household_number=person.household.number if person.household_id else "",
+    )
+
+
+def duplicate_person_error(person: Person) -> ValidationError:
+    """The ID number is recorded already: say where, and what to do next. In the same
+    village the actor sees the person (params carry the id, for a link to them); elsewhere
+    the person is out of reach, so the name is masked and the way forward is a relocation
+    (迁移), as the roster import says."""
+    masked = identity.mask_id_number(person.id_number)
+    found = registered_at(county_id=person.county_id, id_number=person.id_number)
+    if found is None:  # recorded in a transaction not visible yet
+        message = f"身份证号码 {masked} 已在本县登记,同一人在本县只能登记一次。"
+        return ValidationError({"id_number": ValidationError(message, code="person_exists")})
+    if found.village_id == person.village_id:
+        household = f"{found.household_number}户的" if found.household_number else ""
+        message = (
+            f"身份证号码 {masked} 已登记为本村{household}“{found.name}”,同一人在本县只能登记一次。"
+        )
+        params = {"person_id": found.person_id, "same_village": True}
+    else:
+        message = (
+            f"身份证号码 {masked} 已登记在{found.place()}(姓名“{identity.mask_name(found.name)}”),"
+            f"不在{person.village.name}。如已迁入,请先在系统中办理迁移"
+            "(请乡镇或县计生协办理),不要重复登记。"
+        )
+        params = {"same_village": False}
+    return ValidationError(
+        {"id_number": ValidationError(message, code="person_exists", params=params)}
+    )
+
+
+def duplicate_in_village(error: ValidationError) -> int | None:
+    """The id of the already recorded person when `error` says the ID number is taken in
+    the same village (pages then link to that person)."""
+    for item in getattr(error, "error_dict", {}).get("id_number", []):
+        if item.code == "person_exists" and (item.params or {}).get("same_village"):
+            return item.params["person_id"]
+    return None
 
 
 def _clean_identity(person: Person) -> list[str]:
@@ -178,16 +239,7 @@ def _save_person(person: Person, *, actor, before: dict | None) -> Person:
             person.save()
     except IntegrityError as error:
         if "person_id_unique_in_county" in str(error):
-            place = where_is(county_id=person.county_id, id_number=person.id_number)
-            raise ValidationError(
-                {
-                    "id_number": ValidationError(
-                        f"身份证号码 {identity.mask_id_number(person.id_number)} 已登记在"
-                        f"{place or '本县其他村'},同一人在本县只能登记一次。",
-                        code="person_exists",
-                    )
-                }
-            ) from error
+            raise duplicate_person_error(person) from error
         raise
     record_change(
         actor=actor,
@@ -203,19 +255,31 @@ def _save_person(person: Person, *, actor, before: dict | None) -> Person:
 
 @transaction.atomic
 def person_create(
-    *, actor, village: Association, group: Association | None = None, household=None, **fields
+    *,
+    actor,
+    village: Association,
+    group: Association | None = None,
+    household=None,
+    form_token=None,
+    **fields,
 ) -> Person:
-    """A person in a village; with `household`, as a member of it (place taken from it)."""
+    """A person in a village; with `household`, as a member of it (place taken from it).
+    `form_token`: see associations.submissions (a form sent twice creates one person)."""
     if household is not None:
         village, group = household.village, household.group
     _check_place(village, group)
     _require_edit(actor, group or village)
     refuse_unknown_fields(Person, fields, EDITABLE_PERSON_FIELDS)
+    earlier = submissions.claim(actor=actor, token=form_token, node=group or village, model=Person)
+    if earlier is not None:
+        earlier.replayed = True
+        return earlier
     person = Person(household=household, **fields)
     _place(person, village, group)
     _save_person(person, actor=actor, before=None)
     if household is not None:
         _after_household_change(household, actor=actor, new_member=person)
+    submissions.complete(token=form_token, obj=person)
     return person
 
 

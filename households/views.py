@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from associations import permissions
 from associations import selectors as association_selectors
+from associations.drafts import draft_key, draft_saved
 from associations.forms import add_service_errors
 from associations.history import redacted
 from associations.models import Association, ChangeRecord, Level
@@ -37,10 +38,11 @@ from .forms import (
     HouseholdMoveForm,
     PersonForm,
     describe_filters,
+    filters_in_use,
     prepare_filter_form,
 )
 from .models import HardshipAssessment, HardshipReason, Household, Person, Relocation
-from .pagination import peek_page
+from .pagination import match_count, peek_page
 
 PER_PAGE = 30
 HISTORY_LIMIT = 10
@@ -147,8 +149,9 @@ class ListPage(StaffView):
             {
                 "filter_form": form,
                 "page": page,
+                "count": match_count(filterset.qs, page) if form.is_valid() else None,
                 "filtered": any(v for k, v in request.GET.items() if k != "page"),
-                "filters_open": any(v for k, v in request.GET.items() if k not in ("page", "q")),
+                **filters_in_use(request.GET),
                 "export_query": export_query.urlencode(),
                 "breadcrumbs": user_crumbs(request.user),
                 "add_village": add_village(request.user),
@@ -372,6 +375,8 @@ class MemberAddView(HouseholdSectionView):
             **form.service_fields(),
         )
         show_notices(self.request, person)
+        if getattr(person, "replayed", False):
+            return f"这张表单已经提交过:{person.name}已在本户,没有重复添加。"
         return f"已将{person.name}添加到本户。"
 
 
@@ -584,17 +589,29 @@ class PersonDetailView(StaffView):
 
 
 class PersonCreateView(NewInVillageView):
+    duplicate_url = ""
+
     def build_form(self, data=None):
         return PersonForm(data, user=self.request.user, village=self.village)
 
     def perform(self, form):
-        person = services.person_create(
-            actor=self.request.user,
-            village=self.village,
-            group=form.cleaned_data.get("group"),
-            **form.service_fields(),
-        )
-        messages.success(self.request, f"已登记{person.name}。")
+        try:
+            person = services.person_create(
+                actor=self.request.user,
+                village=self.village,
+                group=form.cleaned_data.get("group"),
+                **form.service_fields(),
+            )
+        except ValidationError as error:
+            found = services.duplicate_in_village(error)
+            if found:
+                self.duplicate_url = reverse("person-detail", kwargs={"pk": found})
+            raise
+        draft_saved(self.request)
+        if getattr(person, "replayed", False):
+            messages.info(self.request, f"这张表单已经提交过:{person.name}已登记,没有重复登记。")
+        else:
+            messages.success(self.request, f"已登记{person.name}。")
         show_notices(self.request, person)
         return redirect("person-detail", pk=person.pk)
 
@@ -605,6 +622,8 @@ class PersonCreateView(NewInVillageView):
             "intro": "登记不在任何家庭户中的人员;家庭成员请在家庭户页面添加。",
             "cancel_url": reverse("node-detail", kwargs={"pk": self.village.pk}),
             "wide": True,
+            "draft_key": draft_key(self.request),
+            "duplicate_url": self.duplicate_url,
         }
 
 

@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from associations.forms import DateInput
 from associations.models import Association, Level
-from households.models import HardshipAssessment, Household, Person
+from associations.submissions import FormTokenField
+from households.forms import IdNumberField, MaritalStatusField, PhoneInput
+from households.models import ETHNICITIES, HardshipAssessment, Household, Person, Residency, Sex
 
 from .filters import MemberFilter
 from .models import (
@@ -45,20 +47,31 @@ class CategoriesField(forms.MultipleChoiceField):
         super().__init__(choices=MemberCategory.choices, required=False, label="会员类别", **kwargs)
 
 
+def registrable_persons(village: Association):
+    """Persons of the village who may become members of its association: alive and without
+    an active membership here (one elsewhere in the county is refused by the service)."""
+    members_here = Member.objects.filter(village=village, status=Member.Status.ACTIVE).values(
+        "person_id"
+    )
+    return Person.objects.filter(village=village, is_deceased=False).exclude(pk__in=members_here)
+
+
 class MemberRegisterForm(forms.Form):
-    person = forms.ModelChoiceField(
-        queryset=Person.objects.all(),
-        label="人员",
-        help_text="本村(社区)登记的人员中尚未在本会入会的人。",
-    )
+    """The membership of a person chosen on the page (`?person=`), or, as the base of
+    MemberNewPersonForm, of a person entered with it. The group chosen last time comes back
+    as `initial` (`?group=`, the "继续新增" link)."""
+
     group = forms.ModelChoiceField(
-        queryset=Association.objects.all(), label="会员小组", required=False
+        queryset=Association.objects.all(),
+        label="会员小组",
+        required=False,
+        widget=forms.RadioSelect,
     )
+    categories = CategoriesField()
+    joined_on = forms.DateField(label="入会日期", widget=DateInput())
     member_number = forms.CharField(
         label="会员证号", max_length=30, required=False, help_text="不填则自动编号。"
     )
-    joined_on = forms.DateField(label="入会日期", widget=DateInput())
-    categories = CategoriesField()
     elder_kind = forms.ChoiceField(
         label="五老类别",
         required=False,
@@ -66,27 +79,90 @@ class MemberRegisterForm(forms.Form):
         help_text="选择后自动归入“五老”类别。",
     )
     is_backbone = forms.BooleanField(label="骨干会员", required=False)
+    form_token = FormTokenField()
+
+    # Filled in less often: folded under "更多会籍信息" unless they hold a value or an error.
+    MORE = ("member_number", "elder_kind", "is_backbone")
 
     def __init__(self, *args, village: Association, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("joined_on", timezone.localdate())
         super().__init__(*args, **kwargs)
-        members_here = Member.objects.filter(village=village, status=Member.Status.ACTIVE).values(
-            "person_id"
-        )
-        self.fields["person"].queryset = (
-            Person.objects.filter(village=village, is_deceased=False)
-            .exclude(pk__in=members_here)
-            .select_related("household")
-            .order_by("name_initials", "name", "id")
-        )
-        self.fields["person"].label_from_instance = self._person_label
         self.fields["group"].queryset = village_groups(village)
         self.fields["group"].empty_label = "暂不编组"
 
-    @staticmethod
-    def _person_label(person: Person) -> str:
-        household = f" · {person.household.number}户" if person.household_id else ""
-        return f"{person.name}({person.get_sex_display()},{person.birth_date:%Y}年生){household}"
+    def fields_named(self, names) -> list:
+        return [self[name] for name in names if name in self.fields]
+
+    def main_fields(self) -> list:
+        return [self[name] for name in self.fields if name not in (*self.MORE, "form_token")]
+
+    def more_fields(self) -> list:
+        return self.fields_named(self.MORE)
+
+    def more_open(self) -> bool:
+        if any(self.errors.get(name) for name in self.MORE):
+            return True
+        return self.is_bound and any(self.data.get(name) for name in self.MORE)
+
+    def membership(self) -> dict:
+        """Keyword arguments of the members services (the person aside)."""
+        names = ("group", "member_number", "joined_on", "categories", "elder_kind")
+        return {name: self.cleaned_data[name] for name in (*names, "is_backbone", "form_token")}
+
+
+class MemberNewPersonForm(MemberRegisterForm):
+    """A new person and their membership in one form (one page, one POST). Sex and birth
+    date come from the ID number; they are asked only for someone without one."""
+
+    name = forms.CharField(
+        label="姓名", max_length=50, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    id_number = IdNumberField(help_text="性别、出生日期由号码自动生成;15 位旧号码自动升级。")
+    phone = forms.CharField(label="联系电话", max_length=40, required=False, widget=PhoneInput())
+    marital_status = MaritalStatusField()
+    residency = forms.ChoiceField(
+        label="户籍状态",
+        choices=Residency.choices,
+        initial=Residency.REGISTERED,
+        widget=forms.RadioSelect,
+    )
+    ethnicity = forms.ChoiceField(label="民族", choices=ETHNICITIES, initial="01")
+    sex = forms.ChoiceField(
+        label="性别", choices=Sex.choices, required=False, widget=forms.RadioSelect
+    )
+    birth_date = forms.DateField(label="出生日期", required=False, widget=DateInput())
+    address = forms.CharField(label="住址", max_length=200, required=False)
+
+    PERSON = ("name", "id_number", "phone", "marital_status", "residency", "ethnicity")
+    WITHOUT_ID = ("sex", "birth_date")
+    MORE = (*MemberRegisterForm.MORE, "address")
+
+    field_order = [*PERSON, *WITHOUT_ID, "address"]
+
+    def person_fields_main(self) -> list:
+        return self.fields_named(self.PERSON)
+
+    def without_id_fields(self) -> list:
+        return self.fields_named(self.WITHOUT_ID)
+
+    def without_id_open(self) -> bool:
+        if any(self.errors.get(name) for name in self.WITHOUT_ID):
+            return True
+        return self.is_bound and any(self.data.get(name) for name in self.WITHOUT_ID)
+
+    def main_fields(self) -> list:
+        person = {*self.PERSON, *self.WITHOUT_ID}
+        return [f for f in super().main_fields() if f.name not in person]
+
+    def person_fields(self) -> dict:
+        """Keyword arguments of households.services.person_create."""
+        data = self.cleaned_data
+        fields = {name: data[name] for name in (*self.PERSON, "address")}
+        if data.get("sex"):
+            fields["sex"] = data["sex"]
+        if data.get("birth_date"):
+            fields["birth_date"] = data["birth_date"]
+        return fields
 
 
 class MemberEditForm(forms.Form):

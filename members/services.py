@@ -9,11 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from associations import permissions
+from associations import permissions, submissions
 from associations.history import record_change, snapshot
 from associations.models import Association, ChangeRecord, CouncilSeat, Level
 from associations.scope import Scope, activate
 from associations.validators import refuse_unknown_fields
+from households import services as household_services
 from households.models import HardshipAssessment, Household, Person
 
 from .models import (
@@ -171,10 +172,80 @@ def member_register(
     categories: list[str] | None = None,
     elder_kind: str = "",
     is_backbone: bool = False,
+    form_token=None,
 ) -> Member:
-    """入会. Refused when the person already has an active membership anywhere in the county."""
+    """入会. Refused when the person already has an active membership anywhere in the county.
+    `form_token`: a form sent twice registers once (associations.submissions); the second
+    sending gets the first one's member, marked `replayed`."""
     _check_group(association, group)
     _require_edit(actor, group or association)
+    earlier = _earlier_sending(actor, form_token, group or association)
+    if earlier is not None:
+        return earlier
+    member = _register(
+        actor=actor,
+        person=person,
+        association=association,
+        group=group,
+        member_number=member_number,
+        joined_on=joined_on,
+        categories=categories,
+        elder_kind=elder_kind,
+        is_backbone=is_backbone,
+    )
+    submissions.complete(token=form_token, obj=member)
+    return member
+
+
+@transaction.atomic
+def member_register_new_person(
+    *,
+    actor,
+    association: Association,
+    person_fields: dict,
+    group: Association | None = None,
+    form_token=None,
+    **membership,
+) -> Member:
+    """A person not yet recorded, and their membership, in one transaction: the person is
+    created by households.services.person_create (its checks, its change record, its
+    duplicate message), in the village and group of the membership. Notices of the person
+    service (a 15-digit number upgraded) are on the returned member's `notices`."""
+    _check_group(association, group)
+    _require_edit(actor, group or association)
+    earlier = _earlier_sending(actor, form_token, group or association)
+    if earlier is not None:
+        return earlier
+    person = household_services.person_create(
+        actor=actor, village=association, group=group, **person_fields
+    )
+    member = _register(
+        actor=actor, person=person, association=association, group=group, **membership
+    )
+    member.notices = getattr(person, "notices", [])
+    submissions.complete(token=form_token, obj=member)
+    return member
+
+
+def _earlier_sending(actor, form_token, node: Association) -> Member | None:
+    earlier = submissions.claim(actor=actor, token=form_token, node=node, model=Member)
+    if earlier is not None:
+        earlier.replayed = True
+    return earlier
+
+
+def _register(
+    *,
+    actor,
+    person: Person,
+    association: Association,
+    group: Association | None = None,
+    member_number: str = "",
+    joined_on: datetime.date | None = None,
+    categories: list[str] | None = None,
+    elder_kind: str = "",
+    is_backbone: bool = False,
+) -> Member:
     if person.is_deceased:
         raise _error("person", "此人已去世,不能登记为会员。", "person_deceased")
     joined_on = joined_on or today()

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import register_views, views
 
 urlpatterns = [
     path("", include("members.import_urls")),
@@ -21,7 +21,16 @@ urlpatterns = [
         views.CommendationAddView.as_view(),
         name="member-commendation-add",
     ),
-    path("nodes/<int:pk>/members/new/", views.MemberRegisterView.as_view(), name="member-register"),
+    path(
+        "nodes/<int:pk>/members/new/",
+        register_views.MemberRegisterView.as_view(),
+        name="member-register",
+    ),
+    path(
+        "nodes/<int:pk>/members/candidates/",
+        register_views.MemberCandidatesView.as_view(),
+        name="member-candidates",
+    ),
     path(
         "contacts/<int:pk>/remove/",
         views.ContactRemoveView.as_view(),

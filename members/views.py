@@ -13,7 +13,7 @@ import datetime
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import Resolver404, resolve, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -23,8 +23,8 @@ from associations.models import Association, ChangeRecord, Level
 from associations.views import ServiceFormView, StaffView
 from households import masking
 from households.categories import age_on
-from households.forms import prepare_filter_form
-from households.pagination import peek_page
+from households.forms import filters_in_use, prepare_filter_form
+from households.pagination import match_count, peek_page
 
 from . import selectors, services
 from .filters import MemberFilter
@@ -37,7 +37,6 @@ from .forms import (
     GroupRoleForm,
     MemberEditForm,
     MemberLeaveForm,
-    MemberRegisterForm,
     PairingForm,
     SeatMemberForm,
     VolunteerJoinForm,
@@ -82,15 +81,6 @@ def _safe_next(request, default: str) -> str:
     return default
 
 
-def _existing_path(path: str) -> str | None:
-    """The path if some app serves it (the person pages live in the households app)."""
-    try:
-        resolve(path)
-    except Resolver404:
-        return None
-    return path
-
-
 # --- list and card -----------------------------------------------------------------------------
 
 
@@ -122,7 +112,9 @@ class MemberListView(StaffView):
             {
                 "filter_form": form,
                 "filtered": any(v for k, v in request.GET.items() if k != "page"),
+                **filters_in_use(request.GET),
                 "page": page,
+                "count": match_count(filterset.qs, page),
                 "node": node,
                 "ratio": selectors.membership_ratio(node=node),
                 "register_village": register_village,
@@ -165,12 +157,20 @@ class MemberDetailView(StaffView):
             "history": history,
             "can_edit": can_edit,
             "can_write": can_edit and active,
+            "continue_url": self.continue_url(member) if can_edit and active else "",
         }
         if can_edit and active:
             context["contact_form"] = ContactHouseholdForm(member=member)
             context["pairing_form"] = PairingForm(member=member)
             context["commendation_form"] = CommendationForm()
         return render(request, "members/member_detail.html", context)
+
+    def continue_url(self, member: Member) -> str:
+        """Just registered (`?registered=1`): "继续新增" opens the form again, same group."""
+        if "registered" not in self.request.GET:
+            return ""
+        url = reverse("member-register", kwargs={"pk": member.village_id})
+        return f"{url}?group={member.group_id}" if member.group_id else url
 
 
 # --- form pages ---------------------------------------------------------------------------------
@@ -232,43 +232,6 @@ class MemberPage(MemberFormPage):
 
     def extra_context(self):
         return {"member": self.member}
-
-
-class MemberRegisterView(MemberFormPage):
-    def load(self, pk):
-        self.village = association_selectors.association_get(actor=self.request.user, pk=pk)
-        if self.village.level != Level.VILLAGE:
-            raise Http404("会员在村(社区)级协会登记。")
-
-    def node(self):
-        return self.village
-
-    def check_permission(self):
-        return permissions.can_edit_node(self.request.user, self.village)
-
-    def build_form(self, data=None):
-        return MemberRegisterForm(data, village=self.village)
-
-    def perform(self, form):
-        member = services.member_register(
-            actor=self.request.user, association=self.village, **form.cleaned_data
-        )
-        messages.success(
-            self.request, f"已登记会员 {member.person.name},会员证号 {member.member_number}。"
-        )
-        return redirect("member-detail", pk=member.pk)
-
-    def get_title(self):
-        return f"登记会员 · {self.village.name}"
-
-    def back_url(self):
-        return f"{reverse('member-list')}?under={self.village.pk}"
-
-    def extra_context(self):
-        return {
-            "intro": "从本村(社区)已登记的人员中选择。一人在本县只能有一个有效会籍。",
-            "person_create_url": _existing_path(f"/nodes/{self.village.pk}/people/new/"),
-        }
 
 
 class MemberEditView(MemberPage):

@@ -108,6 +108,7 @@ ROUTES: dict[str, Route] = {
     "member-pairing-start": page(MEMBER, post=True),
     "member-commendation-add": page(MEMBER, post=True),
     "member-register": page(NODE, post=True),
+    "member-candidates": page(NODE),
     "contact-household-remove": page(CONTACT, post=True),
     "pairing-end": page(PAIRING, post=True),
     "group-sheet": page(NODE),

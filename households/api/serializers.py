@@ -177,7 +177,10 @@ class PersonFieldsSerializer(serializers.Serializer):
 
 
 class PersonCreateSerializer(PersonFieldsSerializer):
-    """A new person: give `household` (place taken from it) or `village` (+ optional `group`)."""
+    """A new person: give `household` (place taken from it) or `village` (+ optional `group`).
+    婚姻状况 is required: no default stands in for a fact the client did not send."""
+
+    marital_status = serializers.ChoiceField(choices=MaritalStatus.choices, label="婚姻状况")
 
     household = serializers.PrimaryKeyRelatedField(
         queryset=Household.objects.all(), required=False, allow_null=True, label="所在家庭户"

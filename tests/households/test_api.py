@@ -172,6 +172,7 @@ def test_create_person_with_a_15_digit_id_number_upgrades_it(world):
             "id_number": old,
             "relation_to_head": "sibling",
             "phone": "138 1234 5678",
+            "marital_status": "married",
         },
         format="json",
     )
@@ -198,6 +199,7 @@ def test_create_person_in_a_village_without_household(world):
             "name": "单身汉",
             "sex": "male",
             "birth_date": "1995-03-04",
+            "marital_status": "unmarried",
         },
         format="json",
     )
@@ -205,11 +207,26 @@ def test_create_person_in_a_village_without_household(world):
     data = response.json()
     assert data["household"] is None and data["group_name"] == a.groups[3].name
     assert data["id_number"] == "" and data["notices"] == []
-    response = client.post(reverse("api-person-list"), {"name": "无处"}, format="json")
+    assert data["marital_status"] == "unmarried"
+    # No default stands in for the marital status: a person without one is refused.
+    response = client.post(
+        reverse("api-person-list"),
+        {"village": a.villages[1].pk, "name": "未填", "sex": "female", "birth_date": "1990-01-01"},
+        format="json",
+    )
+    assert field_codes(response, "marital_status") == {"required"}
+    response = client.post(
+        reverse("api-person-list"), {"name": "无处", "marital_status": "married"}, format="json"
+    )
     assert field_codes(response, "village") == {"required"}
     response = client.post(
         reverse("api-person-list"),
-        {"household": a.households[0].pk, "village": a.villages[1].pk, "name": "矛盾"},
+        {
+            "household": a.households[0].pk,
+            "village": a.villages[1].pk,
+            "name": "矛盾",
+            "marital_status": "married",
+        },
         format="json",
     )
     assert field_codes(response, "household") == {"household_not_in_village"}
@@ -220,7 +237,12 @@ def test_duplicate_id_number_in_another_village_names_where(world):
     client = as_user(a.users["county_admin"])
     response = client.post(
         reverse("api-person-list"),
-        {"village": a.villages[1].pk, "name": "重复", "id_number": a.persons[0].id_number},
+        {
+            "village": a.villages[1].pk,
+            "name": "重复",
+            "id_number": a.persons[0].id_number,
+            "marital_status": "married",
+        },
         format="json",
     )
     errors = field_errors(response, "id_number")
@@ -239,6 +261,7 @@ def test_id_number_and_birth_date_must_agree(world):
             "name": "不符",
             "id_number": make_id_number("130534", D(1990, 5, 5), 77, "female"),
             "birth_date": "1990-05-06",
+            "marital_status": "married",
         },
         format="json",
     )
@@ -344,7 +367,13 @@ def test_read_only_roles_cannot_write(world, role):
     attempts = [
         client.post(
             reverse("api-person-list"),
-            {"household": household.pk, "name": "只读", "sex": "male", "birth_date": "2000-01-01"},
+            {
+                "household": household.pk,
+                "name": "只读",
+                "sex": "male",
+                "birth_date": "2000-01-01",
+                "marital_status": "unmarried",
+            },
             format="json",
         ),
         client.patch(person_url(person), {"name": "只读"}, format="json"),

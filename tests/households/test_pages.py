@@ -216,8 +216,11 @@ def test_pagination_peeks_and_never_counts(client, world):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, {"under": a.villages[0].pk, "sex": "male"})
     assert response.status_code == 200
-    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    # The list is never counted whole: a small match is counted up to a cap, no further.
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 1001" in sql for sql in counts), counts
     body = text(response)
+    assert "符合条件的共 32 条" in body
     assert "下一页" in body and "上一页" not in body
     page = response.context["page"]
     assert len(page.object_list) == 30 and page.has_next
@@ -225,9 +228,13 @@ def test_pagination_peeks_and_never_counts(client, world):
     assert (
         f"under={a.villages[0].pk}" in next_url and "sex=male" in next_url and "page=2" in next_url
     )
-    response = client.get(url + next_url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url + next_url)
     body = text(response)
     assert len(response.context["page"].object_list) == 2  # 31 men added, and the head
+    # The last page counts itself: no COUNT, no estimate.
+    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper() or "EXPLAIN" in q["sql"]]
+    assert "符合条件的共 32 条" in body
     assert "上一页" in body and "下一页" not in body
     assert "第 31–32 条" in body
     # A page past the end says so instead of failing.
@@ -605,6 +612,50 @@ def test_person_form_refuses_disagreeing_sex(client, world):
     )
     assert response.status_code == 400
     assert 'value="李四"' in text(response)
+
+
+def test_marital_status_has_no_default_on_the_person_forms(client, world):
+    a = world.a
+    client.force_login(a.users["village_secretary"])
+    create = reverse("person-create", kwargs={"pk": a.villages[0].pk})
+    household = reverse("household-detail", kwargs={"pk": a.households[0].pk})
+    for page, name in ((create, "marital_status"), (household, "member-marital_status")):
+        tags = re.findall(rf'<input type="radio" name="{name}"[^>]*>', text(client.get(page)))
+        assert len(tags) == 4 and not any("checked" in tag for tag in tags), page
+    person = {"name": "未选", "sex": "female", "birth_date": "1990-01-01", "ethnicity": "01"}
+    response = client.post(create, {**person, "residency": "registered"})
+    assert response.status_code == 400
+    assert "请选择婚姻状况。" in text(response) and 'value="未选"' in text(response)
+    response = client.post(
+        reverse("household-member-add", kwargs={"pk": a.households[0].pk}),
+        {f"member-{k}": v for k, v in {**person, "relation_to_head": "daughter"}.items()},
+    )
+    assert response.status_code == 400 and "请选择婚姻状况。" in text(response)
+    with activate(Scope.for_node(a.villages[0])):
+        assert not Person.objects.filter(name="未选").exists()
+    # Editing shows what is recorded.
+    edit = text(client.get(reverse("person-edit", kwargs={"pk": a.persons[1].pk})))
+    assert re.search(r'name="marital_status" value="married"[^>]*checked', edit)
+
+
+def test_person_form_says_what_to_do_with_a_recorded_id_number(client, world):
+    a = world.a
+    client.force_login(a.users["village_secretary"])
+    create = reverse("person-create", kwargs={"pk": a.villages[0].pk})
+    data = {
+        "name": "重复",
+        "ethnicity": "01",
+        "residency": "registered",
+        "marital_status": "married",
+    }
+    response = client.post(create, {**data, "id_number": a.persons[1].id_number})
+    assert response.status_code == 400
+    body = text(response)
+    assert "已登记为本村0001户的" in body and "无需重复登记" in body
+    assert f'href="{reverse("person-detail", kwargs={"pk": a.persons[1].pk})}"' in body
+    response = client.post(create, {**data, "id_number": a.persons[3].id_number})
+    body = text(response)
+    assert "如已迁入,请先在系统中办理迁移" in body and "查看已登记的此人" not in body
 
 
 def test_mother_choices_are_women_of_the_household(client, world):
