@@ -53,6 +53,7 @@ MOTHER_NOT_FOUND = "MOTHER_NOT_FOUND"
 MOTHER_NOT_FEMALE = "MOTHER_NOT_FEMALE"
 MOTHER_TOO_YOUNG = "MOTHER_TOO_YOUNG"
 MOTHER_SELF = "MOTHER_SELF"
+MARITAL_REQUIRED = "MARITAL_REQUIRED"
 TOO_LONG = "TOO_LONG"
 UNKNOWN_COLUMN = "UNKNOWN_COLUMN"  # a warning about the file, not an error of a row
 ID_UPGRADED = "ID_UPGRADED"  # a notice: old 15-digit numbers read as their 18-digit form
@@ -87,6 +88,7 @@ ROW_CODES = {
     MOTHER_NOT_FEMALE: "母亲的性别不是女",
     MOTHER_TOO_YOUNG: "母亲比子女年长不足 12 岁",
     MOTHER_SELF: "母亲不能是本人",
+    MARITAL_REQUIRED: "新登记的人员未填写婚姻状况",
     TOO_LONG: "内容过长",
     UNKNOWN_COLUMN: "有未导入的列",
     ID_UPGRADED: "15 位身份证号码已升级为 18 位",
@@ -197,7 +199,13 @@ CATEGORIES = ColumnSpec(
 ELDER_KIND = ColumnSpec("elder_kind", "五老类别", ("五老",))
 BACKBONE = ColumnSpec("is_backbone", "骨干会员", ("是否骨干会员", "是否骨干", "骨干"), help="是/否")
 RESIDENCY = ColumnSpec("residency", "户籍状态", ("户籍类型", "居住状态", "人口类型"))
-MARITAL = ColumnSpec("marital_status", "婚姻状况", ("婚姻状态", "婚姻"))
+MARITAL_LABELS = "、".join(label for _value, label in MaritalStatus.choices)
+MARITAL = ColumnSpec(
+    "marital_status",
+    "婚姻状况",
+    ("婚姻状态", "婚姻"),
+    help=f"新登记的人员必填,已登记的人员可不填;可填 {MARITAL_LABELS}",
+)
 MOTHER_ID = ColumnSpec(
     "mother_id_number",
     "母亲身份证号码",
@@ -216,6 +224,7 @@ MEMBER_COLUMNS = [
     ETHNICITY,
     PHONE,
     ADDRESS,
+    MARITAL,
     HOUSEHOLD_NUMBER,
     RELATION,
     VILLAGE,
@@ -327,6 +336,7 @@ MEMBER_EXAMPLE = {
     "ethnicity": "汉族",
     "phone": "13812345678",
     "address": "示例村 1 号",
+    "marital_status": "已婚",
     "household_number": "",
     "relation_to_head": "",
     "village": "",

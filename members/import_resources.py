@@ -19,6 +19,8 @@ Rules a row follows:
 - The person is found by ID number in the whole county. A known person keeps their name (a
   different name is NAME_MISMATCH) and must be recorded in the row's village
   (PERSON_ELSEWHERE otherwise: moving people is a relocation, not an import).
+- A person not yet registered needs a marital status (MARITAL_REQUIRED): the figures count
+  已婚育龄妇女 from it, so nothing is assumed. A registered person's row may leave it empty.
 - Empty optional cells never erase stored values; a cell that is filled replaces the value.
 - Sex and birth date, when filled, must agree with the ID number; when empty they come from it.
 - A row is "unchanged" when every filled cell equals what is stored: importing the same file
@@ -47,7 +49,7 @@ from associations.models import Association, ChangeRecord, Level
 from associations.scope import Scope, activate
 from households import identity, masking
 from households.categories import Relation, age_on, family_categories, family_types
-from households.models import Household, MaritalStatus, Person, Residency, Sex
+from households.models import Household, Person, Residency, Sex
 from households.services import HOUSEHOLD_FIELDS, PERSON_FIELDS, household_facts
 
 from . import import_files
@@ -69,6 +71,8 @@ from .import_columns import (
     KIND_HOUSEHOLDS,
     KIND_MEMBERS,
     KINDS,
+    MARITAL_LABELS,
+    MARITAL_REQUIRED,
     MARITAL_VALUES,
     MEMBER_NUMBER_TAKEN,
     MOTHER_ID,
@@ -688,6 +692,19 @@ class RosterResource(resources.ModelResource):
                 values["marital_status"] = marital
         return values
 
+    def check_new_person(self, r: RowReader, values: dict) -> None:
+        """A person the county does not know yet is registered with their marital status:
+        the figures count 已婚育龄妇女 from it, so it is never assumed. (A filled cell that is
+        not a status has its own problem already.)"""
+        if "marital_status" in values or as_text(r.cell("marital_status")):
+            return
+        missing = "" if "marital_status" in self.table.columns else "请在表中加上这一列。"
+        r.problem(
+            "marital_status",
+            MARITAL_REQUIRED,
+            f"新登记的人员必须填写“{r.header('marital_status')}”({MARITAL_LABELS})。{missing}",
+        )
+
     def check_known_person(self, r: RowReader, person: Person, values: dict, village) -> None:
         name = values.get("name")
         if name and clean_name(person.name) != name:
@@ -744,12 +761,8 @@ class RosterResource(resources.ModelResource):
             household = self.new_household(plan, household)
         person = plan.person
         if person is None:
-            values = {
-                "ethnicity": "01",
-                "residency": Residency.REGISTERED,
-                "marital_status": MaritalStatus.UNMARRIED,
-                **plan.values,
-            }
+            # No marital status is assumed: resolve() refused a new person's row without one.
+            values = {"ethnicity": "01", "residency": Residency.REGISTERED, **plan.values}
             person = Person(id_number=plan.id_number, **values)
             person.sex = person.sex or plan.parsed.sex
             person.birth_date = person.birth_date or plan.parsed.birth_date
@@ -938,6 +951,8 @@ class HouseholdRosterResource(RosterResource):
         person = self.persons.get(id_number) if id_number else None
         if person is not None:
             self.check_known_person(r, person, values, village)
+        elif id_number:
+            self.check_new_person(r, values)
         household, relation = self.read_household(r, village, person, required=True)
         plan = PersonPlan(r.number, person, values, village, group, household, relation)
         plan.id_number, plan.parsed = id_number, parsed
@@ -1089,6 +1104,8 @@ class MemberRosterResource(RosterResource):
                     f"此人已是{self.association_name(membership.association_id)}的会员"
                     f"(会员证号 {membership.member_number}),一人在本县只能有一个有效会籍。",
                 )
+        elif id_number:
+            self.check_new_person(r, values)
         household, relation = self.read_household(r, village, person, required=False)
         member = self.read_member(r, village, person, membership)
         plan = PersonPlan(r.number, person, values, village, group, household, relation)

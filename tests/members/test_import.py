@@ -28,7 +28,17 @@ from ..conftest import make_id_number
 
 pytestmark = pytest.mark.django_db
 
-HEADERS = ["姓名", "性别", "身份证号码", "出生日期", "联系电话", "会员小组", "会员类别", "入会日期"]
+HEADERS = [
+    "姓名",
+    "性别",
+    "身份证号码",
+    "出生日期",
+    "联系电话",
+    "婚姻状况",
+    "会员小组",
+    "会员类别",
+    "入会日期",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +58,7 @@ def person_row(sequence: int, **overrides) -> dict:
         "身份证号码": new_id(sequence, sex),
         "出生日期": "",
         "联系电话": "13812345678",
+        "婚姻状况": "已婚",
         "会员小组": "第1组",
         "会员类别": "志愿者",
         "入会日期": "2024-05-29",
@@ -370,6 +381,7 @@ def test_title_row_header_variants_full_width_digits_and_spaces(world):
             "姓  名": "  王 五 ",
             "公民身份号码": f" {full_width}\u3000",
             "手机号": "１３８ １２３４ ５６７８",
+            "婚姻状态": " 丧偶 ",
             "会员小组": "第1组 ",
             "会员类别": "五老,志愿者",
             "五老类别": "老党员",
@@ -383,6 +395,7 @@ def test_title_row_header_variants_full_width_digits_and_spaces(world):
         member = Member.objects.select_related("person").get(person__id_number=number)
     assert member.person.name == "王五"
     assert member.person.phone == "13812345678"
+    assert member.person.marital_status == "widowed"
     assert member.categories == ["elder", "volunteer"] and member.elder_kind == "party_veteran"
     assert member.is_backbone is True
 
@@ -396,8 +409,8 @@ def test_csv_in_gb18030_and_utf8_with_bom(world):
     user = world.a.users["village_secretary"]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["姓名", "身份证号", "联系电话"])
-    writer.writerow(["赵六", new_id(6), "13900001111"])
+    writer.writerow(["姓名", "身份证号", "联系电话", "婚姻"])
+    writer.writerow(["赵六", new_id(6), "13900001111", "未婚"])
     for data in (buffer.getvalue().encode("gb18030"), buffer.getvalue().encode("utf-8-sig")):
         with activate(Scope.for_node(user.node)):
             outcome = run_import(
@@ -801,8 +814,15 @@ def test_household_roster_creates_households_and_persons(world):
             "姓名": "钱三",
             "身份证号码": new_id(13, "female", 2010),
             "与户主关系": "女儿",
+            "婚姻状况": "未婚",
         },
-        {"户编号": "0101", "姓名": "李四", "身份证号码": new_id(14), "与户主关系": "户主"},
+        {
+            "户编号": "0101",
+            "姓名": "李四",
+            "身份证号码": new_id(14),
+            "与户主关系": "户主",
+            "婚姻状况": "离婚",
+        },
     ]
     outcome = run(world, rows, kind="households", dry_run=False)
     assert outcome.committed and outcome.new == 4, outcome.problems
@@ -812,6 +832,11 @@ def test_household_roster_creates_households_and_persons(world):
         assert sorted(
             Person.objects.filter(household=household).values_list("relation_to_head", flat=True)
         ) == ["daughter", "head", "spouse"]
+        assert dict(
+            Person.objects.filter(name__in=["孙二", "钱三", "李四"]).values_list(
+                "name", "marital_status"
+            )
+        ) == {"孙二": "married", "钱三": "unmarried", "李四": "divorced"}
         assert "one_child" in household.categories  # derived, as the services do
     again = run(world, rows, kind="households", dry_run=False)
     assert again.counts == {"new": 0, "updated": 0, "unchanged": 4, "invalid": 0}
@@ -820,7 +845,15 @@ def test_household_roster_creates_households_and_persons(world):
 def test_household_roster_requires_the_household_columns(world):
     outcome = run(
         world,
-        [{"户编号": "", "姓名": "周五", "身份证号码": new_id(15), "与户主关系": ""}],
+        [
+            {
+                "户编号": "",
+                "姓名": "周五",
+                "身份证号码": new_id(15),
+                "与户主关系": "",
+                "婚姻状况": "已婚",
+            }
+        ],
         kind="households",
     )
     assert codes(outcome) == ["REQUIRED", "REQUIRED"]

@@ -410,13 +410,14 @@ def test_progress_runs_over_the_data_rows_only(world, monkeypatch):
 # --- 9. the household roster carries the mother -------------------------------------------------
 
 
-def _member_of_household(number, name, id_number, relation, mother=""):
+def _member_of_household(number, name, id_number, relation, mother="", marital="已婚"):
     return {
         "户编号": number,
         "姓名": name,
         "身份证号码": id_number,
         "与户主关系": relation,
         "母亲身份证号码": mother,
+        "婚姻状况": marital,
     }
 
 
@@ -445,9 +446,11 @@ def test_the_household_roster_links_mothers_in_the_file_and_registered(
         _member_of_household("0500", "王一", head, "户主"),
         _member_of_household("0500", "李二", wife, "妻子"),
         _member_of_household("0500", "王三", son, "儿子", wife),  # mother: an earlier row
-        _member_of_household("0500", "王四", grandson, "孙子", daughter_in_law),  # a later row
+        _member_of_household("0500", "王四", grandson, "孙子", daughter_in_law, "未婚"),  # later
         _member_of_household("0500", "赵五", daughter_in_law, "儿媳"),
-        _member_of_household(world.a.households[0].number, "小甲", neighbour_child, "女儿"),
+        _member_of_household(
+            world.a.households[0].number, "小甲", neighbour_child, "女儿", "", "未婚"
+        ),
     ]
     rows[-1]["母亲身份证号码"] = registered.id_number
     outcome = _import_into(world, world.a.villages[0], rows, kind="households", dry_run=False)
@@ -476,7 +479,7 @@ def test_a_mother_is_recorded_for_a_registered_child_with_a_change_record(world)
     wife = world.a.persons[1]
     child = new_id(46, "female", 2006)
     household = world.a.households[0].number
-    rows = [_member_of_household(household, "小乙", child, "女儿")]
+    rows = [_member_of_household(household, "小乙", child, "女儿", marital="未婚")]
     assert _import_into(world, world.a.villages[0], rows, kind="households", dry_run=False).new
     rows[0]["母亲身份证号码"] = wife.id_number
     outcome = _import_into(world, world.a.villages[0], rows, kind="households", dry_run=False)

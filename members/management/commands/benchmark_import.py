@@ -33,7 +33,7 @@ from stdnum.cn import ric
 from associations.management.base import ScopedCommand
 from associations.models import Association, Level, Role, User
 from households import identity
-from households.models import ETHNICITIES, Person
+from households.models import ETHNICITIES, MaritalStatus, Person
 from members import importers
 from members.models import Member
 
@@ -46,6 +46,7 @@ HEADERS = [
     "民族",
     "联系电话",
     "住址",
+    "婚姻状况",
     "所属村(社区)",
     "会员小组",
     "入会日期",
@@ -185,6 +186,7 @@ class Command(ScopedCommand):
                 birth_date=birth,
                 phone=f"139{rng.randrange(10**8):08d}",
                 address=f"{village.name}{rng.randrange(1, 300)}号",
+                marital_status=rng.choice(MaritalStatus.values),
             )
             person.place_under(group or village)
             persons.append(person)
@@ -201,6 +203,7 @@ class Command(ScopedCommand):
             "民族": ETHNICITY_NAMES.get(person.ethnicity, "汉族"),
             "联系电话": person.phone,
             "住址": person.address,
+            "婚姻状况": MaritalStatus(person.marital_status).label,
             "所属村(社区)": places[person.village_id].division_code,
             "会员小组": group.division_code if group else "",
             "入会日期": "2024-05-29",
