@@ -44,6 +44,7 @@ from .figures import (
     FiguresTable,
     Period,
     header_groups,
+    label_lines,
     row_label,
     unit_heading,
 )
@@ -415,14 +416,14 @@ def _figures_header(ws, top: int, heading: str) -> None:
     """Rows `top` and `top + 1`: the unit column merged over both, each group's cell merged
     over its columns, the columns' own labels below."""
     ws.merge_cells(start_row=top, end_row=top + 1, start_column=1, end_column=1)
-    ws.cell(row=top, column=1, value=heading)
+    ws.cell(row=top, column=1, value="\n".join(label_lines(heading)))
     column = 2
     for group in header_groups():
         last = column + group.span - 1
         ws.merge_cells(start_row=top, end_row=top, start_column=column, end_column=last)
         ws.cell(row=top, column=column, value=group.label)
         for offset, item in enumerate(group.columns):
-            ws.cell(row=top + 1, column=column + offset, value=item.label)
+            ws.cell(row=top + 1, column=column + offset, value="\n".join(label_lines(item.label)))
         column = last + 1
     for row in ws.iter_rows(min_row=top, max_row=top + 1, max_col=column - 1):
         for cell in row:
@@ -432,4 +433,4 @@ def _figures_header(ws, top: int, heading: str) -> None:
                 CENTRED,
                 GRID,
             )
-    ws.row_dimensions[top + 1].height = 30  # two lines for 三孩及以上
+    ws.row_dimensions[top + 1].height = 30  # two lines: 户籍/人口, 三孩/及以上

@@ -167,7 +167,7 @@ COLUMNS = [
 # Computed from the births by sex, shown after the counts.
 RATIO_COLUMNS = [
     Column("sex_ratio", "出生性别比", "男:女", "出生性别比(男:女)"),
-    Column("sex_ratio_per_100", "出生性别比", "女=100", "出生性别比(女=100)"),
+    Column("sex_ratio_per_100", "出生性别比", "每百女婴", "出生性别比(每百名女婴对应的男婴数)"),
 ]
 TABLE_COLUMNS = [*COLUMNS, *RATIO_COLUMNS]
 
@@ -192,11 +192,19 @@ NOTES = [
     "人口、育龄妇女按统计期末计算;出生、死亡为统计期内发生数。育龄妇女为 15-49 周岁女性。",
     "分列中的“常住”指户籍常住,“流动”指流入和流出,合计 = 常住 + 流动;"
     "户数按家庭户的户籍状态分,人员按本人的户籍状态分,出生按婴儿本人的户籍状态分。",
-    "出生孩次按母亲所生子女计:未登记母亲的,子/女按户主夫妇的子女、孙子女按户内唯一一对子辈夫妇的"
-    "子女推算;无法推算的计为“未知”,不作猜测。",
-    "出生性别比:男:女 为每 1 名女婴对应的男婴数(例:95 男、86 女为 1.10:1);"
-    "女=100 为每 100 名女婴对应的男婴数(110.5)。无女婴时为“—”,无男婴时为 0:1 和 0.0。",
+    "出生孩次按母亲所生子女计(只计本系统登记、本账号可查看范围内的子女):未登记母亲的,"
+    "子/女按户主夫妇的子女、孙子女按户内唯一一对子辈夫妇的子女推算;无法推算的计为“未知”,不作猜测。",
+    "出生性别比:“男:女”为每 1 名女婴对应的男婴数(例:95 男、86 女为 1.10:1);"
+    "“每百女婴”为每 100 名女婴对应的男婴数(例:110.5,统计部门口径)。"
+    "无女婴时两者均为“—”;有女婴而无男婴时为 0:1 和 0.0。",
 ]
+
+
+def label_lines(label: str) -> list[str]:
+    """Where a narrow column's header may wrap: where a reader would break it (户籍|人口,
+    三孩|及以上, 乡镇|(街道)), never one character a line. Short labels stay whole."""
+    cut = label.find("(") if "(" in label else (2 if len(label) > 3 else 0)
+    return [label[:cut], label[cut:]] if cut > 0 else [label]
 
 
 def past_period_note(period: Period) -> str:

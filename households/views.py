@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from associations import permissions
@@ -666,6 +667,12 @@ def figure_line(row: figures.FigureRow, node: Association, label: str = "") -> F
     )
 
 
+def breakable(label: str) -> str:
+    """A header label that wraps only between its parts (figures.label_lines)."""
+    parts = figures.label_lines(label)
+    return format_html_join("", '<span class="nb">{}</span>', ((part,) for part in parts))
+
+
 def figures_context(request, node: Association) -> dict:
     """What the figures page and its export share: the period asked for (`period`, or `error`
     with the Chinese message when it does not parse) and, with a period, the `table`."""
@@ -711,9 +718,9 @@ class NodeFiguresView(StaffView):
             return render(request, "households/figures.html", context, status=400)
         table = context["table"]
         context.update(
-            unit_heading=figures.unit_heading(node),
+            unit_heading=breakable(figures.unit_heading(node)),
             groups=figures.header_groups(),
-            columns=figures.TABLE_COLUMNS,
+            columns=[(c, breakable(c.label)) for c in figures.TABLE_COLUMNS],
             lines=[figure_line(row, node) for row in table.rows],
             total=figure_line(table.total, node, label="合计"),
             notes=figures.NOTES,

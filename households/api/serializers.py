@@ -464,7 +464,7 @@ class FigureRowSerializer(serializers.Serializer):
         decimal_places=1,
         coerce_to_string=False,
         allow_null=True,
-        help_text="出生人口性别比(女=100),如 110.5;无女婴时为 null",
+        help_text="出生人口性别比:每百名女婴对应的男婴数,如 110.5;无女婴时为 null",
     )
 
     def get_fields(self):
