@@ -218,6 +218,15 @@ def open_period_note(period: Period, today: datetime.date) -> str:
     return f"{period.label}尚未结束:出生、死亡为截至 {today:%Y-%m-%d} 的发生数。"
 
 
+def period_notes(period: Period, today: datetime.date) -> list[str]:
+    """What the page and the export say above the table about the period's figures."""
+    if period.is_past(today):
+        return [past_period_note(period)]
+    if period.is_open(today):
+        return [open_period_note(period, today)]
+    return []
+
+
 def unit_heading(node: Association) -> str:
     """The first column's heading: what the rows under this node are."""
     return {

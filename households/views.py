@@ -697,17 +697,9 @@ def figures_context(request, node: Association) -> dict:
         period_key=period.key,
         period=period,
         table=selectors.node_figures(node=node, period=period),
-        period_notes=period_notes(period, today),
+        period_notes=figures.period_notes(period, today),
     )
     return context
-
-
-def period_notes(period: Period, today) -> list[str]:
-    if period.is_past(today):
-        return [figures.past_period_note(period)]
-    if period.is_open(today):
-        return [figures.open_period_note(period, today)]
-    return []
 
 
 class NodeFiguresView(StaffView):
