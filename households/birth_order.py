@@ -28,9 +28,9 @@ Who counts as one mother's children ("the sibling set"), for any person P:
 
 The order is 1 + the number of persons of the same sibling set born earlier (the same day:
 entered earlier, by id, so twins are 1 and 2). Deceased children count: order counts live
-births, not living children. Limits, which the page states in its notes: only children on
-this registry and visible in the viewer's scope are counted, and a child without a recorded
-mother who now lives in another household (a daughter married away) is not found by rule 2.
+births, not living children. Limits: only children on this registry and visible in the
+viewer's scope are counted (the page's notes say so), and a child without a recorded mother
+who now lives in another household (a daughter married away) is not found by rule 2.
 
 Set-based: two queries for any node and period (the births; the persons who could be their
 siblings or mothers), then the sibling sets are built in memory.
