@@ -32,8 +32,9 @@ births, not living children. Limits: only children on this registry and visible 
 viewer's scope are counted (the page's notes say so), and a child without a recorded mother
 who now lives in another household (a daughter married away) is not found by rule 2.
 
-Set-based: two queries for any node and period (the births; the persons who could be their
-siblings or mothers), then the sibling sets are built in memory.
+Set-based: three queries for any node and period (the births; the persons of their
+households; the children of those households' women), then the sibling sets are built in
+memory.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
 
 from .categories import Relation
 from .models import MaritalStatus, Person
@@ -54,30 +56,28 @@ PARENTS_OF_CHILDREN = (Relation.HEAD, Relation.SPOUSE)
 # daughters and their spouses.
 CHILD_IN_LAW = Relation.CHILD_IN_LAW
 
-SIBLING_FIELDS = ("id", "household_id", "relation_to_head", "marital_status", "birth_date")
 
-
-@dataclass(frozen=True)
-class Kin:
-    """What the rules read of a person."""
+class Kin(NamedTuple):
+    """What the rules read of a person (a row of `values_list(*Kin._fields)`)."""
 
     id: int
     household_id: int | None
-    relation: str
-    married_ever: bool
+    relation_to_head: str
+    marital_status: str
     birth_date: datetime.date
     mother_id: int | None
 
+    @property
+    def relation(self) -> str:
+        return self.relation_to_head
+
+    @property
+    def married_ever(self) -> bool:
+        return self.marital_status != MaritalStatus.UNMARRIED
+
 
 def _kin(row: dict) -> Kin:
-    return Kin(
-        id=row["id"],
-        household_id=row["household_id"],
-        relation=row["relation_to_head"] or "",
-        married_ever=row["marital_status"] != MaritalStatus.UNMARRIED,
-        birth_date=row["birth_date"],
-        mother_id=row["mother_id"],
-    )
+    return Kin._make(row[field] for field in Kin._fields)
 
 
 class SiblingSets:
@@ -126,33 +126,44 @@ def _single_couple(members: list[Kin]) -> bool:
     return in_laws <= 1 and married_children <= 1 and in_laws + married_children >= 1
 
 
-def _candidates(births: QuerySet[Person]) -> QuerySet[Person]:
-    """Everyone who could be a sibling or the mother of one of the births: the persons of the
-    births' households and of their mothers' households, the children of the women of those
-    households, and the children of the births' recorded mothers."""
-    households = births.filter(household__isnull=False).values("household_id")
-    mothers_households = births.filter(mother__household__isnull=False).values(
-        "mother__household_id"
-    )
-    mothers = births.filter(mother__isnull=False).values("mother_id")
-    return Person.objects.filter(
-        Q(household__in=households)
-        | Q(household__in=mothers_households)
-        | Q(mother__household__in=households)
-        | Q(mother__household__in=mothers_households)
-        | Q(mother__in=mothers)
-    ).order_by()
+TABLE = Person._meta.db_table
+
+
+def _any(column: str, ids: set[int]) -> RawSQL:
+    """`column = ANY(ids)`: one array parameter however many ids there are (a county's year
+    can pass tens of thousands, beyond what an IN list of parameters allows)."""
+    return RawSQL(f'"{TABLE}"."{column}" = ANY(%s)', (sorted(ids),), output_field=BooleanField())
+
+
+def _candidates(rows: list[dict]) -> tuple[list[Kin], set[int]]:
+    """Everyone who could be a sibling or the mother of one of the births (a person may come
+    twice), and the households fetched whole: the persons of the births' households and of
+    their mothers' households (one query), then the children of the women among them and of
+    the births' recorded mothers (one query). Each query reads an index with one array of
+    ids, unsorted (the model's default ordering would join and sort for nothing)."""
+    households = {row["household_id"] for row in rows} | {
+        row["mother__household_id"] for row in rows
+    }
+    households.discard(None)
+    in_households = Person.objects.filter(_any("household_id", households)).order_by()
+    people = [
+        (Kin._make(row[:-1]), row[-1]) for row in in_households.values_list(*Kin._fields, "sex")
+    ]
+    women = {person.id for person, sex in people if sex == "female"}
+    women |= {row["mother_id"] for row in rows if row["mother_id"] is not None}
+    kin = [person for person, _ in people]
+    if women:
+        children = Person.objects.filter(_any("mother_id", women)).order_by()
+        kin += map(Kin._make, children.values_list(*Kin._fields))
+    return kin, households
 
 
 def births_with_order(births: QuerySet[Person], fields: Iterable[str]) -> Iterator[dict]:
     """The births as dicts of `fields`, each with "order": 1, 2, 3, … or None (unknown)."""
-    births = births.order_by()
-    rows = list(births.values(*fields, *SIBLING_FIELDS, "mother_id", "mother__household_id"))
+    rows = list(births.order_by().values(*fields, *Kin._fields, "mother__household_id"))
     if not rows:
         return
-    complete = {row["household_id"] for row in rows} | {row["mother__household_id"] for row in rows}
-    complete.discard(None)
-    people = [_kin(row) for row in _candidates(births).values(*SIBLING_FIELDS, "mother_id")]
+    people, complete = _candidates(rows)
     sets = SiblingSets(people, complete)
     members: dict[tuple, list[tuple]] = defaultdict(list)
     for person in sets.people.values():

@@ -308,7 +308,6 @@ class FiguresTable:
 
 # --- the named definitions -------------------------------------------------------------------
 
-FLOATING = (Residency.INFLOW, Residency.OUTFLOW)
 HUKOU = (Residency.REGISTERED, Residency.OUTFLOW)  # 户籍人口
 RESIDENT = (Residency.REGISTERED, Residency.INFLOW)  # 常住人口
 
@@ -320,11 +319,6 @@ def alive_on(day: datetime.date) -> Q:
 def resident_on(day: datetime.date) -> Q:
     """常住人口 on a day: persons alive then who live here (户籍常住 or 流入)."""
     return alive_on(day) & Q(residency__in=RESIDENT)
-
-
-def hukou_on(day: datetime.date) -> Q:
-    """户籍人口 on a day: persons alive then whose 户籍 is here (户籍常住 or 流出)."""
-    return alive_on(day) & Q(residency__in=HUKOU)
 
 
 def _age_cut(end: datetime.date, years: int) -> datetime.date:
@@ -344,31 +338,27 @@ def under(node: Association) -> Q:
     return Q(**{f"{node.level}_id": node.pk})
 
 
-def _split_counts(key: str, condition: Q) -> dict[str, Count]:
-    return {
-        key: Count("id", filter=condition),
-        f"{key}_registered": Count("id", filter=condition & Q(residency=Residency.REGISTERED)),
-        f"{key}_floating": Count("id", filter=condition & Q(residency__in=FLOATING)),
-    }
+def _split(residency: str) -> str:
+    """The 常住 / 流动 split a residency falls in (see the module's docstring)."""
+    return "registered" if residency == Residency.REGISTERED else "floating"
 
 
 def _people_counts(node: Association, period: Period, unit: str):
+    """Per unit and residency: the living, the women 15-49 and the married ones at the end of
+    the period, the deaths in it. Grouping by residency gives every split at once."""
     end, start = period.end, period.start
     alive = alive_on(end)
-    women = alive & Q(sex="female", birth_date__lte=_age_cut(end, 15))
-    fertile = women & Q(birth_date__gt=_age_cut(end, 50))
+    fertile = alive & Q(
+        sex="female", birth_date__lte=_age_cut(end, 15), birth_date__gt=_age_cut(end, 50)
+    )
     died = Q(died_on__range=(start, end))
     return (
         Person.objects.filter(under(node))
-        .values(unit)
+        .values(unit, "residency")
         .annotate(
-            hukou_population=Count("id", filter=hukou_on(end)),
-            resident_population=Count("id", filter=resident_on(end)),
-            registered=Count("id", filter=alive & Q(residency=Residency.REGISTERED)),
-            inflow=Count("id", filter=alive & Q(residency=Residency.INFLOW)),
-            outflow=Count("id", filter=alive & Q(residency=Residency.OUTFLOW)),
-            **_split_counts("women_15_49", fertile),
-            **_split_counts("married_women_15_49", fertile & Q(marital_status="married")),
+            alive=Count("id", filter=alive),
+            women_15_49=Count("id", filter=fertile),
+            married_women_15_49=Count("id", filter=fertile & Q(marital_status="married")),
             deaths=Count("id", filter=died),
             deaths_male=Count("id", filter=died & Q(sex="male")),
             deaths_female=Count("id", filter=died & Q(sex="female")),
@@ -377,19 +367,35 @@ def _people_counts(node: Association, period: Period, unit: str):
     )
 
 
+def _add_people(values: dict[str, int], counts: dict) -> None:
+    residency, alive = counts["residency"], counts["alive"]
+    values[residency] += alive  # the registered / inflow / outflow columns
+    values["hukou_population"] += alive if residency in HUKOU else 0
+    values["resident_population"] += alive if residency in RESIDENT else 0
+    for key in ("women_15_49", "married_women_15_49"):
+        values[key] += counts[key]
+        values[f"{key}_{_split(residency)}"] += counts[key]
+    for key in ("deaths", "deaths_male", "deaths_female"):
+        values[key] += counts[key]
+
+
 def _household_counts(node: Association, unit: str):
     return (
         Household.objects.filter(under(node))
-        .values(unit)
-        .annotate(**_split_counts("households", Q()))
+        .values(unit, "residency")
+        .annotate(households=Count("id"))
         .order_by()
     )
 
 
+def _add_households(values: dict[str, int], counts: dict) -> None:
+    values["households"] += counts["households"]
+    values[f"households_{_split(counts['residency'])}"] += counts["households"]
+
+
 def _count_birth(values: dict[str, int], birth: dict) -> None:
-    residency = "registered" if birth["residency"] == Residency.REGISTERED else "floating"
     order = birth["order"]
-    for key in ("births", f"births_{residency}"):
+    for key in ("births", f"births_{_split(birth['residency'])}"):
         values[key] += 1
         values[f"{key}_{birth['sex']}"] += 1
     values["births_order_unknown" if order is None else f"births_order_{min(order, 3)}"] += 1
@@ -402,10 +408,10 @@ def figures(*, node: Association, period: Period) -> FiguresTable:
     def row(key) -> FigureRow:
         return rows.setdefault(key, FigureRow(unit=None))
 
-    for values in _people_counts(node, period, unit):
-        row(values.pop(unit)).values.update(values)
-    for values in _household_counts(node, unit):
-        row(values.pop(unit)).values.update(values)
+    for counts in _people_counts(node, period, unit):
+        _add_people(row(counts[unit]).values, counts)
+    for counts in _household_counts(node, unit):
+        _add_households(row(counts[unit]).values, counts)
     births = Person.objects.filter(under(node), birth_date__range=(period.start, period.end))
     for birth in births_with_order(births, (unit, "sex", "residency")):
         _count_birth(row(birth[unit]).values, birth)
