@@ -38,10 +38,11 @@ Every figure is computed from the registry as it is now: residency, marital stat
 unit a person or household sits in are today's values, households are counted whatever their
 creation date, and persons removed from the registry are missing. A past period's figures are
 therefore today's registry applied to that period, not what was reported then (the page and
-the export say so: `Period.is_past`), until published figures are frozen by the assessment.
+the export say so: `period_notes`), until published figures are frozen by the assessment.
 
-One query per table, grouped by the node's child units, never a query per village: persons,
-households, the births and their possible siblings, the unit names."""
+Six queries for any node, grouped by the node's child units, never a query per village:
+persons and households (each grouped by unit and residency), the births, the persons of their
+households, those households' women's children (households.birth_order), the unit names."""
 
 from __future__ import annotations
 
