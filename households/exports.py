@@ -27,9 +27,9 @@ from django.db.models.functions import Coalesce
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -37,6 +37,17 @@ from associations.scope import Scope, activate, current_scope, scope_filter
 
 from . import masking
 from .categories import age_on, category_labels
+from .figures import (
+    NOTES,
+    RATIO_COLUMNS,
+    TABLE_COLUMNS,
+    FiguresTable,
+    Period,
+    header_groups,
+    label_lines,
+    row_label,
+    unit_heading,
+)
 from .models import Household, Person
 
 CHUNK_SIZE = 2000
@@ -304,3 +315,122 @@ def attachment(response, filename: str):
 
 def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     return attachment(HttpResponse(content, content_type=XLSX_CONTENT_TYPE), filename)
+
+
+# --- the figures table -------------------------------------------------------------------------
+
+FIGURES_STEM = "人口统计"
+ASCII_STEMS[FIGURES_STEM] = "figures"
+THIN = Side(style="thin", color="808080")
+GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+CENTRED = Alignment(horizontal="center", vertical="center", wrap_text=True)
+RIGHT = Alignment(horizontal="right")
+WRAPPED = Alignment(horizontal="left", vertical="top", wrap_text=True)
+NOTE_FONT = Font(size=9)
+WARNING_FONT = Font(bold=True, color="9C5700")
+STUB_WIDTH, COUNT_WIDTH, RATIO_WIDTH = 14, 6.5, 8
+
+
+def figures_filename(node, period: Period) -> str:
+    """ "人口统计_某某村_2026-Q1.xlsx" (characters a file name cannot hold are dropped)."""
+    name = "".join(c for c in node.name if c not in '\\/:*?"<>|')
+    return f"{FIGURES_STEM}_{name}_{period.key}.xlsx"
+
+
+def figures_xlsx(table: FiguresTable, *, made_on: datetime.date, period_notes: list[str]) -> bytes:
+    """The figures table as the page shows it: a title row (node, period), the 制表 line, the
+    period's notes (a past period is today's registry applied to it), the two-row header with
+    merged group cells, a row per unit and the total, then the notes on definitions. Printed
+    on A4 landscape fitted to the width, header rows repeated on every page; panes frozen
+    below the header and right of the unit names."""
+    node, period = table.node, table.period
+    width = 1 + len(TABLE_COLUMNS)
+    workbook = Workbook()
+    ws = workbook.active
+    ws.title = FIGURES_STEM
+    at = 0  # the last row written
+
+    def banner(text: str, font: Font | None = None, height: float | None = None) -> Cell:
+        nonlocal at
+        at += 1
+        ws.merge_cells(start_row=at, end_row=at, start_column=1, end_column=width)
+        cell = ws.cell(row=at, column=1, value=_clean_text(text))
+        cell.alignment = WRAPPED
+        if font is not None:
+            cell.font = font
+        if height is not None:
+            ws.row_dimensions[at].height = height
+        return cell
+
+    banner(f"{node.name}人口统计表({period.label})", TITLE_FONT, 24).alignment = CENTRED
+    banner(
+        f"统计期:{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}    "
+        f"制表日期:{made_on:%Y-%m-%d}    数据来源:本系统登记数据"
+    )
+    for note in period_notes:
+        banner(note, WARNING_FONT, 30)
+
+    top = at + 1
+    _figures_header(ws, top, unit_heading(node))
+    at = top + 1
+    lines = [(row_label(row, node), row) for row in table.rows]
+    for label, row in [*lines, ("合计", table.total)]:
+        at += 1
+        *counts, ratio, per_100 = row.cells()
+        values = [label, *counts, ratio, "—" if per_100 is None else float(per_100)]
+        for column, value in enumerate(values, start=1):
+            cell = ws.cell(row=at, column=column, value=value)
+            cell.border = GRID
+            if column > 1:
+                cell.alignment = RIGHT
+            if row is table.total:
+                cell.font = HEADER_FONT
+        ws.cell(row=at, column=width).number_format = "0.0"
+
+    at += 1  # a blank row before the notes
+    banner("口径说明", HEADER_FONT)
+    for note in NOTES:
+        banner(note, NOTE_FONT, 26)
+
+    ws.column_dimensions["A"].width = STUB_WIDTH
+    for index, item in enumerate(TABLE_COLUMNS, start=2):
+        ws.column_dimensions[get_column_letter(index)].width = (
+            RATIO_WIDTH if item in RATIO_COLUMNS else COUNT_WIDTH
+        )
+    ws.freeze_panes = ws.cell(row=top + 2, column=2)
+    ws.print_title_rows = f"{top}:{top + 1}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddFooter.center.text = "第 &P 页,共 &N 页"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _figures_header(ws, top: int, heading: str) -> None:
+    """Rows `top` and `top + 1`: the unit column merged over both, each group's cell merged
+    over its columns, the columns' own labels below."""
+    ws.merge_cells(start_row=top, end_row=top + 1, start_column=1, end_column=1)
+    ws.cell(row=top, column=1, value="\n".join(label_lines(heading)))
+    column = 2
+    for group in header_groups():
+        last = column + group.span - 1
+        ws.merge_cells(start_row=top, end_row=top, start_column=column, end_column=last)
+        ws.cell(row=top, column=column, value=group.label)
+        for offset, item in enumerate(group.columns):
+            ws.cell(row=top + 1, column=column + offset, value="\n".join(label_lines(item.label)))
+        column = last + 1
+    for row in ws.iter_rows(min_row=top, max_row=top + 1, max_col=column - 1):
+        for cell in row:
+            cell.font, cell.fill, cell.alignment, cell.border = (
+                HEADER_FONT,
+                HEADER_FILL,
+                CENTRED,
+                GRID,
+            )
+    ws.row_dimensions[top + 1].height = 30  # two lines: 户籍/人口, 三孩/及以上

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -10,7 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from associations.models import Association
 
-from .figures import FiguresTable, Period, figures
+from .figures import FiguresTable, Period, figures, resident_on, under
 from .filters import HouseholdFilter, PersonFilter, search_q
 from .models import AssistanceRecord, HardshipAssessment, Household, Person, Relocation
 
@@ -72,6 +73,12 @@ def household_get(*, actor, pk) -> Household:
 
 def node_figures(*, node: Association, period: Period) -> FiguresTable:
     return figures(node=node, period=period)
+
+
+def resident_population(*, node: Association, on: datetime.date) -> int:
+    """常住人口 (户籍常住 + 流入, alive on the day) under the node: the figures table's column
+    of that name, and the denominator of the membership ratio."""
+    return Person.objects.filter(under(node), resident_on(on)).count()
 
 
 @dataclass

@@ -53,5 +53,10 @@ urlpatterns = [
     path("nodes/<int:pk>/people/new/", views.PersonCreateView.as_view(), name="person-create"),
     # figures and the hardship roster
     path("nodes/<int:pk>/figures/", views.NodeFiguresView.as_view(), name="node-figures"),
+    path(
+        "nodes/<int:pk>/figures/export.xlsx",
+        views.NodeFiguresExportView.as_view(),
+        name="node-figures-export",
+    ),
     path("nodes/<int:pk>/hardship/", views.NodeHardshipView.as_view(), name="node-hardship"),
 ]

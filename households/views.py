@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from associations import permissions
@@ -27,9 +28,9 @@ from associations.history import redacted
 from associations.models import Association, ChangeRecord, Level
 from associations.views import ServiceFormView, StaffView
 
-from . import exports, masking, selectors, services
+from . import exports, figures, masking, selectors, services
 from .categories import age_on, category_labels
-from .figures import COLUMNS, Period
+from .figures import Period
 from .filters import HouseholdFilter, PersonFilter
 from .forms import (
     AssistanceForm,
@@ -672,50 +673,84 @@ def current_quarter(day) -> str:
 class FigureLine:
     label: str
     unit: Association | None
-    values: list[int]
-    sex_ratio: str
+    cells: list  # display values in figures.TABLE_COLUMNS order
+
+
+def figure_line(row: figures.FigureRow, node: Association, label: str = "") -> FigureLine:
+    """A row of the page; a child unit's name links to its own figures."""
+    *counts, ratio, per_100 = row.cells()
+    return FigureLine(
+        label=label or figures.row_label(row, node),
+        unit=row.unit if not label and row.unit and row.unit.pk != node.pk else None,
+        cells=[*counts, ratio, figures.per_100_text(per_100)],
+    )
+
+
+def breakable(label: str) -> str:
+    """A header label that wraps only between its parts (figures.label_lines)."""
+    parts = figures.label_lines(label)
+    return format_html_join("", '<span class="nb">{}</span>', ((part,) for part in parts))
+
+
+def figures_context(request, node: Association) -> dict:
+    """What the figures page and its export share: the period asked for (`period`, or `error`
+    with the Chinese message when it does not parse) and, with a period, the `table`."""
+    today = timezone.localdate()
+    key = (request.GET.get("period") or "").strip() or current_quarter(today)
+    periods = Period.choices_around(today)
+    context = {
+        "node": node,
+        "breadcrumbs": node.lineage(),
+        "period_key": key,
+        "periods": periods,
+        "today": today,
+    }
+    try:
+        period = Period.parse(key)
+    except ValidationError as error:
+        context["error"] = error.messages[0]
+        return context
+    if period.key not in {p.key for p in periods}:
+        context["periods"] = [period, *periods]
+    context.update(
+        period_key=period.key,
+        period=period,
+        table=selectors.node_figures(node=node, period=period),
+        period_notes=figures.period_notes(period, today),
+    )
+    return context
 
 
 class NodeFiguresView(StaffView):
     def get(self, request, pk):
         node = association_selectors.association_get(actor=request.user, pk=pk)
-        today = timezone.localdate()
-        key = (request.GET.get("period") or "").strip() or current_quarter(today)
-        periods = Period.choices_around(today)
-        context = {
-            "node": node,
-            "breadcrumbs": node.lineage(),
-            "columns": [label for _, label in COLUMNS],
-            "period_key": key,
-            "periods": periods,
-        }
-        try:
-            period = Period.parse(key)
-        except ValidationError as error:
-            context["error"] = error.messages[0]
+        context = figures_context(request, node)
+        if "error" in context:
             return render(request, "households/figures.html", context, status=400)
-        if period.key not in {p.key for p in periods}:
-            context["periods"] = [period, *periods]
-        context["period_key"] = period.key
-        table = selectors.node_figures(node=node, period=period)
-        other = "未分小组" if node.level == Level.VILLAGE else "其他"
-        context["period"] = period
-        context["lines"] = [
-            FigureLine(
-                label=row.unit.name if row.unit else other,
-                unit=row.unit if row.unit and row.unit.pk != node.pk else None,
-                values=[row.values[k] for k, _ in COLUMNS],
-                sex_ratio=row.sex_ratio,
-            )
-            for row in table.rows
-        ]
-        context["total"] = FigureLine(
-            label="合计",
-            unit=None,
-            values=[table.total.values[k] for k, _ in COLUMNS],
-            sex_ratio=table.total.sex_ratio,
+        table = context["table"]
+        context.update(
+            unit_heading=breakable(figures.unit_heading(node)),
+            groups=figures.header_groups(),
+            columns=[(c, breakable(c.label)) for c in figures.TABLE_COLUMNS],
+            lines=[figure_line(row, node) for row in table.rows],
+            total=figure_line(table.total, node, label="合计"),
+            notes=figures.NOTES,
         )
         return render(request, "households/figures.html", context)
+
+
+class NodeFiguresExportView(StaffView):
+    """The figures table as a printable workbook: same permission, period and 400 as the page."""
+
+    def get(self, request, pk):
+        node = association_selectors.association_get(actor=request.user, pk=pk)
+        context = figures_context(request, node)
+        if "error" in context:
+            return render(request, "households/figures.html", context, status=400)
+        content = exports.figures_xlsx(
+            context["table"], made_on=context["today"], period_notes=context["period_notes"]
+        )
+        return exports.xlsx_response(content, exports.figures_filename(node, context["period"]))
 
 
 FIRST_ROSTER_YEAR = 2000

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from associations.models import Association
-from households.models import Person
+from households import selectors as household_selectors
 
 from .filters import MemberFilter
 from .models import ContactHousehold, GroupRole, Member, VolunteerTeam
@@ -78,28 +78,35 @@ def group_sheet(*, group: Association) -> GroupSheet:
 
 @dataclass
 class MembershipRatio:
+    """Active members ÷ 常住人口 under a node, today.
+
+    The denominator is 常住人口 (户籍常住 + 流入), not 户籍人口 (户籍常住 + 流出): the target
+    "会员总数达到总人口的10%以上" (seed 001) measures how far the association reaches the
+    people it works among, and those are the people who live here: 流入 residents join the
+    local association, while 流出 persons live elsewhere and are served there. A region's
+    总人口 in the statistics bureau's figures is likewise given on the 常住人口 basis. The
+    numerator is every active member, wherever they live now (the association's own roll)."""
+
     members: int
-    population: int
+    population: int  # 常住人口
 
     @property
     def ratio(self) -> float | None:
         return self.members / self.population if self.population else None
 
     def text(self) -> str:
-        """ "会员占总人口 10.4%" (seed 001 asks for 10% or more)."""
+        """ "会员占常住人口 10.4%" (seed 001 asks for 10% or more)."""
         if self.ratio is None:
-            return "会员占总人口 —"
-        return f"会员占总人口 {self.ratio * 100:.1f}%"
+            return "会员占常住人口 —"
+        return f"会员占常住人口 {self.ratio * 100:.1f}%"
 
 
 def membership_ratio(*, node: Association) -> MembershipRatio:
-    """Active members ÷ living population under the node: one query each."""
+    """One query each: the active members and the 常住人口 under the node."""
     under = {f"{node.level}_id": node.pk}
     today = timezone.localdate()
     members = Member.objects.filter(status=Member.Status.ACTIVE, **under).count()
-    population = Person.objects.filter(
-        Q(is_deceased=False) | Q(died_on__gt=today), birth_date__lte=today, **under
-    ).count()
+    population = household_selectors.resident_population(node=node, on=today)
     return MembershipRatio(members=members, population=population)
 
 

@@ -98,6 +98,7 @@ ROUTES: dict[str, Route] = {
     "person-remove-from-household": page(PERSON, post=True),
     "person-create": page(NODE, post=True),
     "node-figures": page(NODE),
+    "node-figures-export": page(NODE),
     "node-hardship": page(NODE),
     # members
     "member-list": page(),

@@ -459,20 +459,31 @@ class FigureRowSerializer(serializers.Serializer):
 
     unit_id = serializers.IntegerField(allow_null=True)
     unit_name = serializers.CharField(allow_null=True)
-    sex_ratio = serializers.CharField(help_text="出生人口性别比,如 1.10:1;无女婴时为 —")
+    sex_ratio = serializers.CharField(
+        help_text="出生人口性别比(男:女),如 1.10:1;无女婴时为 —,无男婴时为 0:1"
+    )
+    sex_ratio_per_100 = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=1,
+        coerce_to_string=False,
+        allow_null=True,
+        help_text="出生人口性别比:每百名女婴对应的男婴数,如 110.5;无女婴时为 null",
+    )
 
     def get_fields(self):
         fields = super().get_fields()
-        for key, label in COLUMNS:
-            fields[key] = serializers.IntegerField(label=label)
+        for column in COLUMNS:
+            fields[column.key] = serializers.IntegerField(label=column.title)
         return fields
 
     def to_representation(self, row: FigureRow) -> dict:
+        per_100 = row.sex_ratio_per_100
         return {
             "unit_id": row.unit.pk if row.unit else None,
             "unit_name": row.unit.name if row.unit else None,
-            **{key: row.values[key] for key, _ in COLUMNS},
+            **{column.key: row.values[column.key] for column in COLUMNS},
             "sex_ratio": row.sex_ratio,
+            "sex_ratio_per_100": None if per_100 is None else float(per_100),
         }
 
 
@@ -511,7 +522,7 @@ class FiguresTableSerializer(serializers.Serializer):
                 "start": period.start.isoformat(),
                 "end": period.end.isoformat(),
             },
-            "columns": [{"key": key, "label": label} for key, label in COLUMNS],
+            "columns": [{"key": c.key, "label": c.title} for c in COLUMNS],
             "rows": [FigureRowSerializer(row).data for row in table.rows],
             "total": FigureRowSerializer(table.total).data,
         }

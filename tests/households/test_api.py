@@ -804,19 +804,31 @@ def test_figures_for_a_township_and_a_period(world, births_village):
         "start": "2026-04-01",
         "end": "2026-06-30",
     }
-    assert [c["key"] for c in data["columns"]][:3] == ["households", "population", "registered"]
+    columns = data["columns"][:5]
+    assert [c["key"] for c in columns] == [
+        "households",
+        "households_registered",
+        "households_floating",
+        "hukou_population",
+        "resident_population",
+    ]
+    assert [c["label"] for c in columns] == ["户数", "常住户数", "流动户数", "户籍人口", "常住人口"]
     row = next(r for r in data["rows"] if r["unit_id"] == births_village.pk)
     assert row["unit_name"] == "统计村"
-    assert row["population"] == 4  # alive on 2026-06-30
+    # All four alive on 2026-06-30 and registered: 户籍人口 and 常住人口 alike.
+    assert row["hukou_population"] == row["resident_population"] == row["registered"] == 4
+    assert "population" not in row
     assert row["births"] == 2 and row["births_male"] == 1 and row["births_female"] == 1
     assert row["births_order_1"] == 1 and row["births_order_2"] == 1
     assert row["births_registered"] == 2 and row["births_floating"] == 0
     assert row["women_15_49"] == 1 and row["married_women_15_49"] == 1
     assert row["deaths"] == 0
-    assert row["sex_ratio"] == "1.00:1"
+    assert row["births_registered_male"] == 1 and row["births_registered_female"] == 1
+    assert row["births_order_unknown"] == 0
+    assert row["sex_ratio"] == "1.00:1" and row["sex_ratio_per_100"] == 100.0
     total = data["total"]
     assert total["unit_id"] == a.townships[0].pk
-    assert total["births"] == 2 and total["population"] == 4 + 4  # two fixture households
+    assert total["births"] == 2 and total["resident_population"] == 4 + 4  # two fixture homes
     # Households count from their creation (today): the default period is this year.
     this_year = client.get(reverse("api-figures-list")).json()
     assert this_year["period"]["key"] == str(services.today().year)
@@ -825,6 +837,7 @@ def test_figures_for_a_township_and_a_period(world, births_village):
     # No births in Q1: no girls, so no ratio.
     q1 = client.get(reverse("api-figures-list"), {"period": "2026-Q1"}).json()
     assert q1["total"]["births"] == 0 and q1["total"]["sex_ratio"] == "—"
+    assert q1["total"]["sex_ratio_per_100"] is None
 
 
 def test_figures_node_scope_and_bad_period(world, births_village):

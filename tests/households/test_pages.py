@@ -681,16 +681,17 @@ def test_figures_page(client, world):
     response = get(client, user, "node-figures", pk=a.villages[0].pk)
     assert response.status_code == 200
     total = response.context["total"]
-    assert total.values[:3] == [1, 2, 2]  # households, population, registered
+    # households (合计, 常住, 流动), 户籍人口, 常住人口, 户籍常住: the head and spouse
+    assert total.cells[:6] == [1, 1, 0, 2, 2, 2]
     body = text(response)
     assert "合计" in body and "出生性别比" in body and 'class="table-scroll"' in body
-    assert '<main class="wide">' in body  # 19 columns: the page takes a wide screen's width
+    assert '<main class="wide">' in body  # 33 columns: the page takes a wide screen's width
     assert response.context["period_key"].startswith(f"{TODAY.year}-Q")
     assert "未分小组" not in body
     response = get(client, user, "node-figures", {"period": str(TODAY.year)}, pk=a.townships[0].pk)
     lines = response.context["lines"]
     assert [line.label for line in lines] == [a.villages[0].name, a.villages[1].name]
-    assert response.context["total"].values[1] == 4
+    assert response.context["total"].cells[3] == 4  # 户籍人口 of two fixture households
     response = get(client, user, "node-figures", {"period": "2026-Q9"}, pk=a.villages[0].pk)
     assert response.status_code == 400
     assert "统计期格式应为" in text(response)
@@ -765,9 +766,16 @@ OBJECT_ROUTES = {
     "person-remove-from-household": "person",
     "person-create": "node",
     "node-figures": "node",
+    "node-figures-export": "node",
     "node-hardship": "node",
 }
-READ_ONLY_ROUTES = {"household-detail", "person-detail", "node-figures", "node-hardship"}
+READ_ONLY_ROUTES = {
+    "household-detail",
+    "person-detail",
+    "node-figures",
+    "node-figures-export",
+    "node-hardship",
+}
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED_HOUSEHOLDS))

@@ -580,7 +580,8 @@ def test_list_header_shows_the_membership_ratio(client, world):
     a = world.a
     client.force_login(a.users["village_secretary"])
     body = body_of(client.get(url("member-list")))
-    assert "会员占总人口 50.0%" in body  # 1 member, 2 persons
+    assert "会员占常住人口 50.0%" in body  # 1 member, 2 persons living there
+    assert "常住人口 = 户籍常住 + 流入" in body
     client.force_login(a.users["county_admin"])
     body = body_of(client.get(url("member-list"), {"under": a.townships[0].pk}))
     with a.scope():

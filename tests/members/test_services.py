@@ -246,15 +246,41 @@ class TestCommendationsVolunteersSeats:
 
 
 def test_membership_ratio(world):
+    """Active members ÷ 常住人口 (户籍常住 + 流入, alive today). Village 0 has one member (the
+    head) and the head and spouse, both 户籍常住; add two 流入 tenants, a 流出 son and a
+    registered woman who died: 常住人口 = 2 + 2 = 4, so 1/4 = 25.0% (户籍人口 would give 1/3,
+    everyone alive 1/5)."""
     a = world.a
-    with activate(Scope.for_node(a.villages[0])):
-        ratio = selectors.membership_ratio(node=a.villages[0])
-        assert (ratio.members, ratio.population) == (1, 2)
-        assert ratio.text() == "会员占总人口 50.0%"
+    village = a.villages[0]
+    with activate(Scope.for_node(village)):
+        for name, residency in (("租户甲", "inflow"), ("租户乙", "inflow"), ("外出子", "outflow")):
+            household_services.person_create(
+                actor=a.users["county_admin"],
+                village=village,
+                name=name,
+                sex="male",
+                birth_date=D(1990, 1, 1),
+                residency=residency,
+                marital_status="unmarried",
+            )
+        household_services.person_create(
+            actor=a.users["county_admin"],
+            village=village,
+            name="故人",
+            sex="female",
+            birth_date=D(1930, 1, 1),
+            marital_status="widowed",
+            is_deceased=True,
+            died_on=D(2025, 1, 1),
+        )
+        ratio = selectors.membership_ratio(node=village)
+        assert (ratio.members, ratio.population) == (1, 4)
+        assert ratio.text() == "会员占常住人口 25.0%"
     with a.scope():
         ratio = selectors.membership_ratio(node=a.county)
-        assert (ratio.members, ratio.population) == (4, 8)
-        assert Person.objects.count() == 8
+        # Four villages of two registered persons each, and the two tenants.
+        assert (ratio.members, ratio.population) == (4, 10)
+        assert Person.objects.count() == 12
 
 
 def test_top_level_volunteer_teams_have_distinct_names(world):
