@@ -70,11 +70,24 @@ def page_number(raw) -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
+def rows_at(queryset, offset: int, limit: int) -> list:
+    """The queryset's rows [offset, offset + limit), in its order, in one query.
+
+    With joined tables (select_related), PostgreSQL joins every row it skips for the OFFSET,
+    and when no index gives the order it joins the whole scope before sorting it. So the
+    page's ids are chosen on the listed table alone, and the joins read the page's rows only:
+    `WHERE id IN (SELECT id … ORDER BY … LIMIT … OFFSET …)`."""
+    query = queryset.query
+    if not query.select_related or query.group_by is not None or query.distinct_fields:
+        return list(queryset[offset : offset + limit])
+    return list(queryset.filter(pk__in=queryset.values("pk")[offset : offset + limit]))
+
+
 def peek_page(queryset, query: QueryDict, *, per_page: int = 30, param: str = "page") -> PeekPage:
     """The page named by `query[param]` (1 when missing or bad): one query, no COUNT."""
     number = page_number(query.get(param))
     offset = (number - 1) * per_page
-    rows = list(queryset[offset : offset + per_page + 1])
+    rows = rows_at(queryset, offset, per_page + 1)
     return PeekPage(
         object_list=rows[:per_page],
         number=number,

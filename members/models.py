@@ -103,6 +103,16 @@ class Member(ScopedModel):
         indexes = [
             models.Index(fields=["county", "status"], name="member_county_status"),
             models.Index(fields=["village", "status"], name="member_village_status"),
+            # The member list's order (members.selectors.MEMBER_LIST_ORDER) at county and
+            # township scope: a page is read off the index, never a sort of the county.
+            models.Index(
+                fields=["county", "village", "group", "member_number", "id"],
+                name="member_list_order",
+            ),
+            models.Index(
+                fields=["township", "village", "group", "member_number", "id"],
+                name="member_township_order",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -124,7 +124,7 @@ class MemberListView(StaffView):
                 "filtered": any(v for k, v in request.GET.items() if k != "page"),
                 "page": page,
                 "node": node,
-                "ratio": selectors.membership_ratio(node=node),
+                "ratio": selectors.membership_ratio_recent(node=node),
                 "register_village": register_village,
             },
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from associations.api.fields import ChoiceLabelField
 from associations.models import Association
 
 from .. import masking
@@ -57,15 +58,11 @@ class MaskedIdentityMixin:
 class PersonSerializer(MaskedIdentityMixin, serializers.ModelSerializer):
     id_number = serializers.SerializerMethodField(help_text="列表中始终脱敏")
     phone = serializers.SerializerMethodField(help_text="列表中始终脱敏")
-    sex_display = serializers.CharField(source="get_sex_display", read_only=True)
-    ethnicity_display = serializers.CharField(source="get_ethnicity_display", read_only=True)
-    residency_display = serializers.CharField(source="get_residency_display", read_only=True)
-    marital_status_display = serializers.CharField(
-        source="get_marital_status_display", read_only=True
-    )
-    relation_to_head_display = serializers.CharField(
-        source="get_relation_to_head_display", read_only=True
-    )
+    sex_display = ChoiceLabelField(source="sex")
+    ethnicity_display = ChoiceLabelField(source="ethnicity")
+    residency_display = ChoiceLabelField(source="residency")
+    marital_status_display = ChoiceLabelField(source="marital_status")
+    relation_to_head_display = ChoiceLabelField(source="relation_to_head")
     household_number = serializers.SerializerMethodField()
     village_name = serializers.SerializerMethodField()
     group_name = serializers.SerializerMethodField()
@@ -234,7 +231,7 @@ class IdNumberLookupSerializer(serializers.Serializer):
 
 class HouseholdSerializer(MaskedIdentityMixin, serializers.ModelSerializer):
     phone = serializers.SerializerMethodField(help_text="列表中始终脱敏")
-    residency_display = serializers.CharField(source="get_residency_display", read_only=True)
+    residency_display = ChoiceLabelField(source="residency")
     head_name = serializers.SerializerMethodField()
     categories_display = serializers.SerializerMethodField()
     village_name = serializers.SerializerMethodField()

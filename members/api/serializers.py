@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
+from associations.api.fields import ChoiceLabelField
 from associations.models import Association
 from households import masking
 from households.categories import age_on
@@ -44,15 +45,15 @@ class MemberListSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="person.name", read_only=True)
     id_number = serializers.SerializerMethodField(help_text="列表中始终脱敏")
     sex = serializers.CharField(source="person.sex", read_only=True)
-    sex_display = serializers.CharField(source="person.get_sex_display", read_only=True)
+    sex_display = ChoiceLabelField(source="person.sex")
     birth_date = serializers.DateField(source="person.birth_date", read_only=True)
     age = serializers.SerializerMethodField()
     association_name = serializers.CharField(source="association.name", read_only=True)
     group_name = serializers.SerializerMethodField()
     categories_display = serializers.SerializerMethodField()
-    elder_kind_display = serializers.CharField(source="get_elder_kind_display", read_only=True)
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
-    leave_reason_display = serializers.CharField(source="get_leave_reason_display", read_only=True)
+    elder_kind_display = ChoiceLabelField(source="elder_kind")
+    status_display = ChoiceLabelField(source="status")
+    leave_reason_display = ChoiceLabelField(source="leave_reason")
 
     class Meta:
         model = Member
