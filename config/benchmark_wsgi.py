@@ -1,8 +1,8 @@
 """The project's WSGI application plus FLOOR endpoints, for `manage.py benchmark_lists` only.
 
-A floor endpoint serves the rows an API list serves (the same scoped table, page and page
-size, through the same middleware, session and scope) as a plain `values()` query turned into
-JSON: what a list costs with no serializer, masking, filters or joins. The command runs this
+A floor endpoint serves the rows an API list serves (the same scoped table, order, page and
+page size, through the same middleware, session and scope) as a plain `values()` query turned
+into JSON: what a list costs with no serializer, masking, filters or joins. The command runs this
 module under gunicorn on a loopback port and stops it afterwards. It refuses to load unless the
 command's environment variable is set, and no deployment names it (production serves
 config.wsgi), so the floor is never reachable in production."""
@@ -31,27 +31,29 @@ from django.urls import include, path  # noqa: E402
 application = get_wsgi_application()
 
 from config.urls import handler403, handler404  # noqa: E402, F401
-from households.models import Household, Person  # noqa: E402
-from members.models import Member  # noqa: E402
+from households.selectors import household_list, person_list  # noqa: E402
+from members.selectors import member_list  # noqa: E402
 
-FLOOR_MODELS = {"members": Member, "persons": Person, "households": Household}
+FLOOR_LISTS = {"members": member_list, "persons": person_list, "households": household_list}
 PAGE_SIZE = 50
 
 
 def floor_view(request, name):
-    """One page of the scope's rows of the model, `values()` of its own columns, by id."""
+    """One page of the list's scoped rows in the list's order (its selector's queryset), as
+    `values()` of the table's own columns: no joins, filters, serializer or masking."""
     if not request.user.is_authenticated or not request.user.node_id:
         return HttpResponse(status=401)
-    model = FLOOR_MODELS.get(name)
-    if model is None:
+    selector = FLOOR_LISTS.get(name)
+    if selector is None:
         return HttpResponse(status=404)
     try:
         number = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         number = 1
     offset = (number - 1) * PAGE_SIZE
-    columns = [field.attname for field in model._meta.concrete_fields]
-    rows = list(model.objects.values(*columns).order_by("pk")[offset : offset + PAGE_SIZE + 1])
+    queryset = selector(actor=request.user)
+    columns = [field.attname for field in queryset.model._meta.concrete_fields]
+    rows = list(queryset.values(*columns)[offset : offset + PAGE_SIZE + 1])
     return JsonResponse({"has_next": len(rows) > PAGE_SIZE, "results": rows[:PAGE_SIZE]})
 
 

@@ -142,9 +142,10 @@ class Household(ScopedModel):
             GinIndex(fields=["categories"], name="household_categories_gin"),
             GinIndex(fields=["family_types"], name="household_types_gin"),
             models.Index(fields=["county", "number"], name="household_county_number"),
-            # The list's order at township scope (at county scope the unique constraint's
-            # index serves it).
+            # The list's order at township and village scope (at county scope the unique
+            # constraint's index serves it).
             models.Index(fields=["township", "village", "number"], name="household_township_order"),
+            models.Index(fields=["village", "number"], name="household_village_order"),
         ]
 
     def __str__(self) -> str:

@@ -71,20 +71,25 @@ def page_number(raw) -> int:
 
 
 def rows_at(queryset, offset: int, limit: int) -> list:
-    """The queryset's rows [offset, offset + limit), in its order, in one query.
+    """The queryset's rows [offset, offset + limit), in its order.
 
-    With joined tables (select_related), PostgreSQL joins every row it skips for the OFFSET,
-    and when no index gives the order it joins the whole scope before sorting it. So the
-    page's ids are chosen on the listed table alone, and the joins read the page's rows only:
-    `WHERE id IN (SELECT id … ORDER BY … LIMIT … OFFSET …)`."""
+    With joined tables (select_related) a slice makes PostgreSQL join every row it skips for
+    the OFFSET, and for a small scope it may join (or sort) a whole table of the join to
+    save a few index lookups. So the page's ids are read first from the listed table alone
+    (an order index serves them), then its rows by id with their joins: two short queries
+    whose plans do not depend on the scope's size."""
     query = queryset.query
     if not query.select_related or query.group_by is not None or query.distinct_fields:
         return list(queryset[offset : offset + limit])
-    return list(queryset.filter(pk__in=queryset.values("pk")[offset : offset + limit]))
+    ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
+    if not ids:
+        return []
+    by_id = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def peek_page(queryset, query: QueryDict, *, per_page: int = 30, param: str = "page") -> PeekPage:
-    """The page named by `query[param]` (1 when missing or bad): one query, no COUNT."""
+    """The page named by `query[param]` (1 when missing or bad): no COUNT."""
     number = page_number(query.get(param))
     offset = (number - 1) * per_page
     rows = rows_at(queryset, offset, per_page + 1)

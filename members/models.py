@@ -103,8 +103,8 @@ class Member(ScopedModel):
         indexes = [
             models.Index(fields=["county", "status"], name="member_county_status"),
             models.Index(fields=["village", "status"], name="member_village_status"),
-            # The member list's order (members.selectors.MEMBER_LIST_ORDER) at county and
-            # township scope: a page is read off the index, never a sort of the county.
+            # The member list's order (members.selectors.MEMBER_LIST_ORDER) at county,
+            # township and village scope: a page is read off an index, never a sort.
             models.Index(
                 fields=["county", "village", "group", "member_number", "id"],
                 name="member_list_order",
@@ -112,6 +112,9 @@ class Member(ScopedModel):
             models.Index(
                 fields=["township", "village", "group", "member_number", "id"],
                 name="member_township_order",
+            ),
+            models.Index(
+                fields=["village", "group", "member_number", "id"], name="member_village_order"
             ),
         ]
 

@@ -1,5 +1,5 @@
-"""The person and household lists' order at township (and, for persons, village) scope, read
-off an index instead of a sort of the scope's rows or a walk of the county in household order.
+"""The person and household lists' order at township and village scope, read off an index
+instead of a sort of the scope's rows or a walk of the county in household order.
 Built CONCURRENTLY: the tables stay writable meanwhile."""
 
 from django.contrib.postgres.operations import AddIndexConcurrently
@@ -19,6 +19,10 @@ class Migration(migrations.Migration):
             index=models.Index(
                 fields=["township", "village", "number"], name="household_township_order"
             ),
+        ),
+        AddIndexConcurrently(
+            model_name="household",
+            index=models.Index(fields=["village", "number"], name="household_village_order"),
         ),
         AddIndexConcurrently(
             model_name="person",

@@ -1,6 +1,6 @@
-"""The member list's order (village, group, 会员证号, id) at county and township scope, read
-off an index instead of a sort of every member. Built CONCURRENTLY: the table stays writable
-meanwhile."""
+"""The member list's order (village, group, 会员证号, id) at county, township and village
+scope, read off an index instead of a sort of every member. Built CONCURRENTLY: the table
+stays writable meanwhile."""
 
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
@@ -26,6 +26,12 @@ class Migration(migrations.Migration):
             index=models.Index(
                 fields=["township", "village", "group", "member_number", "id"],
                 name="member_township_order",
+            ),
+        ),
+        AddIndexConcurrently(
+            model_name="member",
+            index=models.Index(
+                fields=["village", "group", "member_number", "id"], name="member_village_order"
             ),
         ),
     ]
