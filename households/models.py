@@ -239,14 +239,19 @@ class Person(ScopedModel):
                 fields=["county", "village", "household", "birth_date", "id"],
                 name="person_list_order",
             ),
-            # The list's order at township and village scope: without them the planner walks
-            # an index in household order, filtering for the scope, through the whole county.
+            # The list's order at township, village and group scope: without them the planner
+            # walks an index in household order, filtering for the scope, through the whole
+            # county, or joins every person of the scope before sorting.
             models.Index(
                 fields=["township", "village", "household", "birth_date", "id"],
                 name="person_township_order",
             ),
             models.Index(
                 fields=["village", "household", "birth_date", "id"], name="person_village_order"
+            ),
+            models.Index(
+                fields=["group", "village", "household", "birth_date", "id"],
+                name="person_group_order",
             ),
             models.Index(fields=["county", "birth_date"], name="person_county_birth"),
             models.Index(fields=["village", "birth_date"], name="person_village_birth"),

@@ -73,13 +73,17 @@ def page_number(raw) -> int:
 def rows_at(queryset, offset: int, limit: int) -> list:
     """The queryset's rows [offset, offset + limit), in its order.
 
-    With joined tables (select_related) a slice makes PostgreSQL join every row it skips for
-    the OFFSET, and for a small scope it may join (or sort) a whole table of the join to
-    save a few index lookups. So the page's ids are read first from the listed table alone
-    (an order index serves them), then its rows by id with their joins: two short queries
-    whose plans do not depend on the scope's size."""
+    Past the first page of a list with joined tables (select_related), a slice would make
+    PostgreSQL join every row it skips for the OFFSET; so the page's ids are read first from
+    the listed table alone (an order index serves them), then its rows by id with their joins.
+    The first page is one query: the lists' order indexes serve it at every scope."""
     query = queryset.query
-    if not query.select_related or query.group_by is not None or query.distinct_fields:
+    if (
+        not offset
+        or not query.select_related
+        or query.group_by is not None
+        or query.distinct_fields
+    ):
         return list(queryset[offset : offset + limit])
     ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
     if not ids:
@@ -89,7 +93,7 @@ def rows_at(queryset, offset: int, limit: int) -> list:
 
 
 def peek_page(queryset, query: QueryDict, *, per_page: int = 30, param: str = "page") -> PeekPage:
-    """The page named by `query[param]` (1 when missing or bad): no COUNT."""
+    """The page named by `query[param]` (1 when missing or bad), without a COUNT."""
     number = page_number(query.get(param))
     offset = (number - 1) * per_page
     rows = rows_at(queryset, offset, per_page + 1)

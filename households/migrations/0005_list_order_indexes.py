@@ -1,6 +1,6 @@
-"""The person and household lists' order at township and village scope, read off an index
-instead of a sort of the scope's rows or a walk of the county in household order.
-Built CONCURRENTLY: the tables stay writable meanwhile."""
+"""The person and household lists' order at township, village (and, for persons, group)
+scope, read off an index instead of a sort of the scope's rows or a walk of the county in
+household order. Built CONCURRENTLY: the tables stay writable meanwhile."""
 
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
@@ -35,6 +35,13 @@ class Migration(migrations.Migration):
             model_name="person",
             index=models.Index(
                 fields=["village", "household", "birth_date", "id"], name="person_village_order"
+            ),
+        ),
+        AddIndexConcurrently(
+            model_name="person",
+            index=models.Index(
+                fields=["group", "village", "household", "birth_date", "id"],
+                name="person_group_order",
             ),
         ),
     ]
