@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -13,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from associations import services as association_services
+from associations.management.base import find_county
 from associations.scope import Scope, activate
 from households import services as household_services
 from members import selectors, services
@@ -164,3 +166,15 @@ def test_list_ratio_is_counted_once_in_a_while_and_says_when(client, world, monk
     assert "会员占总人口 50.0%" in body  # as counted, until RECENT_RATIO_SECONDS pass
     with a.scope():
         assert selectors.membership_ratio(node=a.villages[0]).members == 2  # counted afresh
+
+
+def test_seeding_a_county_leaves_planner_statistics_for_its_members(capsys):
+    """Without them a freshly seeded large county's member list was planned for empty tables."""
+    call_command("seed_demo", county="131127", name="景县")
+    county = find_county("131127")
+    with activate(Scope.for_node(county)):
+        members = Member.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'members_member'")
+        (estimated,) = cursor.fetchone()
+    assert members > 20 and estimated >= members
