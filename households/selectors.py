@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from associations.models import Association
@@ -60,7 +60,7 @@ def node_figures(*, node: Association, period: Period) -> FiguresTable:
 @dataclass
 class HardshipRoster:
     year: int
-    entries: list[HardshipAssessment]
+    entries: QuerySet[HardshipAssessment]  # by village, then household number: page it
     new_this_year: int
     exited_this_year: int
     total: int
@@ -68,25 +68,28 @@ class HardshipRoster:
 
 def hardship_roster(*, node: Association, year: int) -> HardshipRoster:
     """This year's roster under the node, with "new this year / exited this year / total"
-    (seed 004: 新增 8 户、退出 6 户、现有 180 户)."""
+    (seed 004: 新增 8 户、退出 6 户、现有 180 户) counted by the database. The entries are a
+    queryset for the page to paginate: a county's roster runs to thousands of households."""
     under = {f"{node.level}_id": node.pk}
-    this_year = list(
-        HardshipAssessment.objects.filter(year=year, **under)
-        .select_related("household__head", "household__village")
-        .order_by("household__village__division_code", "household__number")
+    this_year = HardshipAssessment.objects.filter(year=year, **under)
+    in_roster = Q(status=HardshipAssessment.Status.IN_ROSTER)
+    in_roster_last_year = HardshipAssessment.objects.filter(
+        in_roster, year=year - 1, **under
+    ).values("household_id")
+    counts = this_year.aggregate(
+        total=Count("pk", filter=in_roster),
+        exited=Count("pk", filter=Q(status=HardshipAssessment.Status.EXITED)),
+        new=Count("pk", filter=in_roster & ~Q(household_id__in=in_roster_last_year)),
     )
-    last_year = set(
-        HardshipAssessment.objects.filter(
-            year=year - 1, status=HardshipAssessment.Status.IN_ROSTER, **under
-        ).values_list("household_id", flat=True)
+    entries = this_year.select_related("household__head", "household__village").order_by(
+        "village_id", "household__number", "id"
     )
-    in_roster = [e for e in this_year if e.status == HardshipAssessment.Status.IN_ROSTER]
     return HardshipRoster(
         year=year,
-        entries=this_year,
-        new_this_year=sum(1 for e in in_roster if e.household_id not in last_year),
-        exited_this_year=sum(1 for e in this_year if e.status == HardshipAssessment.Status.EXITED),
-        total=len(in_roster),
+        entries=entries,
+        new_this_year=counts["new"],
+        exited_this_year=counts["exited"],
+        total=counts["total"],
     )
 
 

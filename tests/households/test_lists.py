@@ -10,13 +10,16 @@ from django import forms
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from households import selectors
+from households import selectors, services
+from households import views as household_views
 from households.api.serializers import HouseholdSerializer, PersonSerializer
 from households.forms import LongSelect
-from households.models import Person
+from households.models import Household, Person
 from households.pagination import rows_at
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +101,24 @@ def test_the_benchmark_floor_module_loads_only_for_the_benchmark(monkeypatch):
     monkeypatch.delitem(sys.modules, "config.benchmark_wsgi", raising=False)
     with pytest.raises(ImproperlyConfigured):
         importlib.import_module("config.benchmark_wsgi")
+
+
+def test_hardship_roster_pages_and_counts_the_whole_year(client, world, monkeypatch):
+    """County A's villages 1-3 each have a household in this year's roster (the test world);
+    one of them was in last year's too."""
+    a = world.a
+    admin = a.users["county_admin"]
+    year = timezone.localdate().year
+    with a.scope():
+        home = Household.objects.get(pk=a.households[2].pk)
+        services.hardship_record(actor=admin, household=home, year=year - 1, reasons=["illness"])
+    monkeypatch.setattr(household_views, "PER_PAGE", 2)
+    client.force_login(admin)
+    path = reverse("node-hardship", kwargs={"pk": a.county.pk})
+    first = client.get(path).content.decode()
+    second = client.get(path, {"page": 2}).content.decode()
+    summary = "新增 <strong>2</strong> 户、退出 <strong>0</strong> 户、现有 <strong>3</strong> 户"
+    assert f"{year}年:{summary}" in first and f"{year}年:{summary}" in second
+    shown = [re.findall(r'href="/households/(\d+)/"', body) for body in (first, second)]
+    assert shown == [[str(h.pk) for h in a.households[1:3]], [str(a.households[3].pk)]]
+    assert "下一页" in first and "上一页" in second

@@ -145,7 +145,7 @@ LISTS = [
         "页面",
         _node_page("hardship/"),
         lambda node: HardshipAssessment.objects.filter(year=timezone.localdate().year),
-        None,
+        PAGE_ROWS,
     ),
     ListSpec("志愿者服务队", "页面", _node_page("volunteers/"), _all(VolunteerTeam), None),
     ListSpec(
@@ -287,7 +287,7 @@ class Command(ScopedCommand):
         self.stdout.write(
             f"{county_node.division_code} {county_node.name}:会员 {Member.objects.count()} 人,"
             f"人员 {Person.objects.count()} 人,家庭户 {Household.objects.count()} 户;"
-            f"数据库角色 {self._role()}(受行级安全约束)。"
+            f"数据库角色 {self._role()}(受行级安全约束)。{_machine()}"
         )
         admin_client = self._client(admin)  # committed: gunicorn's workers read this session
         try:
@@ -304,6 +304,7 @@ class Command(ScopedCommand):
                 self._throughput(admin_client, options)
         finally:
             admin_client.logout()  # deletes the benchmark's session
+        self.stdout.write(f"结束时:{_machine()}")
 
     # --- set-up ------------------------------------------------------------------------------
 
@@ -597,6 +598,12 @@ class Command(ScopedCommand):
                 return
             raise CommandError(f"gunicorn 对底线地址返回 HTTP {status}:\n{log.read_text()[-3000:]}")
         raise CommandError("gunicorn 60 秒内没有开始服务。")
+
+
+def _machine() -> str:
+    """Other load on the machine inflates every figure (the floors too): say how much."""
+    one, five, _ = os.getloadavg()
+    return f"本机 {os.cpu_count()} 个 CPU,平均负载 {one:.1f}(1 分钟)/ {five:.1f}(5 分钟)。"
 
 
 # --- the load generator (one thread, asyncio; HTTP/1.1 with Connection: close) ---------------
