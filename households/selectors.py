@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from associations.models import Association
@@ -25,6 +25,21 @@ def person_list(*, actor, filters: dict | None = None) -> QuerySet[Person]:
     return queryset
 
 
+def person_rows(*, actor) -> QuerySet[Person]:
+    """The person list as the API's rows read it (households.api.serializers.PersonSerializer):
+    the household's number and the village's and group's names annotated, not three joined
+    model instances per person."""
+    return (
+        person_list(actor=actor)
+        .select_related(None)
+        .annotate(
+            household_number=F("household__number"),
+            village_name=F("village__name"),
+            group_name=F("group__name"),
+        )
+    )
+
+
 def person_get(*, actor, pk) -> Person:
     return get_object_or_404(
         Person.objects.select_related("household", "village", "group", "mother"), pk=pk
@@ -38,6 +53,18 @@ def household_list(*, actor, filters: dict | None = None) -> QuerySet[Household]
     if filters is not None:
         queryset = HouseholdFilter(filters, queryset=queryset).qs
     return queryset
+
+
+def household_rows(*, actor) -> QuerySet[Household]:
+    """The household list as the API's rows read it (HouseholdSerializer): the head's,
+    village's and group's names annotated, not three joined model instances per household."""
+    return (
+        household_list(actor=actor)
+        .select_related(None)
+        .annotate(
+            head_name=F("head__name"), village_name=F("village__name"), group_name=F("group__name")
+        )
+    )
 
 
 def household_get(*, actor, pk) -> Household:

@@ -28,3 +28,22 @@ class ChoiceLabelField(serializers.CharField):
 
     def to_representation(self, value):
         return force_str(self.labels.get(value, value), strings_only=True)
+
+
+def label_maps(serializer) -> dict[str, dict]:
+    """{field name: {value: label}} of a serializer's ChoiceLabelFields, worked out once per
+    serializer (a list's rows share their serializer)."""
+    maps = getattr(serializer, "_label_maps", None)
+    if maps is None:
+        maps = {
+            name: {value: str(label) for value, label in field.labels.items()}
+            for name, field in serializer.fields.items()
+            if isinstance(field, ChoiceLabelField)
+        }
+        serializer._label_maps = maps
+    return maps
+
+
+def iso_day(value):
+    """A date as DRF's DateField writes it with the default settings (ISO 8601)."""
+    return None if value is None else value.isoformat()

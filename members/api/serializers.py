@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from rest_framework import serializers
 
-from associations.api.fields import ChoiceLabelField
+from associations.api.fields import ChoiceLabelField, iso_day, label_maps
 from associations.models import Association
 from households import masking
 from households.categories import age_on
@@ -118,11 +118,7 @@ class MemberListSerializer(serializers.ModelSerializer):
         a list request. It reads what members.selectors.member_list loads (the association's
         and group's names annotated) and gives what DRF's generic loop gives (the ISO dates of
         DRF's default settings; tests/members/test_lists.py compares the two, key for key)."""
-        person, labels = member.person, self._labels
-
-        def day(value):
-            return None if value is None else value.isoformat()
-
+        person, labels, day = member.person, label_maps(self), iso_day
         return {
             "id": member.pk,
             "member_number": member.member_number,
@@ -156,14 +152,6 @@ class MemberListSerializer(serializers.ModelSerializer):
                 member.leave_reason, member.leave_reason
             ),
             "updated_at": self.fields["updated_at"].to_representation(member.updated_at),
-        }
-
-    @cached_property
-    def _labels(self) -> dict[str, dict]:
-        return {
-            name: {value: str(label) for value, label in field.labels.items()}
-            for name, field in self.fields.items()
-            if isinstance(field, ChoiceLabelField)
         }
 
 
