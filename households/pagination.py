@@ -73,17 +73,14 @@ def page_number(raw) -> int:
 def rows_at(queryset, offset: int, limit: int) -> list:
     """The queryset's rows [offset, offset + limit), in its order.
 
-    Past the first page of a list with joined tables (select_related), a slice would make
-    PostgreSQL join every row it skips for the OFFSET; so the page's ids are read first from
-    the listed table alone (an order index serves them), then its rows by id with their joins.
-    The first page is one query: the lists' order indexes serve it at every scope."""
+    Past the first page of a list with joined tables (select_related, or annotations from
+    related rows), a slice would make PostgreSQL join every row it skips for the OFFSET; so
+    the page's ids are read first from the listed table alone (an order index serves them),
+    then its rows by id with their joins. The first page is one query: the lists' order
+    indexes serve it at every scope."""
     query = queryset.query
-    if (
-        not offset
-        or not query.select_related
-        or query.group_by is not None
-        or query.distinct_fields
-    ):
+    joined = query.select_related or len(query.alias_map) > 1
+    if not offset or not joined or query.group_by is not None or query.distinct_fields:
         return list(queryset[offset : offset + limit])
     ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
     if not ids:
