@@ -79,7 +79,9 @@ def rows_at(queryset, offset: int, limit: int) -> list:
     then its rows by id with their joins. The first page is one query: the lists' order
     indexes serve it at every scope."""
     query = queryset.query
-    joined = query.select_related or len(query.alias_map) > 1
+    joined = query.select_related or any(
+        count for alias, count in query.alias_refcount.items() if alias != query.base_table
+    )
     if not offset or not joined or query.group_by is not None or query.distinct_fields:
         return list(queryset[offset : offset + limit])
     ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
