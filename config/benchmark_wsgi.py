@@ -13,8 +13,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-ENABLE_VARIABLE = "JSX_BENCHMARK_FLOOR"
-FLOOR_PREFIX = "__benchmark_floor__/"
+from config.benchmark_load import ENABLE_VARIABLE, FLOOR_PREFIX
 
 if os.environ.get(ENABLE_VARIABLE) != "1":
     raise ImproperlyConfigured(
@@ -23,10 +22,10 @@ if os.environ.get(ENABLE_VARIABLE) != "1":
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
-from django.conf import settings  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.http import HttpResponse, JsonResponse  # noqa: E402
-from django.urls import include, path  # noqa: E402
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
+from django.http import HttpResponse, JsonResponse
+from django.urls import include, path
 
 application = get_wsgi_application()
 

@@ -29,21 +29,14 @@ DATABASE_URL=postgres://jsx_bench_app:…@127.0.0.1:5432/jsx_bench (`manage.py g
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -57,6 +50,13 @@ from associations import services
 from associations.management.base import ScopedCommand
 from associations.models import Association, ChangeRecord, Council, CouncilSeat, Level, Role, User
 from associations.scope import Scope, activate
+from config.benchmark_load import (
+    FLOOR_PREFIX,
+    ServerFailed,
+    Throughput,
+    loopback_gunicorn,
+    run_load,
+)
 from households.models import HardshipAssessment, Household, Person
 from households.selectors import household_list, person_list
 from members.models import (
@@ -186,7 +186,6 @@ LISTS = [
         "志愿者服务队", "接口", _at("/api/v1/volunteer-teams/"), _all(VolunteerTeam), API_ROWS
     ),
 ]
-FLOOR_PREFIX = "__benchmark_floor__/"  # config.benchmark_wsgi's; that module loads only there
 THROUGHPUT_LISTS = [("会员", "members"), ("人员", "persons"), ("家庭户", "households")]
 
 
@@ -231,18 +230,6 @@ class Timing:
     @property
     def floor_p50(self) -> float:
         return statistics.median(self.floor_times)
-
-
-@dataclass
-class Throughput:
-    requests: int = 0
-    errors: int = 0
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
 
 
 # --- the command -----------------------------------------------------------------------------
@@ -471,16 +458,26 @@ class Command(ScopedCommand):
     # --- 2. throughput -------------------------------------------------------------------------
 
     def _throughput(self, client: Client, options) -> None:
+        if len(settings.SECRET_KEY) < 32:
+            raise CommandError("SECRET_KEY 少于 32 个字符,生产设置下的 gunicorn 无法启动。")
         cookie = (
             f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
         )
+        environment = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            # The same key signs the sessions this process opened for the clients.
+            "SECRET_KEY": settings.SECRET_KEY,
+            "SECURE_COOKIES": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "LOG_LEVEL": "WARNING",
+        }
+        environment.pop("WEB_CONCURRENCY", None)
         clients, workers = options["clients"], options["workers"]
-        with tempfile.TemporaryDirectory(prefix="benchmark-lists-") as folder:
-            log = Path(folder) / "gunicorn.log"
-            port = _free_port()
-            server = self._start_gunicorn(port, workers, log)
-            try:
-                self._wait_until_serving(server, port, log)
+        try:
+            with loopback_gunicorn(
+                workers=workers, environment=environment, cwd=settings.BASE_DIR
+            ) as port:
                 self.stdout.write(
                     f"\n二、接口吞吐量:gunicorn {workers} 个 sync worker(生产设置,"
                     f"127.0.0.1:{port}),{clients} 个并发客户端,县级管理员,第 1 页(50 行);"
@@ -489,34 +486,32 @@ class Command(ScopedCommand):
                     f"目标:不低于底线的 {TARGET_THROUGHPUT_RATIO:.0%}。"
                 )
                 self._throughput_table(port, cookie, options)
-            finally:
-                _stop(server)
+        except ServerFailed as failure:
+            raise CommandError(str(failure)) from failure
 
     def _throughput_table(self, port, cookie, options) -> None:
         targets = []
         for label, name in THROUGHPUT_LISTS:
             targets.append((label, f"/api/v1/{name}/", f"/{FLOOR_PREFIX}{name}/"))
         results = {path: Throughput() for _, api, floor in targets for path in (api, floor)}
+        clients = options["clients"]
         for path in results:  # every worker warms up on every path
-            asyncio.run(_load(port, path, cookie, options["clients"], 4 * options["workers"], 30))
+            run_load(
+                port, path, cookie, clients=clients, requests=4 * options["workers"], seconds=30
+            )
         for _ in range(options["rounds"]):
             for _label, api, floor in targets:
                 for path in (floor, api):
-                    run = asyncio.run(
-                        _load(
+                    results[path].add(
+                        run_load(
                             port,
                             path,
                             cookie,
-                            options["clients"],
-                            options["max_requests"],
-                            options["seconds"],
+                            clients=clients,
+                            requests=options["max_requests"],
+                            seconds=options["seconds"],
                         )
                     )
-                    total = results[path]
-                    total.requests += run.requests
-                    total.errors += run.errors
-                    total.seconds += run.seconds
-                    total.latencies += run.latencies
         self.stdout.write(
             cell("接口", 30, left=True)
             + cell("请求", 7)
@@ -545,119 +540,8 @@ class Command(ScopedCommand):
                 + errors
             )
 
-    def _start_gunicorn(self, port: int, workers: int, log: Path) -> subprocess.Popen:
-        if len(settings.SECRET_KEY) < 32:
-            raise CommandError("SECRET_KEY 少于 32 个字符,生产设置下的 gunicorn 无法启动。")
-        environment = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            # The same key signs the sessions this process opened for the clients.
-            "SECRET_KEY": settings.SECRET_KEY,
-            "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
-            "SECURE_COOKIES": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "JSX_BENCHMARK_FLOOR": "1",
-        }
-        environment.pop("WEB_CONCURRENCY", None)
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.benchmark_wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "sync",
-            "--log-level",
-            "warning",
-        ]
-        with open(log, "wb") as output:
-            return subprocess.Popen(
-                command,
-                cwd=settings.BASE_DIR,
-                env=environment,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-
-    def _wait_until_serving(self, server: subprocess.Popen, port: int, log: Path) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise CommandError(f"gunicorn 启动失败:\n{log.read_text()[-3000:]}")
-            try:
-                # Unauthenticated, the floor endpoint answers 401 once the app is loaded.
-                status, _ = asyncio.run(_fetch(port, f"/{FLOOR_PREFIX}members/", ""))
-            except OSError:
-                time.sleep(0.3)
-                continue
-            if status == 401:
-                return
-            raise CommandError(f"gunicorn 对底线地址返回 HTTP {status}:\n{log.read_text()[-3000:]}")
-        raise CommandError("gunicorn 60 秒内没有开始服务。")
-
 
 def _machine() -> str:
     """Other load on the machine inflates every figure (the floors too): say how much."""
     one, five, _ = os.getloadavg()
     return f"本机 {os.cpu_count()} 个 CPU,平均负载 {one:.1f}(1 分钟)/ {five:.1f}(5 分钟)。"
-
-
-# --- the load generator (one thread, asyncio; HTTP/1.1 with Connection: close) ---------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def _fetch(port: int, path: str, cookie: str) -> tuple[int, float]:
-    began = time.perf_counter()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    request = (
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n"
-        f"Cookie: {cookie}\r\nConnection: close\r\n\r\n"
-    )
-    writer.write(request.encode())
-    await writer.drain()
-    response = await reader.read()
-    writer.close()
-    await writer.wait_closed()
-    status = int(response.split(b" ", 2)[1]) if response else 0
-    return status, (time.perf_counter() - began) * 1000
-
-
-async def _load(port, path, cookie, clients: int, max_requests: int, seconds: float) -> Throughput:
-    result = Throughput()
-    deadline = time.perf_counter() + seconds
-    left = [max_requests]
-
-    async def client():
-        while left[0] > 0 and time.perf_counter() < deadline:
-            left[0] -= 1
-            status, elapsed = await _fetch(port, path, cookie)
-            if status == 200:
-                result.requests += 1
-                result.latencies.append(elapsed)
-            else:
-                result.errors += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    result.seconds = time.perf_counter() - started
-    return result
-
-
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is not None:
-        return
-    server.send_signal(signal.SIGTERM)  # gunicorn's graceful shutdown
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
