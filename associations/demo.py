@@ -11,7 +11,8 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.apps import apps
+from django.db import connection, transaction
 
 from . import services
 from .history import build_change, record_changes, snapshot
@@ -316,7 +317,20 @@ def seed_county(
             ]
         )
         _create_role_accounts(county, admin, accounts)
+        if with_people:
+            _analyze_apps("associations", "members")
     return county, True
+
+
+def _analyze_apps(*labels: str) -> None:
+    """Planner statistics for the tree, members, roles and change records just written
+    (seed_people analyzes persons and households): autovacuum may be off or slow to come, and
+    a large county's member list was planned for empty tables, at seconds a page."""
+    with connection.cursor() as cursor:
+        for label in labels:
+            for model in apps.get_app_config(label).get_models():
+                if model._meta.managed and not model._meta.proxy:
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _create_role_accounts(county, admin, accounts) -> None:

@@ -142,6 +142,10 @@ class Household(ScopedModel):
             GinIndex(fields=["categories"], name="household_categories_gin"),
             GinIndex(fields=["family_types"], name="household_types_gin"),
             models.Index(fields=["county", "number"], name="household_county_number"),
+            # The list's order at township and village scope (at county scope the unique
+            # constraint's index serves it).
+            models.Index(fields=["township", "village", "number"], name="household_township_order"),
+            models.Index(fields=["village", "number"], name="household_village_order"),
         ]
 
     def __str__(self) -> str:
@@ -234,6 +238,20 @@ class Person(ScopedModel):
             models.Index(
                 fields=["county", "village", "household", "birth_date", "id"],
                 name="person_list_order",
+            ),
+            # The list's order at township, village and group scope: without them the planner
+            # walks an index in household order, filtering for the scope, through the whole
+            # county, or joins every person of the scope before sorting.
+            models.Index(
+                fields=["township", "village", "household", "birth_date", "id"],
+                name="person_township_order",
+            ),
+            models.Index(
+                fields=["village", "household", "birth_date", "id"], name="person_village_order"
+            ),
+            models.Index(
+                fields=["group", "village", "household", "birth_date", "id"],
+                name="person_group_order",
             ),
             models.Index(fields=["county", "birth_date"], name="person_county_birth"),
             models.Index(fields=["village", "birth_date"], name="person_village_birth"),

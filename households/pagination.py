@@ -73,11 +73,32 @@ def page_number(raw) -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
+def rows_at(queryset, offset: int, limit: int) -> list:
+    """The queryset's rows [offset, offset + limit), in its order.
+
+    Past the first page of a list with joined tables (select_related, or annotations from
+    related rows), a slice would make PostgreSQL join every row it skips for the OFFSET; so
+    the page's ids are read first from the listed table alone (an order index serves them),
+    then its rows by id with their joins. The first page is one query: the lists' order
+    indexes serve it at every scope."""
+    query = queryset.query
+    joined = query.select_related or any(
+        count for alias, count in query.alias_refcount.items() if alias != query.base_table
+    )
+    if not offset or not joined or query.group_by is not None or query.distinct_fields:
+        return list(queryset[offset : offset + limit])
+    ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
+    if not ids:
+        return []
+    by_id = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
 def peek_page(queryset, query: QueryDict, *, per_page: int = 30, param: str = "page") -> PeekPage:
-    """The page named by `query[param]` (1 when missing or bad): one query, no COUNT."""
+    """The page named by `query[param]` (1 when missing or bad), without a COUNT."""
     number = page_number(query.get(param))
     offset = (number - 1) * per_page
-    rows = list(queryset[offset : offset + per_page + 1])
+    rows = rows_at(queryset, offset, per_page + 1)
     return PeekPage(
         object_list=rows[:per_page],
         number=number,

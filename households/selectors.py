@@ -6,7 +6,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from associations.models import Association
@@ -43,6 +43,21 @@ def person_search(*, actor, queryset: QuerySet[Person], text: str) -> QuerySet[P
     return queryset.filter(query).order_by("name_initials", "name", "id")
 
 
+def person_rows(*, actor) -> QuerySet[Person]:
+    """The person list as the API's rows read it (households.api.serializers.PersonSerializer):
+    the household's number and the village's and group's names annotated, not three joined
+    model instances per person."""
+    return (
+        person_list(actor=actor)
+        .select_related(None)
+        .annotate(
+            household_number=F("household__number"),
+            village_name=F("village__name"),
+            group_name=F("group__name"),
+        )
+    )
+
+
 def person_get(*, actor, pk) -> Person:
     return get_object_or_404(
         Person.objects.select_related("household", "village", "group", "mother"), pk=pk
@@ -56,6 +71,18 @@ def household_list(*, actor, filters: dict | None = None) -> QuerySet[Household]
     if filters is not None:
         queryset = HouseholdFilter(filters, queryset=queryset).qs
     return queryset
+
+
+def household_rows(*, actor) -> QuerySet[Household]:
+    """The household list as the API's rows read it (HouseholdSerializer): the head's,
+    village's and group's names annotated, not three joined model instances per household."""
+    return (
+        household_list(actor=actor)
+        .select_related(None)
+        .annotate(
+            head_name=F("head__name"), village_name=F("village__name"), group_name=F("group__name")
+        )
+    )
 
 
 def household_get(*, actor, pk) -> Household:
@@ -84,7 +111,7 @@ def resident_population(*, node: Association, on: datetime.date) -> int:
 @dataclass
 class HardshipRoster:
     year: int
-    entries: list[HardshipAssessment]
+    entries: QuerySet[HardshipAssessment]  # by village, then household number: page it
     new_this_year: int
     exited_this_year: int
     total: int
@@ -92,25 +119,28 @@ class HardshipRoster:
 
 def hardship_roster(*, node: Association, year: int) -> HardshipRoster:
     """This year's roster under the node, with "new this year / exited this year / total"
-    (seed 004: 新增 8 户、退出 6 户、现有 180 户)."""
+    (seed 004: 新增 8 户、退出 6 户、现有 180 户) counted by the database. The entries are a
+    queryset for the page to paginate: a county's roster runs to thousands of households."""
     under = {f"{node.level}_id": node.pk}
-    this_year = list(
-        HardshipAssessment.objects.filter(year=year, **under)
-        .select_related("household__head", "household__village")
-        .order_by("household__village__division_code", "household__number")
+    this_year = HardshipAssessment.objects.filter(year=year, **under)
+    in_roster = Q(status=HardshipAssessment.Status.IN_ROSTER)
+    in_roster_last_year = HardshipAssessment.objects.filter(
+        in_roster, year=year - 1, **under
+    ).values("household_id")
+    counts = this_year.aggregate(
+        total=Count("pk", filter=in_roster),
+        exited=Count("pk", filter=Q(status=HardshipAssessment.Status.EXITED)),
+        new=Count("pk", filter=in_roster & ~Q(household_id__in=in_roster_last_year)),
     )
-    last_year = set(
-        HardshipAssessment.objects.filter(
-            year=year - 1, status=HardshipAssessment.Status.IN_ROSTER, **under
-        ).values_list("household_id", flat=True)
+    entries = this_year.select_related("household__head", "household__village").order_by(
+        "village_id", "household__number", "id"
     )
-    in_roster = [e for e in this_year if e.status == HardshipAssessment.Status.IN_ROSTER]
     return HardshipRoster(
         year=year,
-        entries=this_year,
-        new_this_year=sum(1 for e in in_roster if e.household_id not in last_year),
-        exited_this_year=sum(1 for e in this_year if e.status == HardshipAssessment.Status.EXITED),
-        total=len(in_roster),
+        entries=entries,
+        new_this_year=counts["new"],
+        exited_this_year=counts["exited"],
+        total=counts["total"],
     )
 
 

@@ -774,11 +774,13 @@ class NodeHardshipView(StaffView):
         if year not in context["years"]:
             context["years"].append(year)
         roster = selectors.hardship_roster(node=node, year=year)
+        page = peek_page(roster.entries, request.GET, per_page=PER_PAGE)
         reason_labels = dict(HardshipReason.choices)
-        for entry in roster.entries:
+        for entry in page:
             entry.reason_labels = [reason_labels.get(r, r) for r in entry.reasons]
         context.update(
             roster=roster,
+            page=page,
             year=year,
             exited=HardshipAssessment.Status.EXITED,
             show_village=node.level in (Level.COUNTY, Level.TOWNSHIP),

@@ -103,6 +103,19 @@ class Member(ScopedModel):
         indexes = [
             models.Index(fields=["county", "status"], name="member_county_status"),
             models.Index(fields=["village", "status"], name="member_village_status"),
+            # The member list's order (members.selectors.MEMBER_LIST_ORDER) at county,
+            # township and village scope: a page is read off an index, never a sort.
+            models.Index(
+                fields=["county", "village", "group", "member_number", "id"],
+                name="member_list_order",
+            ),
+            models.Index(
+                fields=["township", "village", "group", "member_number", "id"],
+                name="member_township_order",
+            ),
+            models.Index(
+                fields=["village", "group", "member_number", "id"], name="member_village_order"
+            ),
         ]
 
     def __str__(self) -> str:

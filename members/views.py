@@ -116,7 +116,7 @@ class MemberListView(StaffView):
                 "page": page,
                 "count": match_count(filterset.qs, page),
                 "node": node,
-                "ratio": selectors.membership_ratio(node=node),
+                "ratio": selectors.membership_ratio_recent(node=node),
                 "register_village": register_village,
             },
         )

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from associations import services
@@ -219,6 +220,12 @@ def _world_rows(django_db_setup, django_db_blocker) -> World:
 def world(db, _world_rows) -> World:
     # Fresh Python objects for each test: a test may change the instances it is handed.
     return copy.deepcopy(_world_rows)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the member list keeps its ratio for minutes."""
+    cache.clear()
 
 
 @pytest.fixture

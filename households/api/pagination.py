@@ -16,6 +16,8 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from ..pagination import rows_at
+
 MAX_PAGE = 10_000  # deep OFFSETs are slow: past this, filter instead of paging
 
 
@@ -50,7 +52,7 @@ class HasNextPagination(BasePagination):
         self.page_size_used = self.get_page_size(request)
         self.page_number = self.get_page_number(request)
         offset = (self.page_number - 1) * self.page_size_used
-        rows = list(queryset[offset : offset + self.page_size_used + 1])
+        rows = rows_at(queryset, offset, self.page_size_used + 1)
         self.has_next = len(rows) > self.page_size_used
         if not rows and self.page_number > 1:
             raise NotFound("页码无效。")

@@ -61,7 +61,7 @@ class PersonViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        return selectors.person_list(actor=self.request.user)
+        return selectors.person_rows(actor=self.request.user)
 
     def get_object(self) -> Person:
         person = selectors.person_get(actor=self.request.user, pk=self.kwargs["pk"])
@@ -173,7 +173,7 @@ class HouseholdViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        return selectors.household_list(actor=self.request.user)
+        return selectors.household_rows(actor=self.request.user)
 
     def get_object(self):
         household = selectors.household_get(actor=self.request.user, pk=self.kwargs["pk"])
