@@ -155,7 +155,7 @@ def test_list_ratio_is_counted_once_in_a_while_and_says_when(client, world, monk
     client.force_login(a.users["village_secretary"])
     with CaptureQueriesContext(connection) as first:
         body = body_of(client.get(url("member-list")))
-    assert "会员占总人口 50.0%" in body  # 1 member, 2 persons
+    assert "会员占常住人口 50.0%" in body  # 1 member, 2 persons
     assert re.search(r"考核要求 10% 以上;\d\d:\d\d 统计", body)
     counts = [q for q in first.captured_queries if "COUNT(" in q["sql"].upper()]
     assert len(counts) == 2  # members and population
@@ -163,7 +163,7 @@ def test_list_ratio_is_counted_once_in_a_while_and_says_when(client, world, monk
     with CaptureQueriesContext(connection) as again:
         body = body_of(client.get(url("member-list")))
     assert not [q for q in again.captured_queries if "COUNT(" in q["sql"].upper()]
-    assert "会员占总人口 50.0%" in body  # as counted, until RECENT_RATIO_SECONDS pass
+    assert "会员占常住人口 50.0%" in body  # as counted, until RECENT_RATIO_SECONDS pass
     with a.scope():
         assert selectors.membership_ratio(node=a.villages[0]).members == 2  # counted afresh
 
