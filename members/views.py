@@ -526,8 +526,9 @@ class VolunteersView(StaffView):
             "parent", "township", "village", "group"
         )
         can_edit = permissions.can_edit_node(request.user, node)
-        teams = list(teams)
-        for team in teams:
+        # A county runs hundreds of teams: one page at a time, like every other list.
+        page = peek_page(teams, request.GET, per_page=PER_PAGE)
+        for team in page:
             team.run_by = services.team_node(team)
             team.can_join = permissions.can_edit_node(request.user, team.run_by)
         return render(
@@ -536,7 +537,8 @@ class VolunteersView(StaffView):
             {
                 "node": node,
                 "breadcrumbs": node.lineage(),
-                "teams": teams,
+                "page": page,
+                "count": match_count(teams, page),
                 "can_edit": can_edit,
                 "form": VolunteerTeamForm(node=node) if can_edit else None,
             },

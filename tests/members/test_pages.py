@@ -450,6 +450,29 @@ def test_member_commendation(client, secretary):
 # --- volunteer teams and council seats --------------------------------------------------------
 
 
+def test_volunteer_teams_are_listed_a_page_at_a_time(client, secretary):
+    a = secretary
+    village = a.villages[0]
+    with a.scope():
+        for n in range(31):
+            services.volunteer_team_create(
+                actor=a.users["village_secretary"],
+                node=village,
+                name=f"服务队{n:02d}",
+                service="arts",
+            )
+
+    def listed(**params) -> str:  # the table, without the new-team form's parent choices
+        body = body_of(client.get(url("volunteer-team-list", pk=village.pk), params))
+        return body.split("<h2>新建服务队</h2>")[0]
+
+    first = listed()
+    assert "共 31 条" in first and 'rel="next"' in first
+    assert "服务队29" in first and "服务队30" not in first
+    second = listed(page=2)
+    assert "服务队30" in second and "服务队29" not in second
+
+
 def test_volunteer_teams(client, secretary):
     a = secretary
     village = a.villages[0]
