@@ -15,6 +15,7 @@ from associations.models import Association, Level
 
 from . import masking, selectors
 from .categories import Relation
+from .filters import MAX_AGE
 from .models import (
     AssistanceRecord,
     HardshipAssessment,
@@ -82,7 +83,9 @@ def prepare_filter_form(filterset, user):
         if choices:
             form.fields["under"].widget = forms.Select(choices=choices)
         else:
-            del form.fields["under"]
+            # Nothing to offer (a group leader), but a linked ?under= still filters: the
+            # field stays in the form, hidden, so the page and every export apply it alike.
+            form.fields["under"].widget = forms.HiddenInput()
     if "q" in form.fields:
         form.fields["q"].label = "搜索"
         form.fields["q"].widget = forms.TextInput(
@@ -95,7 +98,7 @@ def prepare_filter_form(filterset, user):
     for name in ("age_min", "age_max"):
         if name in form.fields:
             form.fields[name].widget = forms.NumberInput(
-                attrs={"inputmode": "numeric", "min": 0, "max": 130, "step": 1}
+                attrs={"inputmode": "numeric", "min": 0, "max": MAX_AGE, "step": 1}
             )
     return form
 

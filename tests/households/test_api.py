@@ -595,6 +595,29 @@ def test_person_filters(world, filter_world):
     assert field_codes(response, "category") == {"invalid_choice"}
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("age_min", "-1", "min_value"),
+        ("age_max", "151", "max_value"),
+        ("age_max", "3.8545036995859544e+16", "invalid"),
+        ("age_min", "-5.2e-155", "invalid"),
+        ("age_min", "abc", "invalid"),
+    ],
+)
+def test_an_age_outside_0_to_150_is_a_400(world, field, value, code):
+    client = as_user(world.a.users["county_admin"])
+    response = client.get(reverse("api-person-list"), {field: value})
+    message = "年龄应为 0 到 150 之间的整数。"
+    assert field_errors(response, field) == [{"code": code, "message": message}]
+
+
+def test_ages_0_and_150_are_accepted(world):
+    client = as_user(world.a.users["county_admin"])
+    everyone = {p.pk for p in world.a.persons}
+    assert ids(client.get(reverse("api-person-list"), {"age_min": 0, "age_max": 150})) == everyone
+
+
 def test_household_filters(world, filter_world):
     a = world.a
     client = as_user(a.users["village_secretary"])

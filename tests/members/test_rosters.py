@@ -229,7 +229,7 @@ def test_group_leader_gets_his_groups_member_roster(client, village_a):
     the group's members, from the page as from the job."""
     a = village_a
     group = a.groups[0]
-    job, wb = export(a, "group_leader", "members", node=group)
+    _job, wb = export(a, "group_leader", "members", node=group)
     assert [ws.title for ws in wb.worksheets] == [group.name]
     rows = cells(wb.worksheets[0])
     village = a.villages[0]
