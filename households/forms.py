@@ -390,7 +390,9 @@ class AssistanceForm(forms.ModelForm):
         fields = ["kind", "given_on", "amount", "goods", "given_by", "notes"]
         widgets = {
             "given_on": DateInput(),
-            "amount": forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01", "min": 0}),
+            "amount": forms.NumberInput(
+                attrs={"inputmode": "decimal", "step": "0.01", "min": "0.01"}
+            ),
         }
         help_texts = {"amount": "金额与物品至少填一项。"}
 

@@ -539,6 +539,14 @@ def assistance_add(*, actor, household: Household, **fields) -> AssistanceRecord
         raise ValidationError(
             {"amount": ValidationError("请填写金额或物品。", code="amount_or_goods")}
         )
+    if record.amount is not None and record.amount <= 0:
+        raise ValidationError(
+            {
+                "amount": ValidationError(
+                    "金额应大于 0 元;只送物品时金额不填。", code="amount_not_positive"
+                )
+            }
+        )
     _place(record, household.village, household.group)
     record.full_clean(
         exclude=["county", "township", "village", "group", "household"],

@@ -492,6 +492,25 @@ def test_household_create_update_hardship_assistance_move(world):
     assert field_codes(response, "to_village") == {"same_village"}
 
 
+@pytest.mark.parametrize("amount", ["0", "0.00", "-0.01", "-500"])
+def test_assistance_amount_must_be_positive(world, amount):
+    """A zero or negative amount is the user's mistake (400 in Chinese), not a database
+    constraint's 500; nothing is recorded."""
+    a = world.a
+    household = a.households[0]
+    client = as_user(a.users["village_secretary"])
+    response = client.post(
+        household_url(household, "api-household-assistance"),
+        {"kind": "relief", "given_on": "2025-09-01", "amount": amount, "given_by": "县计生协"},
+        format="json",
+    )
+    assert field_errors(response, "amount") == [
+        {"code": "amount_not_positive", "message": "金额应大于 0 元;只送物品时金额不填。"}
+    ]
+    detail = client.get(household_url(household)).json()
+    assert detail["assistance"] == []
+
+
 def test_household_number_is_unique_in_the_village(world):
     a = world.a
     client = as_user(a.users["village_secretary"])
