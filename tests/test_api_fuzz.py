@@ -44,7 +44,7 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
 # Generated cases per operation in the fuzzing phase (the coverage phase adds its own
 # boundary cases); sized so this file stays within about three minutes on two cores.
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "8"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "15"))
 
 schema = schemathesis.openapi.from_wsgi(
     "/api/schema/?format=json",
