@@ -3,7 +3,8 @@ project's DEFAULT_SCHEMA_CLASS):
 
 - every operation documents the error responses it can give, each with the body of the
   project's error format (config.api): 401 and 403 everywhere, 404 where a path names an
-  object or a list is paged, 400 where a body or a filter can be wrong;
+  object or a list is paged, 400 where a body or a filter can be wrong, 415 where a body of
+  another media type can be sent;
 - a read-only choice whose model field may be blank lists "" among its values: DRF drops
   `allow_blank` from read-only fields, but the API still returns what the row holds."""
 
@@ -51,6 +52,7 @@ ERROR_RESPONSES = {
     401: OpenApiResponse(ErrorSerializer, description="未登录或令牌无效"),
     403: OpenApiResponse(ErrorSerializer, description="无权执行此操作"),
     404: OpenApiResponse(ErrorSerializer, description="对象不存在或不在本账号的范围内"),
+    415: OpenApiResponse(ErrorSerializer, description="不支持的请求数据格式(Content-Type)"),
 }
 
 
@@ -90,6 +92,8 @@ class ProjectAutoSchema(AutoSchema):
             codes.append(400)
         if names_object or paged:
             codes.append(404)
+        if "requestBody" in operation:
+            codes.append(415)
         return codes
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):

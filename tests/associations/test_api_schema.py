@@ -128,6 +128,19 @@ def test_error_responses_are_documented_with_their_body(world, operator):
             404,
         ),
     ]
+    ended = a.members[1]  # county A's second village: its head leads its group
+    with a.scope():
+        role = ended.group_roles.get()
+    cases.append(
+        (
+            admin.post(
+                f"/api/v1/group-roles/{role.pk}/end/", "ends_on=x", content_type="text/plain"
+            ),
+            "POST",
+            "/api/v1/group-roles/{id}/end/",
+            415,
+        )
+    )
     for response, method, path, status in cases:
         assert response.status_code == status, (method, path, response.content)
         assert_documented(response, method, path)
@@ -157,6 +170,8 @@ def test_every_operation_documents_the_errors_it_can_answer(world):
                 expected.add("404")
             if method != "get":
                 expected.add("400")
+            if "requestBody" in operation:
+                expected.add("415")
             assert expected <= set(responses), (method, path, sorted(responses))
             for code in expected:
                 body = responses[code]["content"]["application/json"]["schema"]
