@@ -144,6 +144,9 @@ def _check_life_dates(person: Person) -> None:
     errors = {}
     if person.died_on and not person.is_deceased:
         person.is_deceased = True
+    if person.birth_date and person.birth_date > today():
+        # Ages (members' lists, figures) are counted from it: a future one cannot be.
+        errors["birth_date"] = ValidationError("出生日期晚于今天。", code="future_date")
     if person.died_on and person.birth_date and person.died_on < person.birth_date:
         errors["died_on"] = ValidationError("去世日期早于出生日期。", code="died_before_birth")
     if person.died_on and person.died_on > today():

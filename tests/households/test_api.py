@@ -245,6 +245,34 @@ def test_id_number_and_birth_date_must_agree(world):
     assert field_codes(response, "birth_date") == {"id_birth_mismatch"}
 
 
+def test_a_birth_date_after_today_is_refused(world):
+    """Found chaining a fuzzed person into a membership: the member's age could not be
+    counted, and every member list of the village answered 500."""
+    a = world.a
+    client = as_user(a.users["county_admin"])
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    response = client.post(
+        reverse("api-person-list"),
+        {"village": a.villages[1].pk, "name": "未来人", "sex": "male", "birth_date": tomorrow},
+        format="json",
+    )
+    assert field_errors(response, "birth_date") == [
+        {"code": "future_date", "message": "出生日期晚于今天。"}
+    ]
+    created = client.post(
+        reverse("api-person-list"),
+        {"village": a.villages[1].pk, "name": "无证人", "sex": "male", "birth_date": "1990-01-01"},
+        format="json",
+    ).json()
+    response = client.patch(
+        reverse("api-person-detail", kwargs={"pk": created["id"]}),
+        {"birth_date": tomorrow},
+        format="json",
+    )
+    assert field_codes(response, "birth_date") == {"future_date"}
+    assert client.get(reverse("api-member-list")).status_code == 200
+
+
 def test_update_person(world):
     a = world.a
     client = as_user(a.users["village_secretary"])
