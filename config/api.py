@@ -34,10 +34,27 @@ class StandardPagination(PageNumberPagination):
 
 
 def _field_errors(detail) -> dict:
-    """DRF's get_full_details() → {field: [{"code", "message"}]}, flattening nested lists."""
-    if isinstance(detail, list):
-        return {"non_field_errors": detail}
-    return detail
+    """DRF's get_full_details() → {field: [{"code", "message"}]}. Errors of a nested object or
+    of a list's items sit under a dotted name ("person.name", "categories.0"), so every value
+    is a list of errors whatever the payload's shape."""
+    flat: dict[str, list] = {}
+    _collect(flat, "", {"non_field_errors": detail} if isinstance(detail, list) else detail)
+    return flat
+
+
+def _is_error(value) -> bool:
+    return isinstance(value, dict) and set(value) == {"message", "code"}
+
+
+def _collect(flat: dict, name: str, value) -> None:
+    if _is_error(value):
+        flat.setdefault(name, []).append(value)
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _collect(flat, f"{name}.{key}" if name else str(key), inner)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _collect(flat, name if _is_error(inner) else f"{name}.{index}", inner)
 
 
 def _from_django(exc):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -13,6 +14,23 @@ from associations.filters import UnderNodeFilterMixin
 from . import identity
 from .categories import Category, FamilyType
 from .models import HardshipAssessment, Household, Person, Residency, Sex
+
+MAX_AGE = 150
+AGE_ERROR = f"年龄应为 0 到 {MAX_AGE} 之间的整数。"
+
+
+class AgeFilter(django_filters.NumberFilter):
+    """An age in whole years, 0 to MAX_AGE: anything else is a typing mistake, and would take
+    the birth-date arithmetic outside the calendar."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        messages = {"invalid": AGE_ERROR, "min_value": AGE_ERROR, "max_value": AGE_ERROR}
+        super().__init__(*args, min_value=0, max_value=MAX_AGE, error_messages=messages, **kwargs)
+
+    def get_max_validator(self):
+        return None  # MAX_AGE is the bound
 
 
 def _years_ago(years: int) -> datetime.date:
@@ -64,8 +82,8 @@ class PersonFilter(UnderNodeFilterMixin, django_filters.FilterSet):
         choices=Category.choices, method="filter_category", label="家庭类别"
     )
     hardship = django_filters.BooleanFilter(method="filter_hardship", label="本年度困难家庭")
-    age_min = django_filters.NumberFilter(method="filter_age_min", label="年龄从")
-    age_max = django_filters.NumberFilter(method="filter_age_max", label="年龄到")
+    age_min = AgeFilter(method="filter_age_min", label="年龄从")
+    age_max = AgeFilter(method="filter_age_max", label="年龄到")
     deceased = django_filters.BooleanFilter(field_name="is_deceased", label="已去世")
 
     class Meta:
@@ -83,10 +101,10 @@ class PersonFilter(UnderNodeFilterMixin, django_filters.FilterSet):
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filter_age_min(self, queryset, name, value):
-        return queryset.filter(birth_date__lte=_years_ago(int(value)))
+        return queryset.filter(birth_date__lte=_years_ago(value))
 
     def filter_age_max(self, queryset, name, value):
-        return queryset.filter(birth_date__gt=_years_ago(int(value) + 1))
+        return queryset.filter(birth_date__gt=_years_ago(value + 1))
 
 
 class HouseholdFilter(UnderNodeFilterMixin, django_filters.FilterSet):

@@ -19,6 +19,7 @@ from associations.submissions import FormTokenField
 
 from . import masking, selectors
 from .categories import Relation
+from .filters import MAX_AGE
 from .models import (
     AssistanceRecord,
     HardshipAssessment,
@@ -123,7 +124,9 @@ def prepare_filter_form(filterset, user):
         if choices:
             form.fields["under"].widget = LongSelect(choices=choices)
         else:
-            del form.fields["under"]
+            # Nothing to offer (a group leader), but a linked ?under= still filters: the
+            # field stays in the form, hidden, so the page and every export apply it alike.
+            form.fields["under"].widget = forms.HiddenInput()
     if "q" in form.fields:
         form.fields["q"].label = "搜索"
         form.fields["q"].widget = forms.TextInput(
@@ -136,7 +139,7 @@ def prepare_filter_form(filterset, user):
     for name in ("age_min", "age_max"):
         if name in form.fields:
             form.fields[name].widget = forms.NumberInput(
-                attrs={"inputmode": "numeric", "min": 0, "max": 130, "step": 1}
+                attrs={"inputmode": "numeric", "min": 0, "max": MAX_AGE, "step": 1}
             )
     return form
 
@@ -483,7 +486,9 @@ class AssistanceForm(forms.ModelForm):
         fields = ["kind", "given_on", "amount", "goods", "given_by", "notes"]
         widgets = {
             "given_on": DateInput(),
-            "amount": forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01", "min": 0}),
+            "amount": forms.NumberInput(
+                attrs={"inputmode": "decimal", "step": "0.01", "min": "0.01"}
+            ),
         }
         help_texts = {"amount": "金额与物品至少填一项。"}
 

@@ -205,6 +205,9 @@ def _check_life_dates(person: Person) -> None:
     errors = {}
     if person.died_on and not person.is_deceased:
         person.is_deceased = True
+    if person.birth_date and person.birth_date > today():
+        # Ages (members' lists, figures) are counted from it: a future one cannot be.
+        errors["birth_date"] = ValidationError("出生日期晚于今天。", code="future_date")
     if person.died_on and person.birth_date and person.died_on < person.birth_date:
         errors["died_on"] = ValidationError("去世日期早于出生日期。", code="died_before_birth")
     if person.died_on and person.died_on > today():
@@ -602,6 +605,14 @@ def assistance_add(*, actor, household: Household, **fields) -> AssistanceRecord
     if record.amount is None and not (record.goods or "").strip():
         raise ValidationError(
             {"amount": ValidationError("请填写金额或物品。", code="amount_or_goods")}
+        )
+    if record.amount is not None and record.amount <= 0:
+        raise ValidationError(
+            {
+                "amount": ValidationError(
+                    "金额应大于 0 元;只送物品时金额不填。", code="amount_not_positive"
+                )
+            }
         )
     _place(record, household.village, household.group)
     record.full_clean(

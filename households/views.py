@@ -207,9 +207,30 @@ def _export_title(request, what: str, filterset) -> str:
     return " · ".join(parts)
 
 
+def bad_filter_response(request, filterset, list_url: str):
+    """An export asked with a filter that does not parse answers 400 and says which, rather
+    than exporting rows the user did not ask for. (Validating first also keeps the filters
+    the CSV and the workbook apply the same, whatever later decorates the form.)"""
+    form = filterset.form
+    errors = [
+        f"{form.fields[name].label}:{message}" if name in form.fields else message
+        for name, field_errors in form.errors.items()
+        for message in field_errors
+    ]
+    query = request.GET.urlencode()
+    return render(
+        request,
+        "households/bad_filter.html",
+        {"errors": errors, "back": f"{list_url}?{query}" if query else list_url},
+        status=400,
+    )
+
+
 class PersonExportCsvView(StaffView):
     def get(self, request):
         filterset = PersonFilter(request.GET, queryset=selectors.person_list(actor=request.user))
+        if not filterset.is_valid():
+            return bad_filter_response(request, filterset, reverse("person-list"))
         # Streamed: the queryset is evaluated in the generator, under this request's scope.
         return exports.people_csv(
             filterset.qs,
@@ -221,9 +242,12 @@ class PersonExportCsvView(StaffView):
 class PersonExportXlsxView(StaffView):
     def get(self, request):
         filterset = PersonFilter(request.GET, queryset=selectors.person_list(actor=request.user))
+        if not filterset.is_valid():
+            return bad_filter_response(request, filterset, reverse("person-list"))
+        rows = filterset.qs
         prepare_filter_form(filterset, request.user)
         content = exports.people_xlsx(
-            filterset.qs, request.user, title=_export_title(request, "人员名单", filterset)
+            rows, request.user, title=_export_title(request, "人员名单", filterset)
         )
         return exports.xlsx_response(content, exports.export_filename(exports.PEOPLE_STEM, "xlsx"))
 
@@ -233,6 +257,8 @@ class HouseholdExportCsvView(StaffView):
         filterset = HouseholdFilter(
             request.GET, queryset=selectors.household_list(actor=request.user)
         )
+        if not filterset.is_valid():
+            return bad_filter_response(request, filterset, reverse("household-list"))
         return exports.households_csv(
             filterset.qs,
             request.user,
@@ -245,9 +271,12 @@ class HouseholdExportXlsxView(StaffView):
         filterset = HouseholdFilter(
             request.GET, queryset=selectors.household_list(actor=request.user)
         )
+        if not filterset.is_valid():
+            return bad_filter_response(request, filterset, reverse("household-list"))
+        rows = filterset.qs
         prepare_filter_form(filterset, request.user)
         content = exports.households_xlsx(
-            filterset.qs, request.user, title=_export_title(request, "家庭户名单", filterset)
+            rows, request.user, title=_export_title(request, "家庭户名单", filterset)
         )
         return exports.xlsx_response(
             content, exports.export_filename(exports.HOUSEHOLDS_STEM, "xlsx")

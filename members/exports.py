@@ -614,11 +614,11 @@ def _group_facts(context: RosterContext, queryset) -> tuple[dict, dict]:
 def _roster_villages(context: RosterContext) -> dict[int, Association]:
     """The villages a roster's rows can belong to, by id: the sheets' owners and titles."""
     node = context.node
-    villages = (
-        Association.objects.filter(pk=node.village_id)
-        if node.level == Level.GROUP
-        else Association.objects.filter(level=Level.VILLAGE, **context.under)
-    )
+    if node.level == Level.GROUP:
+        # The village is above a group leader's scope, where the scoped manager finds
+        # nothing; the group's own ancestor key names it, as its breadcrumbs do.
+        return {node.village_id: node.village}
+    villages = Association.objects.filter(level=Level.VILLAGE, **context.under)
     return {v.pk: v for v in villages.only("name", "level", "parent_id")}
 
 

@@ -4,12 +4,12 @@ the whole view, so querysets, serializer choices and services all see the same s
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
 
 from ..middleware import scope_for_user
 from ..scope import enter, leave
+from .schema import ERROR_RESPONSES
 
 
 class ScopedAPIMixin:
@@ -33,13 +33,7 @@ class ScopedGenericViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
     selector, and `filterset_class` from the app's filters module."""
 
 
-ERROR_RESPONSES = {
-    400: OpenApiResponse(description="数据校验错误(error.fields 列出各字段的错误代码)"),
-    403: OpenApiResponse(description="无权执行此操作"),
-    404: OpenApiResponse(description="对象不存在或不在本账号的范围内"),
-}
-
-
 def error_responses(*codes: int) -> dict:
-    """The documented error responses of an endpoint, for `extend_schema(responses=…)`."""
+    """The documented error responses of an endpoint, for `extend_schema(responses=…)`. (Every
+    operation gets the ones that apply anyway: .schema.ProjectAutoSchema.)"""
     return {code: ERROR_RESPONSES[code] for code in codes}

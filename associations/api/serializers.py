@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ..models import Association, ChangeRecord, Council, CouncilSeat, User
+from ..models import Association, ChangeRecord, Council, CouncilSeat, Kind, Level, User
 
 
 class AssociationSerializer(serializers.ModelSerializer):
@@ -65,13 +65,33 @@ class AssociationMoveSerializer(serializers.Serializer):
     new_division_code = serializers.CharField(max_length=15, required=False, allow_blank=True)
 
 
+class TreeQuerySerializer(serializers.Serializer):
+    root = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        label="根节点",
+        help_text="从哪个组织起(组织编号),默认本账号的组织",
+        error_messages={
+            "invalid": "root 应为组织编号(正整数)。",
+            "min_value": "root 应为组织编号(正整数)。",
+            "max_value": "root 应为组织编号(正整数)。",
+            "max_string_length": "root 应为组织编号(正整数)。",
+        },
+    )
+
+
 class TreeNodeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    level = serializers.CharField()
-    kind = serializers.CharField()
+    level = serializers.ChoiceField(choices=Level.choices)
+    kind = serializers.ChoiceField(choices=Kind.choices)
     division_code = serializers.CharField()
-    children = serializers.ListField(child=serializers.DictField(), required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["children"] = TreeNodeSerializer(many=True, help_text="下级组织,结构相同")
+        return fields
 
 
 class ChangeRecordSerializer(serializers.ModelSerializer):

@@ -7,8 +7,9 @@ from rest_framework.response import Response
 
 from .. import history, selectors, services
 from ..filters import AssociationFilter
-from ..models import Association, Council, CouncilSeat
-from .base import ScopedGenericViewSet
+from ..models import Association, Council, CouncilSeat, User
+from .base import ScopedGenericViewSet, error_responses
+from .schema import SingleObjectSchema
 from .serializers import (
     AssociationCreateSerializer,
     AssociationMoveSerializer,
@@ -18,6 +19,8 @@ from .serializers import (
     CouncilSeatSerializer,
     CouncilSerializer,
     MeSerializer,
+    TreeNodeSerializer,
+    TreeQuerySerializer,
 )
 
 
@@ -59,17 +62,23 @@ class AssociationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         return Response(AssociationSerializer(node).data)
 
     @extend_schema(responses=ChangeRecordSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
+        """该组织最近 200 条变更记录(新的在前),不分页。"""
         node = self.get_object()
         records = history.redacted(selectors.node_history(node=node, limit=200), request.user)
         return Response(ChangeRecordSerializer(records, many=True).data)
 
-    @extend_schema(responses={200: dict})
-    @action(detail=False, methods=["get"])
+    @extend_schema(
+        parameters=[TreeQuerySerializer],
+        responses={200: TreeNodeSerializer, **error_responses(400, 404)},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def tree(self, request):
-        """The user's whole subtree as nested nodes (or under ?root=<id>)."""
-        root_id = request.query_params.get("root") or request.user.node_id
+        """本账号的组织及其下全部组织(或 ?root= 所指组织之下),逐级嵌套。"""
+        query = TreeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        root_id = query.validated_data.get("root") or request.user.node_id
         root = get_object_or_404(Association.objects.all(), pk=root_id)
         nodes = selectors.whole_subtree(node=root)
         by_id = {
@@ -144,7 +153,12 @@ class CouncilSeatViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
 
 
 class MeViewSet(ScopedGenericViewSet):
+    """当前账号:用户名、角色及所属组织。"""
+
+    schema = SingleObjectSchema()
     serializer_class = MeSerializer
+    pagination_class = None
+    queryset = User.objects.none()  # one object, the caller: nothing to list or filter
 
     def list(self, request):
         return Response(MeSerializer(request.user).data)

@@ -11,7 +11,6 @@ import contextlib
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
@@ -20,6 +19,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from associations.api.base import ScopedGenericViewSet, error_responses
+from associations.api.schema import SingleObjectSchema
 from associations.models import Association
 from config.api import not_found_response
 
@@ -257,14 +257,6 @@ class HouseholdViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
             actor=request.user, household=household, **payload.validated_data
         )
         return Response(AssistanceSerializer(record).data, status=status.HTTP_201_CREATED)
-
-
-class SingleObjectSchema(AutoSchema):
-    """For a `list` action that answers with one object (not an array): drf-spectacular
-    otherwise wraps the response of every `list` action in an array."""
-
-    def _is_list_view(self, serializer=None) -> bool:
-        return False
 
 
 class FiguresViewSet(ScopedGenericViewSet):

@@ -162,6 +162,46 @@ def test_tree_endpoint(world):
     assert [c["id"] for c in tree["children"]] == [g.pk for g in world.a.groups[:2]]
 
 
+@pytest.mark.parametrize("root", ["abc", "0", "-3", "1.5", "99999999999999999999"])
+def test_tree_with_a_root_that_is_no_node_id_is_a_400_in_chinese(world, root):
+    response = as_user(world.a.users["county_admin"]).get(
+        reverse("association-tree"), {"root": root}
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["fields"]["root"][0]["message"] == "root 应为组织编号(正整数)。"
+
+
+def test_tree_under_a_root_of_the_scope_and_404_outside_it(world):
+    a, b = world.a, world.b
+    client = as_user(a.users["township_staff"])
+    url = reverse("association-tree")
+    tree = client.get(url, {"root": a.villages[1].pk}).json()
+    assert tree["id"] == a.villages[1].pk and tree["level"] == "village"
+    assert [c["id"] for c in tree["children"]] == [g.pk for g in a.groups[2:4]]
+    assert tree["children"][0]["children"] == []
+    for outside in (a.townships[1], a.county, b.villages[0], b.county):
+        response = client.get(url, {"root": outside.pk})
+        assert response.status_code == 404, outside
+        assert response.json()["error"]["code"] == "not_found"
+    assert client.get(url, {"root": 2**62}).status_code == 404
+
+
+def test_history_is_one_unpaged_list_whatever_the_query(world):
+    a = world.a
+    client = as_user(a.users["county_admin"])
+    url = reverse("association-history", kwargs={"pk": a.villages[0].pk})
+    records = client.get(url, {"page": "0", "kind": "nonsense"}).json()
+    assert isinstance(records, list) and records[-1]["action"] == "create"
+
+
+def test_me_is_one_object(world):
+    me = as_user(world.a.users["group_leader"]).get(reverse("me-list"), {"page": "0"})
+    assert me.status_code == 200
+    assert me.json()["node"]["id"] == world.a.groups[0].pk
+
+
 def test_operator_has_no_county_api(operator):
     client = as_user(operator)
     response = client.get(reverse("association-list"))

@@ -268,6 +268,34 @@ def test_id_number_and_birth_date_must_agree(world):
     assert field_codes(response, "birth_date") == {"id_birth_mismatch"}
 
 
+def test_a_birth_date_after_today_is_refused(world):
+    """Found chaining a fuzzed person into a membership: the member's age could not be
+    counted, and every member list of the village answered 500."""
+    a = world.a
+    client = as_user(a.users["county_admin"])
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    response = client.post(
+        reverse("api-person-list"),
+        {"village": a.villages[1].pk, "name": "未来人", "sex": "male", "birth_date": tomorrow},
+        format="json",
+    )
+    assert field_errors(response, "birth_date") == [
+        {"code": "future_date", "message": "出生日期晚于今天。"}
+    ]
+    created = client.post(
+        reverse("api-person-list"),
+        {"village": a.villages[1].pk, "name": "无证人", "sex": "male", "birth_date": "1990-01-01"},
+        format="json",
+    ).json()
+    response = client.patch(
+        reverse("api-person-detail", kwargs={"pk": created["id"]}),
+        {"birth_date": tomorrow},
+        format="json",
+    )
+    assert field_codes(response, "birth_date") == {"future_date"}
+    assert client.get(reverse("api-member-list")).status_code == 200
+
+
 def test_update_person(world):
     a = world.a
     client = as_user(a.users["village_secretary"])
@@ -521,6 +549,25 @@ def test_household_create_update_hardship_assistance_move(world):
     assert field_codes(response, "to_village") == {"same_village"}
 
 
+@pytest.mark.parametrize("amount", ["0", "0.00", "-0.01", "-500"])
+def test_assistance_amount_must_be_positive(world, amount):
+    """A zero or negative amount is the user's mistake (400 in Chinese), not a database
+    constraint's 500; nothing is recorded."""
+    a = world.a
+    household = a.households[0]
+    client = as_user(a.users["village_secretary"])
+    response = client.post(
+        household_url(household, "api-household-assistance"),
+        {"kind": "relief", "given_on": "2025-09-01", "amount": amount, "given_by": "县计生协"},
+        format="json",
+    )
+    assert field_errors(response, "amount") == [
+        {"code": "amount_not_positive", "message": "金额应大于 0 元;只送物品时金额不填。"}
+    ]
+    detail = client.get(household_url(household)).json()
+    assert detail["assistance"] == []
+
+
 def test_household_number_is_unique_in_the_village(world):
     a = world.a
     client = as_user(a.users["village_secretary"])
@@ -622,6 +669,29 @@ def test_person_filters(world, filter_world):
     assert ids(client.get(url, {"q": a.persons[3].id_number})) == {a.persons[3].pk}
     response = client.get(url, {"category": "nonsense"})
     assert field_codes(response, "category") == {"invalid_choice"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("age_min", "-1", "min_value"),
+        ("age_max", "151", "max_value"),
+        ("age_max", "3.8545036995859544e+16", "invalid"),
+        ("age_min", "-5.2e-155", "invalid"),
+        ("age_min", "abc", "invalid"),
+    ],
+)
+def test_an_age_outside_0_to_150_is_a_400(world, field, value, code):
+    client = as_user(world.a.users["county_admin"])
+    response = client.get(reverse("api-person-list"), {field: value})
+    message = "年龄应为 0 到 150 之间的整数。"
+    assert field_errors(response, field) == [{"code": code, "message": message}]
+
+
+def test_ages_0_and_150_are_accepted(world):
+    client = as_user(world.a.users["county_admin"])
+    everyone = {p.pk for p in world.a.persons}
+    assert ids(client.get(reverse("api-person-list"), {"age_min": 0, "age_max": 150})) == everyone
 
 
 def test_household_filters(world, filter_world):

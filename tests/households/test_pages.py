@@ -186,6 +186,30 @@ def test_filters_residency_category_and_age(client, world):
     assert a.persons[0].pk in linked_ids(body, "people")
 
 
+@pytest.mark.parametrize("bad", ["-1", "151", "3.8e16", "abc"])
+def test_an_age_outside_0_to_150_is_shown_in_the_filter_panel(client, world, bad):
+    """Like any filter that does not parse: the panel opens on the message, the age is not
+    applied, the other filters are."""
+    a = world.a
+    response = get(client, a.users["county_admin"], "person-list", {"age_max": bad, "sex": "male"})
+    assert response.status_code == 200
+    body = text(response)
+    assert '<details class="more-filters" open>' in body
+    assert '<p class="error">年龄应为 0 到 150 之间的整数。</p>' in body
+    men = {p.pk for p in a.persons if p.sex == "male"}
+    assert linked_ids(body, "people") == men
+
+
+def test_a_group_leaders_linked_under_still_filters_his_list(client, world):
+    """His panel offers no `under` (he has only his group), but a link's ?under= applies."""
+    a = world.a
+    leader = a.users["group_leader"]
+    body = text(get(client, leader, "person-list", {"under": a.groups[0].pk}))
+    assert linked_ids(body, "people") == {a.persons[0].pk, a.persons[1].pk}
+    body = text(get(client, leader, "person-list", {"under": a.groups[1].pk}))
+    assert linked_ids(body, "people") == set()
+
+
 def test_under_offers_the_users_subtree(client, world):
     a = world.a
     body = text(get(client, a.users["township_staff"], "person-list"))

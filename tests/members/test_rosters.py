@@ -224,6 +224,27 @@ def test_township_staff_asking_for_full_ids_still_gets_them_masked(village_a):
     assert mask_id_number(a.persons[0].id_number) in text
 
 
+def test_group_leader_gets_his_groups_member_roster(client, village_a):
+    """The village sits above a group leader's scope: the roster still names it and lists
+    the group's members, from the page as from the job."""
+    a = village_a
+    group = a.groups[0]
+    _job, wb = export(a, "group_leader", "members", node=group)
+    assert [ws.title for ws in wb.worksheets] == [group.name]
+    rows = cells(wb.worksheets[0])
+    village = a.villages[0]
+    assert rows[0][0] == f"{village.name}计划生育协会{group.name}会员花名册"
+    data = [r for r in rows if isinstance(r[0], int)]
+    assert {r[2] for r in data} == {a.persons[0].name, "王秀英"}
+    assert {r[11] for r in data} == {group.name}
+    assert rows[-1][0] == "共 2 名会员"
+    client.force_login(a.users["group_leader"])
+    url = reverse("roster-export", kwargs={"pk": group.pk, "kind": "members"})
+    response = client.post(url)
+    assert response.status_code == 302 and "/download/" in response["Location"]
+    assert client.get(response["Location"]).status_code == 200
+
+
 def test_township_roster_has_one_sheet_per_village(village_a):
     a = village_a
     job, wb = export(a, "township_staff", "members", node=a.townships[0])
