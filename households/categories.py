@@ -162,6 +162,14 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - before_birthday
 
 
+def age_shown(birth_date: date | None, day: date) -> int | None:
+    """The age a page, sheet or API shows: None where the birth date is unknown or after
+    ``day`` (a wrong date entered somewhere must not break every list it appears in)."""
+    if birth_date is None or birth_date > day:
+        return None
+    return age_on(birth_date, day)
+
+
 def children_of_couple(h: HouseholdFacts) -> list[PersonFacts]:
     """The head couple's children: persons with relation son or daughter, alive or deceased,
     ordered by birth date (unknown birth dates last, ties in input order)."""
@@ -178,9 +186,7 @@ def _alive(p: PersonFacts, today: date) -> bool:
 
 
 def _age(p: PersonFacts, today: date) -> int | None:
-    if p.birth_date is None or p.birth_date > today:
-        return None
-    return age_on(p.birth_date, today)
+    return age_shown(p.birth_date, today)
 
 
 def _aged(p: PersonFacts, today: date, ages: range) -> bool:

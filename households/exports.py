@@ -36,7 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from associations.scope import Scope, activate, current_scope, scope_filter
 
 from . import masking
-from .categories import age_on, category_labels
+from .categories import age_shown, category_labels
 from .figures import (
     NOTES,
     RATIO_COLUMNS,
@@ -78,11 +78,7 @@ PERSON_COLUMNS = [
     Column("姓名", 10, lambda p, user, today: p.name),
     Column("性别", 6, lambda p, user, today: p.get_sex_display()),
     Column("出生日期", 12, lambda p, user, today: p.birth_date),
-    Column(
-        "年龄",
-        6,
-        lambda p, user, today: age_on(p.birth_date, today) if p.birth_date <= today else 0,
-    ),
+    Column("年龄", 6, lambda p, user, today: age_shown(p.birth_date, today)),
     Column("身份证号(脱敏)", 22, lambda p, user, today: masking.id_number_for(user, p.id_number)),
     Column("民族", 8, lambda p, user, today: p.get_ethnicity_display()),
     Column("联系电话(脱敏)", 16, lambda p, user, today: masking.phone_for(user, p.phone)),

@@ -29,7 +29,7 @@ from associations.models import Association, ChangeRecord, Level
 from associations.views import ServiceFormView, StaffView
 
 from . import exports, figures, masking, selectors, services
-from .categories import age_on, category_labels
+from .categories import age_shown, category_labels
 from .figures import Period
 from .filters import HouseholdFilter, PersonFilter
 from .forms import (
@@ -54,12 +54,6 @@ HISTORY_LIMIT = 10
 
 def can_edit_row(user, row) -> bool:
     return permissions.can_edit_node(user, row.placed_at())
-
-
-def age(birth_date, today) -> int | None:
-    if birth_date is None or birth_date > today:
-        return None
-    return age_on(birth_date, today)
 
 
 def place_crumbs(row) -> list[Association]:
@@ -171,7 +165,7 @@ class PersonListView(ListPage):
         user = self.request.user
         for person in rows:
             person.masked_id = masking.id_number_for(user, person.id_number)
-            person.age = age(person.birth_date, today)
+            person.age = age_shown(person.birth_date, today)
             person.labels = category_labels(person.household.categories) if person.household else []
 
 
@@ -313,7 +307,7 @@ def household_page(request, household: Household, *, bound: dict | None = None, 
     members = list(household.members.all())
     for person in members:
         person.shown_id = masking.id_number_for(user, person.id_number, detail=True)
-        person.age = age(person.birth_date, today)
+        person.age = age_shown(person.birth_date, today)
     reason_labels = dict(HardshipReason.choices)
     hardship = list(household.hardship.all())
     for entry in hardship:
@@ -608,7 +602,7 @@ class PersonDetailView(StaffView):
         context = {
             "person": person,
             "breadcrumbs": place_crumbs(person),
-            "age": age(person.birth_date, today),
+            "age": age_shown(person.birth_date, today),
             "id_number": masking.id_number_for(user, person.id_number, detail=True),
             "phone": masking.phone_for(user, person.phone, detail=True),
             "sees_full_identity": masking.sees_full_identity(user),

@@ -64,7 +64,7 @@ from openpyxl.xml.functions import fromstring as xml_fromstring
 from associations.models import Association, Council, CouncilSeat, ExportJob, Level, Role
 from associations.selectors import current_council
 from households import identity
-from households.categories import age_on
+from households.categories import age_shown
 from households.masking import sees_full_identity
 from households.models import ETHNICITIES, Sex
 
@@ -419,7 +419,8 @@ def association_title(node: Association) -> str:
 
 
 def age_text(birth: datetime.date | None, today: datetime.date) -> int | str:
-    return "" if birth is None else age_on(birth, today)
+    age = age_shown(birth, today)
+    return "" if age is None else age
 
 
 @dataclass

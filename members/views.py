@@ -22,7 +22,7 @@ from associations import selectors as association_selectors
 from associations.models import Association, ChangeRecord, Level
 from associations.views import ServiceFormView, StaffView
 from households import masking
-from households.categories import age_on
+from households.categories import age_shown
 from households.forms import filters_in_use, prepare_filter_form
 from households.pagination import match_count, peek_page
 
@@ -95,7 +95,7 @@ class MemberListView(StaffView):
         page = peek_page(filterset.qs, request.GET, per_page=PER_PAGE)
         today = timezone.localdate()
         for member in page:
-            member.age = age_on(member.person.birth_date, today)
+            member.age = age_shown(member.person.birth_date, today)
             member.category_labels = category_labels(member)
             member.id_number_shown = masking.id_number_for(request.user, member.person.id_number)
         node = _node_param(data.get("under")) or association_selectors.association_get(
@@ -144,7 +144,7 @@ class MemberDetailView(StaffView):
             "person": person,
             "node": node,
             "breadcrumbs": node.lineage(),
-            "age": age_on(person.birth_date, timezone.localdate()),
+            "age": age_shown(person.birth_date, timezone.localdate()),
             "categories": category_labels(member),
             "id_number": masking.id_number_for(request.user, person.id_number, detail=True),
             "phone": masking.phone_for(request.user, person.phone, detail=True),

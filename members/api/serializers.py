@@ -18,7 +18,7 @@ from rest_framework import serializers
 from associations.api.fields import ChoiceLabelField, iso_day, label_maps
 from associations.models import Association
 from households import masking
-from households.categories import age_on
+from households.categories import age_shown
 from households.models import Household, Person
 
 from ..models import (
@@ -104,8 +104,8 @@ class MemberListSerializer(serializers.ModelSerializer):
     def _today(self):
         return timezone.localdate()  # once per response, not per row
 
-    def get_age(self, member) -> int:
-        return age_on(member.person.birth_date, self._today)
+    def get_age(self, member) -> int | None:
+        return age_shown(member.person.birth_date, self._today)
 
     def get_group_name(self, member) -> str | None:
         return member.group.name if member.group_id else None
