@@ -276,7 +276,13 @@ def test_a_birth_date_after_today_is_refused(world):
     tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
     response = client.post(
         reverse("api-person-list"),
-        {"village": a.villages[1].pk, "name": "未来人", "sex": "male", "birth_date": tomorrow},
+        {
+            "village": a.villages[1].pk,
+            "name": "未来人",
+            "sex": "male",
+            "birth_date": tomorrow,
+            "marital_status": "unmarried",
+        },
         format="json",
     )
     assert field_errors(response, "birth_date") == [
@@ -284,7 +290,13 @@ def test_a_birth_date_after_today_is_refused(world):
     ]
     created = client.post(
         reverse("api-person-list"),
-        {"village": a.villages[1].pk, "name": "无证人", "sex": "male", "birth_date": "1990-01-01"},
+        {
+            "village": a.villages[1].pk,
+            "name": "无证人",
+            "sex": "male",
+            "birth_date": "1990-01-01",
+            "marital_status": "married",
+        },
         format="json",
     ).json()
     response = client.patch(

@@ -194,7 +194,7 @@ def test_an_age_outside_0_to_150_is_shown_in_the_filter_panel(client, world, bad
     response = get(client, a.users["county_admin"], "person-list", {"age_max": bad, "sex": "male"})
     assert response.status_code == 200
     body = text(response)
-    assert '<details class="more-filters" open>' in body
+    assert '<details class="more-filters" open data-fold-on-phone>' in body
     assert '<p class="error">年龄应为 0 到 150 之间的整数。</p>' in body
     men = {p.pk for p in a.persons if p.sex == "male"}
     assert linked_ids(body, "people") == men
