@@ -61,6 +61,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import fromstring as xml_fromstring
 
+from associations.files import make_private, private_folder
 from associations.models import Association, Council, CouncilSeat, ExportJob, Level, Role
 from associations.selectors import current_council
 from households import identity
@@ -1041,7 +1042,7 @@ def run_export(job: ExportJob) -> ExportJob:
         ExportJob.objects.filter(pk=job.pk).update(rows_done=rows)
 
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         job.rows_total = roster.count(job.node)
         ExportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
         rows = write_roster(
@@ -1052,7 +1053,7 @@ def run_export(job: ExportJob) -> ExportJob:
             made_by=_made_by(job),
             progress=progress,
         )
-        os.replace(partial, final)
+        os.replace(make_private(partial), final)
     except DatabaseError:
         partial.unlink(missing_ok=True)
         raise  # the database itself is in trouble: the task retries later
