@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import figure_views, views
 
 urlpatterns = [
     # lists and exports
@@ -52,11 +52,11 @@ urlpatterns = [
     ),
     path("nodes/<int:pk>/people/new/", views.PersonCreateView.as_view(), name="person-create"),
     # figures and the hardship roster
-    path("nodes/<int:pk>/figures/", views.NodeFiguresView.as_view(), name="node-figures"),
+    path("nodes/<int:pk>/figures/", figure_views.NodeFiguresView.as_view(), name="node-figures"),
     path(
         "nodes/<int:pk>/figures/export.xlsx",
-        views.NodeFiguresExportView.as_view(),
+        figure_views.NodeFiguresExportView.as_view(),
         name="node-figures-export",
     ),
-    path("nodes/<int:pk>/hardship/", views.NodeHardshipView.as_view(), name="node-hardship"),
+    path("nodes/<int:pk>/hardship/", figure_views.NodeHardshipView.as_view(), name="node-hardship"),
 ]

@@ -17,8 +17,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from associations.scope import Scope, activate
-from households import selectors, services
-from households import views as household_views
+from households import figure_views, selectors, services
 from households.api.serializers import HouseholdSerializer, PersonSerializer
 from households.forms import LongSelect
 from households.models import Household, Person
@@ -117,7 +116,7 @@ def test_hardship_roster_pages_and_counts_the_whole_year(client, world, monkeypa
     with a.scope():
         home = Household.objects.get(pk=a.households[2].pk)
         services.hardship_record(actor=admin, household=home, year=year - 1, reasons=["illness"])
-    monkeypatch.setattr(household_views, "PER_PAGE", 2)
+    monkeypatch.setattr(figure_views, "PER_PAGE", 2)
     client.force_login(admin)
     path = reverse("node-hardship", kwargs={"pk": a.county.pk})
     first = client.get(path).content.decode()
