@@ -171,6 +171,9 @@ def describe_filters(filterset) -> str:
             continue
         raw = form[name].value()
         label = _choice_label(getattr(field.widget, "choices", None), raw)
+        if label is None and name == "under":
+            # A hidden `under` (a group leader's linked filter) has no choices to name it.
+            label = Association.objects.filter(pk=raw).values_list("name", flat=True).first()
         parts.append(f"{field.label}:{label or raw}")
     return ";".join(parts)
 

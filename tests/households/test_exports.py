@@ -158,6 +158,15 @@ def test_people_xlsx_title_header_frozen_and_formulas_as_text(client, world):
     assert birth.is_date
 
 
+def test_a_group_leaders_linked_filter_is_named_in_the_sheet_title(client, world):
+    a = world.a
+    response = export(
+        client, a.users["group_leader"], "person-export-xlsx", {"under": a.groups[0].pk}
+    )
+    title = load_workbook(io.BytesIO(response.content)).active["A1"].value
+    assert f"组织:{a.groups[0].name}" in title and f"组织:{a.groups[0].pk}" not in title
+
+
 def test_xlsx_honours_filters_and_scope(client, world):
     a = world.a
     response = export(
