@@ -167,31 +167,20 @@ def member_register(
     person: Person,
     association: Association,
     group: Association | None = None,
-    member_number: str = "",
-    joined_on: datetime.date | None = None,
-    categories: list[str] | None = None,
-    elder_kind: str = "",
-    is_backbone: bool = False,
     form_token=None,
+    **membership,
 ) -> Member:
     """入会. Refused when the person already has an active membership anywhere in the county.
-    `form_token`: a form sent twice registers once (associations.submissions); the second
-    sending gets the first one's member, marked `replayed`."""
+    `membership`: what `_register` takes (member_number, joined_on, categories, elder_kind,
+    is_backbone). `form_token`: a form sent twice registers once (associations.submissions);
+    the second sending gets the first one's member, marked `replayed`."""
     _check_group(association, group)
     _require_edit(actor, group or association)
     earlier = _earlier_sending(actor, form_token, group or association)
     if earlier is not None:
         return earlier
     member = _register(
-        actor=actor,
-        person=person,
-        association=association,
-        group=group,
-        member_number=member_number,
-        joined_on=joined_on,
-        categories=categories,
-        elder_kind=elder_kind,
-        is_backbone=is_backbone,
+        actor=actor, person=person, association=association, group=group, **membership
     )
     submissions.complete(token=form_token, obj=member)
     return member
