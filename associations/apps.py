@@ -6,4 +6,30 @@ class AssociationsConfig(AppConfig):
     verbose_name = "组织与账号"
 
     def ready(self):
-        from . import lookups  # noqa: F401  (registers the `prefix` lookup)
+        from . import (
+            export_jobs,
+            import_jobs,
+            import_views,
+            jobs,
+            lookups,  # noqa: F401  (registers the `prefix` lookup)
+        )
+
+        jobs.register(
+            jobs.Family(
+                name=import_jobs.FAMILY,
+                handler=import_jobs.handle,
+                may_see=import_jobs.may_see,
+                template="jobs/import.html",
+                background=import_jobs.runs_in_background,
+                context=import_views.page_context,
+            )
+        )
+        jobs.register(
+            jobs.Family(
+                name=export_jobs.FAMILY,
+                handler=export_jobs.handle,
+                may_see=export_jobs.may_see,
+                template="jobs/export.html",
+                background=export_jobs.runs_in_background,
+            )
+        )

@@ -391,43 +391,70 @@ class User(AbstractUser):
         return self.is_superuser and self.node_id is None
 
 
-class ExportJob(ScopedModel):
-    """One export (a roster, a report sheet) asked for by a user: the record of who exported
-    what and when, kept after the file itself is purged. Sits at the exported node, so it is
-    seen exactly where the node is; the file lives under MEDIA_ROOT/exports/<county_id>/."""
+class Job(ScopedModel):
+    """One piece of background work asked for by a user: an import (dry run, then commit), an
+    export (a roster, a report sheet), next a report run. The record of who did what and when,
+    kept after its files are purged. Sits at the node it works on, so it is seen exactly where
+    that node is. Its files live in its own folder, MEDIA_ROOT/jobs/<county>/<id>/ (0700).
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "排队中"
-        RUNNING = "running", "生成中"
+    `state` says where the job is; `step` which part of its work it is on (an import is checked,
+    then committed); `failure` why a failed job failed, which decides what its page offers.
+    A worker that runs a step writes `heartbeat_at` every few seconds: a running job whose
+    heartbeat is stale was left by a dead worker (associations.jobs.sweep_stale)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "处理中"
+        READY = "ready", "待确认"  # an import checked and waiting for the user's confirmation
         DONE = "done", "已完成"
         FAILED = "failed", "失败"
 
-    kind = models.CharField("导出类别", max_length=40)
+    class Failure(models.TextChoices):
+        NONE = "", "无"
+        BROKER_DOWN = "broker_down", "后台任务服务暂不可用"
+        INTERRUPTED = "interrupted", "后台处理中断"
+        ERROR = "error", "处理出错"
+        REFUSED = "refused", "文件被拒绝"
+        EXPIRED = "expired", "文件已过保留期限"
+
+    kind = models.CharField("任务类别", max_length=40)
+    label = models.CharField("内容", max_length=100, blank=True, help_text="如“会员名册”。")
+    step = models.CharField("步骤", max_length=20, blank=True)
     node = models.ForeignKey(
         Association, on_delete=models.PROTECT, related_name="+", verbose_name="组织"
     )
-    params = models.JSONField("导出参数", default=dict, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="导出人",
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提交人"
     )
-    requested_at = models.DateTimeField("导出时间", auto_now_add=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.QUEUED)
+    failure = models.CharField(
+        "失败原因", max_length=20, choices=Failure.choices, default=Failure.NONE, blank=True
+    )
+    error = models.TextField("说明", blank=True)
+    params = models.JSONField("参数", default=dict, blank=True)
     full_identity = models.BooleanField(
-        "含完整身份证号码", default=False, help_text="导出人要求且有权查看完整身份证号码与电话。"
+        "含完整身份证号码", default=False, help_text="提交人要求且有权查看完整身份证号码与电话。"
     )
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     rows_total = models.PositiveIntegerField("总行数", default=0)
-    rows_done = models.PositiveIntegerField("已完成行数", default=0)
-    file_name = models.CharField("文件名", max_length=200)
-    file_path = models.CharField(
-        "文件位置", max_length=255, blank=True, help_text="相对于 MEDIA_ROOT 的路径。"
-    )
-    size = models.PositiveBigIntegerField("文件大小(字节)", default=0)
-    error = models.TextField("错误信息", blank=True)
+    rows_done = models.PositiveIntegerField("已处理行数", default=0)
+    attempts = models.PositiveSmallIntegerField("本步骤已运行次数", default=0)
+    task_id = models.CharField("后台任务", max_length=64, blank=True)
+    queued_at = models.DateTimeField("排队时间", null=True, blank=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    input_file = models.CharField(
+        "上传的文件", max_length=255, blank=True, help_text="相对于 MEDIA_ROOT 的路径。"
+    )
+    input_name = models.CharField("原文件名", max_length=200, blank=True)
+    file_type = models.CharField("文件类型", max_length=8, blank=True)
+    output_file = models.CharField(
+        "生成的文件", max_length=255, blank=True, help_text="相对于 MEDIA_ROOT 的路径。"
+    )
+    output_name = models.CharField("下载文件名", max_length=200, blank=True)
+    output_size = models.PositiveBigIntegerField("文件大小(字节)", default=0)
+    result = models.JSONField("结果", default=dict, blank=True)
     file_deleted_at = models.DateTimeField(
         "文件删除时间", null=True, blank=True, help_text="文件超过保留期限后删除,记录保留。"
     )
@@ -435,26 +462,57 @@ class ExportJob(ScopedModel):
     objects = ScopedManager()
 
     class Meta:
-        verbose_name = "导出记录"
-        verbose_name_plural = "导出记录"
-        ordering = ["-requested_at", "-id"]
+        verbose_name = "后台任务"
+        verbose_name_plural = "后台任务"
+        ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(
-                fields=["county", "node", "requested_by", "-requested_at"],
-                name="exportjob_node_user",
-            )
+            models.Index(fields=["county", "node", "kind", "-created_at"], name="job_node_kind"),
+            models.Index(fields=["state", "heartbeat_at"], name="job_state_heartbeat"),
         ]
 
     def __str__(self) -> str:
-        return self.file_name
+        return self.output_name or self.input_name or self.kind
+
+    @property
+    def family(self) -> str:
+        """ "import", "export" or "report": the part of the kind before the dot."""
+        return self.kind.split(".", 1)[0]
+
+    @property
+    def subject(self) -> str:
+        """What is imported or exported: the part of the kind after the dot."""
+        return self.kind.split(".", 1)[-1]
+
+    @property
+    def is_working(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
 
     @property
     def percent(self) -> int:
-        if self.status == self.Status.DONE:
+        if self.state == self.State.DONE:
             return 100
         if not self.rows_total:
             return 0
         return min(100, self.rows_done * 100 // self.rows_total)
+
+    @property
+    def status_label(self) -> str:
+        """The state in the words of the job's family: an import is 校验中, then 已校验, …"""
+        return STATUS_LABELS.get((self.family, self.step, self.state)) or self.get_state_display()
+
+    def count(self, name: str) -> int:
+        return int(self.result.get("counts", {}).get(name, 0))
+
+
+STATUS_LABELS = {
+    ("import", "validate", "queued"): "待校验",
+    ("import", "validate", "running"): "校验中",
+    ("import", "validate", "ready"): "已校验",
+    ("import", "commit", "queued"): "待导入",
+    ("import", "commit", "running"): "导入中",
+    ("import", "commit", "done"): "已导入",
+    ("export", "build", "running"): "生成中",
+}
 
 
 class FormSubmission(ScopedModel):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from celery import Task, shared_task
-from django.db import transaction
+from django.conf import settings
+from django.db import OperationalError, transaction
 
 from . import history, sources
 from .models import Association, Level
@@ -65,3 +66,60 @@ def subtree_census(node_id: int) -> dict:
     for (level,) in rows:
         census[level] = census.get(level, 0) + 1
     return {"node": node.pk, "county": node.county_id, "census": census}
+
+
+@shared_task(
+    base=ScopedTask,
+    name="associations.run_job",
+    bind=True,
+    ignore_result=True,  # the job's row is its result; no result backend on the way in or out
+    max_retries=3,
+    soft_time_limit=settings.JOB_SOFT_TIME_LIMIT,
+    time_limit=settings.JOB_TIME_LIMIT,
+)
+def run_job(self, job_id: int) -> dict:
+    """Run the current step of a background job (jobs.claim decides whether this message may:
+    a duplicate or a late redelivery does nothing). The heartbeat runs beside it; any failure
+    leaves the job failed with a reason. When the database itself is unreachable the job goes
+    back to the queue and the task retries later."""
+    from . import jobs
+    from .models import Job
+
+    job = jobs.claim(job_id)
+    if job is None:
+        return {"job": job_id, "status": "skipped"}
+    try:
+        with jobs.Heartbeat(job):
+            job = jobs.run_step(job)
+    except OperationalError as error:
+        Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(state=Job.State.QUEUED)
+        raise self.retry(exc=error, countdown=30) from error
+    return {"job": job.pk, "state": job.state}
+
+
+@shared_task(base=ScopedTask, name="associations.sweep_stale_jobs_in_scope")
+def sweep_stale_jobs_in_scope() -> dict:
+    """Re-queue or fail the scope's jobs whose worker died (stale heartbeat)."""
+    from . import jobs
+
+    return jobs.sweep_stale()
+
+
+@shared_task(name="associations.sweep_stale_jobs_everywhere")
+def sweep_stale_jobs_everywhere() -> int:
+    """Celery beat's entry, every minute: one scoped sweep per county."""
+    return send_to_every_county(sweep_stale_jobs_in_scope)
+
+
+@shared_task(base=ScopedTask, name="associations.purge_expired_files_in_scope")
+def purge_expired_files_in_scope() -> int:
+    """Delete the files of the scope's jobs past their retention period."""
+    from . import jobs
+
+    return jobs.purge_expired_files()
+
+
+@shared_task(name="associations.purge_expired_files_everywhere")
+def purge_expired_files_everywhere() -> int:
+    """Celery beat's nightly entry: one scoped purge per county."""
+    return send_to_every_county(purge_expired_files_in_scope)

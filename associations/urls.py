@@ -1,8 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 urlpatterns = [
+    path("", include("associations.job_urls")),
     path("", views.home, name="home"),
     path("nodes/<int:pk>/", views.NodeDetailView.as_view(), name="node-detail"),
     path("nodes/<int:pk>/tree/", views.NodeTreeView.as_view(), name="node-tree"),

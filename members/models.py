@@ -362,103 +362,10 @@ class SeatHolder(ScopedModel):
         return f"{self.seat} ← {self.member}"
 
 
-def import_upload_path(job: ImportJob, filename: str) -> str:
-    """imports/<county_id>/<random>.<ext>: the user's file name is kept on the job only."""
+def import_upload_path(job, filename: str) -> str:
+    """Where the retired ImportJob kept uploads; migration 0003 still names it. Uploads now
+    live in their job's folder (associations.jobs)."""
     import uuid
 
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     return f"imports/{job.county_id}/{uuid.uuid4().hex}.{extension}"
-
-
-class ImportJob(ScopedModel):
-    """One upload of a roster (会员名册 / 家庭户成员名册) to import under a node: the file, the
-    dry run's counts and problems, and whether and when it was committed. Sits at the node it
-    imports into, so it is seen exactly where that node is."""
-
-    class Kind(models.TextChoices):
-        MEMBERS = "members", "会员名册"
-        HOUSEHOLDS = "households", "家庭户成员名册"
-
-    class Status(models.TextChoices):
-        UPLOADED = "uploaded", "已上传"
-        VALIDATING = "validating", "校验中"
-        VALIDATED = "validated", "已校验"
-        IMPORTING = "importing", "导入中"
-        DONE = "done", "已导入"
-        FAILED = "failed", "失败"
-
-    kind = models.CharField("导入类别", max_length=12, choices=Kind.choices)
-    node = models.ForeignKey(
-        "associations.Association",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="导入到",
-    )
-    file = models.FileField("文件", upload_to=import_upload_path, max_length=255)
-    original_name = models.CharField("原文件名", max_length=200)
-    file_type = models.CharField("文件类型", max_length=8)
-    uploaded_by = models.ForeignKey(
-        "associations.User",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name="上传人",
-    )
-    status = models.CharField(
-        "状态", max_length=12, choices=Status.choices, default=Status.UPLOADED
-    )
-    count_new = models.PositiveIntegerField("新增", default=0)
-    count_updated = models.PositiveIntegerField("更新", default=0)
-    count_unchanged = models.PositiveIntegerField("无变化", default=0)
-    count_invalid = models.PositiveIntegerField("有问题", default=0)
-    problems = models.JSONField("问题清单", default=list, blank=True)
-    problem_total = models.PositiveIntegerField("问题总数", default=0)
-    warnings = models.JSONField("提示", default=list, blank=True)
-    message = models.TextField("说明", blank=True)
-    rows_total = models.PositiveIntegerField("总行数", default=0)
-    rows_done = models.PositiveIntegerField("已处理行数", default=0)
-    task_id = models.CharField("后台任务", max_length=64, blank=True)
-    error_file = models.CharField(
-        "错误标注文件", max_length=255, blank=True, help_text="相对于 MEDIA_ROOT 的路径。"
-    )
-    created_at = models.DateTimeField("上传时间", auto_now_add=True)
-    validated_at = models.DateTimeField("校验时间", null=True, blank=True)
-    finished_at = models.DateTimeField("导入时间", null=True, blank=True)
-    file_deleted_at = models.DateTimeField(
-        "文件删除时间",
-        null=True,
-        blank=True,
-        help_text="上传的文件和错误标注文件超过保留期限后删除,记录保留。",
-    )
-
-    objects = ScopedManager()
-
-    class Meta:
-        verbose_name = "导入记录"
-        verbose_name_plural = "导入记录"
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["county", "node", "-created_at"], name="importjob_node_created")
-        ]
-
-    def __str__(self) -> str:
-        return self.original_name
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in (self.Status.VALIDATING, self.Status.IMPORTING)
-
-    @property
-    def can_commit(self) -> bool:
-        return (
-            self.status == self.Status.VALIDATED
-            and self.count_invalid == 0
-            and (self.count_new or self.count_updated) > 0
-        )
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        if not self.rows_total:
-            return 0
-        return min(100, self.rows_done * 100 // self.rows_total)

@@ -9,10 +9,4 @@ urlpatterns = [
         roster_views.RosterExportView.as_view(),
         name="roster-export",
     ),
-    path("exports/<int:pk>/", roster_views.ExportJobView.as_view(), name="export-job"),
-    path(
-        "exports/<int:pk>/download/",
-        roster_views.ExportDownloadView.as_view(),
-        name="export-download",
-    ),
 ]

@@ -3,7 +3,6 @@ from django.urls import include, path
 from . import register_views, views
 
 urlpatterns = [
-    path("", include("members.import_urls")),
     path("", include("members.roster_urls")),
     # members
     path("members/", views.MemberListView.as_view(), name="member-list"),

@@ -20,7 +20,7 @@ from associations.models import (
     CouncilPosition,
     CouncilSeat,
     DirectorBackground,
-    ExportJob,
+    Job,
     Role,
     User,
 )
@@ -28,7 +28,7 @@ from associations.scope import Scope, UnscopedReason, activate, unscoped
 from households import services as household_services
 from households.models import Household, Person
 from members import services as member_services
-from members.models import ImportJob, Member
+from members.models import Member
 
 PASSWORD = "Test@pass2026"
 
@@ -183,16 +183,18 @@ def _member_records(admin, member, household, village) -> None:
         actor=admin, node=village, name=f"{village.name}志愿者服务队", service="general"
     )
     member_services.volunteer_join(actor=admin, team=team, member=member)
-    export = ExportJob(kind="members", node=village, requested_by=admin, file_name="x.xlsx")
+    export = Job(
+        kind="export.members", step="build", node=village, owner=admin, output_name="x.xlsx"
+    )
     export.place_under(village)
     export.save()
-    job = ImportJob(
-        kind="members",
+    job = Job(
+        kind="import.members",
+        step="validate",
         node=village,
-        file="imports/none.xlsx",
-        original_name="花名册.xlsx",
+        input_name="花名册.xlsx",
         file_type="xlsx",
-        uploaded_by=admin,
+        owner=admin,
     )
     job.place_under(village)
     job.save()

@@ -52,8 +52,7 @@ CONTACT = "members.ContactHousehold"
 PAIRING = "members.Pairing"
 COMMENDATION = "members.Commendation"
 TEAM = "members.VolunteerTeam"
-IMPORT_JOB = "members.ImportJob"
-EXPORT_JOB = "associations.ExportJob"
+JOB = "associations.Job"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -122,14 +121,14 @@ ROUTES: dict[str, Route] = {
     "seat-member": page(SEAT, post=True),
     "node-rosters": page(NODE),
     "roster-export": page(NODE, post=True, kind="members"),
-    "export-job": page(EXPORT_JOB),
-    "export-download": page(EXPORT_JOB),
+    "job": page(JOB),
+    "job-resend": page(JOB, get=False, post=True),
+    "job-download": page(JOB),
     "import-upload": page(NODE, post=True),
     "import-template": page(),
-    "import-job": page(IMPORT_JOB),
-    "import-errors": page(IMPORT_JOB),
-    "import-commit": page(IMPORT_JOB, get=False, post=True),
-    "import-recheck": page(IMPORT_JOB, get=False, post=True),
+    "import-errors": page(JOB),
+    "import-commit": page(JOB, get=False, post=True),
+    "import-recheck": page(JOB, get=False, post=True),
     # API
     "api-root": api(),
     "api-token": api(),

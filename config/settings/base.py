@@ -140,10 +140,27 @@ CSRF_COOKIE_HTTPONLY = False
 # for real, over kombu's filesystem transport under var/ (no server needed).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
+# Background jobs (associations/jobs.py): the longest a step may run, how often a running
+# step proves it is alive, and when silence means its worker died.
+JOB_SOFT_TIME_LIMIT = int(os.environ.get("JOB_SOFT_TIME_LIMIT", 3 * 3600))
+JOB_TIME_LIMIT = JOB_SOFT_TIME_LIMIT + 60
+JOB_HEARTBEAT_SECONDS = 10
+JOB_STALE_SECONDS = 180
+JOB_MAX_ATTEMPTS = 2  # runs of one step: the first, and one re-queue after an interruption
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message not acknowledged this long is delivered again: longer than the longest
+        # job may run (JOB_TIME_LIMIT), so a live job is never run twice. A job whose worker
+        # died is not left waiting for it: its stale heartbeat re-queues it within minutes.
+        "visibility_timeout": JOB_TIME_LIMIT + 300,
+        # The web app asks the broker while a user waits: fail fast when Redis is down.
+        "socket_connect_timeout": 1,
+        "socket_timeout": 5,
+    }
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+    CELERY_REDIS_SOCKET_TIMEOUT = 5
 else:
     # The host part means nothing to this transport; naming one keeps kombu from warning
     # "No hostname was supplied" on every connection.
@@ -164,6 +181,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 
 # --- API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -217,20 +235,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
     },
     "purge-expired-files": {
-        "task": "members.purge_expired_files_everywhere",
+        "task": "associations.purge_expired_files_everywhere",
         "schedule": crontab(hour=3, minute=15),
+    },
+    "sweep-stale-jobs": {
+        "task": "associations.sweep_stale_jobs_everywhere",
+        "schedule": 60.0,
     },
 }
 
-# --- Imports of rosters (members/importers.py) ------------------------------------------------
+# --- Imports and exports (associations/jobs.py) ------------------------------------------------
 # Uploaded rosters, their error workbooks and exported rosters hold personal data (full ID
 # numbers in imports): kept only as long as the work needs them, then deleted every night by
-# members.purge_expired_files (the job records, who did what and when, stay).
+# associations.jobs.purge_expired_files (the job records, who did what and when, stay).
 IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", 30))
 EXPORT_FILE_RETENTION_DAYS = int(os.environ.get("EXPORT_FILE_RETENTION_DAYS", 7))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))  # per upload
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 50_000))  # data rows per file
 IMPORT_BACKGROUND_ROWS = 2000  # larger files are checked and imported by the Celery worker
 IMPORT_MAX_PROBLEMS = 5000  # problems kept on the job (the total is always counted)
-# Celery's autodiscovery loads <app>.tasks only; the import tasks live in their own module.
-CELERY_IMPORTS = ("members.import_tasks",)

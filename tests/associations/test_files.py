@@ -6,14 +6,13 @@ import stat
 from pathlib import Path
 
 import pytest
-from django.core.files.storage import default_storage
 
+from associations import export_jobs, jobs
 from associations.files import private_folder
 from associations.scope import Scope, activate
-from members import exports
 
 from ..members.test_import import person_row
-from ..members.test_retention import bad_row, checked_job
+from .test_job_retention import bad_row, checked_job
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +33,10 @@ def folders_between(path: Path, root: Path) -> list[Path]:
 
 def test_uploads_and_error_workbooks_are_private(world, media_root):
     job = checked_job(world.a.users["village_secretary"], [person_row(1), bad_row(2)])
-    for name in (job.file.name, job.error_file):
-        path = Path(default_storage.path(name))
+    files = [p for p in jobs.folder(job).rglob("*") if p.is_file()]
+    assert len(files) == 2  # the upload and its error workbook
+    for path in files:
+        name = path.name
         assert mode(path) == 0o600, name
         assert {mode(folder) for folder in folders_between(path, media_root)} == {0o700}
 
@@ -43,9 +44,9 @@ def test_uploads_and_error_workbooks_are_private(world, media_root):
 def test_exported_rosters_are_private(world, media_root):
     user = world.a.users["village_secretary"]
     with activate(Scope.for_node(user.node)):
-        job = exports.export_request(actor=user, node=user.node, kind="members")
-        job = exports.run_export(job)
-    path = exports.job_file(job)
+        job = export_jobs.request(actor=user, node=user.node, kind="members", full_identity=False)
+        job = export_jobs.start(job)
+    path = export_jobs.output(job)
     assert path.exists() and mode(path) == 0o600
     assert {mode(folder) for folder in folders_between(path, media_root)} == {0o700}
 

@@ -15,14 +15,16 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.urls import reverse
+from django.utils import timezone
 
-from associations.models import ChangeRecord
+from associations import import_jobs, jobs
+from associations.models import ChangeRecord, Job
 from associations.scope import Scope, activate
+from associations.tasks import run_job
 from households.models import Household, Person
 from members import import_files, importers
-from members.import_tasks import import_commit, import_validate
 from members.importers import run_import
-from members.models import ImportJob, Member
+from members.models import Member
 
 from ..conftest import make_id_number
 
@@ -620,7 +622,7 @@ def test_a_hostile_upload_writes_nothing(client, world):
     assert response.status_code == 400
     assert "XML_BOMB" in response.content.decode()
     with activate(Scope.for_node(user.node)):
-        assert not ImportJob.objects.exists()
+        assert not Job.objects.exists()
 
 
 # --- all or nothing ---------------------------------------------------------------------------
@@ -879,12 +881,12 @@ def test_upload_preview_commit(client, world):
     response = _upload(client, user.node, [person_row(i) for i in range(3)])
     assert response.status_code == 302
     with activate(Scope.for_node(user.node)):
-        job = ImportJob.objects.get()
-    assert response.url == reverse("import-job", kwargs={"pk": job.pk})
+        job = Job.objects.get()
+    assert response.url == reverse("job", kwargs={"pk": job.pk})
     assert (
-        job.status == "validated"
-        and job.count_new == 3
-        and job.file.name.startswith(f"imports/{world.a.county.pk}/")
+        job.state == "ready"
+        and job.count("new") == 3
+        and job.input_file.startswith(f"jobs/{world.a.county.pk}/{job.pk}/")
     )
     body = client.get(response.url).content.decode()
     assert "将新增" in body and "确认导入" in body
@@ -893,7 +895,7 @@ def test_upload_preview_commit(client, world):
     with activate(Scope.for_node(user.node)):
         job.refresh_from_db()
         assert (
-            job.status == "done"
+            job.state == "done"
             and Member.objects.filter(person__name__startswith="新会员").count() == 3
         )
     again = client.post(reverse("import-commit", kwargs={"pk": job.pk}), follow=True)
@@ -906,14 +908,14 @@ def test_invalid_rows_hide_the_commit_button_and_the_error_workbook_marks_them(c
     rows = [person_row(1), person_row(2, 性别="未知"), person_row(3, 联系电话="12")]
     _upload(client, user.node, [{**r, "备注": ""} for r in rows], title_rows=["会员花名册"])
     with activate(Scope.for_node(user.node)):
-        job = ImportJob.objects.get()
-    body = client.get(reverse("import-job", kwargs={"pk": job.pk})).content.decode()
+        job = Job.objects.get()
+    body = client.get(reverse("job", kwargs={"pk": job.pk})).content.decode()
     assert "确认导入" not in body
     assert "CHOICE_INVALID" in body and "PHONE_INVALID" in body and "“备注”" in body
     assert client.post(reverse("import-commit", kwargs={"pk": job.pk})).status_code == 302
     with activate(Scope.for_node(user.node)):
         job.refresh_from_db()
-    assert job.status == "validated"  # the commit was refused
+    assert job.state == "ready"  # the commit was refused
     response = client.get(reverse("import-errors", kwargs={"pk": job.pk}))
     assert response.status_code == 200
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
@@ -947,15 +949,15 @@ def test_group_pages_and_foreign_jobs(client, world):
     assert client.get(reverse("import-upload", kwargs={"pk": group.pk})).status_code == 403
     _upload(client, secretary.node, [person_row(1)])
     with activate(Scope.for_node(secretary.node)):
-        job = ImportJob.objects.get()
+        job = Job.objects.get()
     client.force_login(world.a.users["village_secretary_sibling"])
-    for name in ("import-job", "import-errors"):
+    for name in ("job", "import-errors"):
         assert client.get(reverse(name, kwargs={"pk": job.pk})).status_code == 404
     assert client.post(reverse("import-commit", kwargs={"pk": job.pk})).status_code == 404
     client.force_login(world.b.users["county_admin"])
-    assert client.get(reverse("import-job", kwargs={"pk": job.pk})).status_code == 404
+    assert client.get(reverse("job", kwargs={"pk": job.pk})).status_code == 404
     client.force_login(world.a.users["county_viewer"])
-    assert client.get(reverse("import-job", kwargs={"pk": job.pk})).status_code == 403
+    assert client.get(reverse("job", kwargs={"pk": job.pk})).status_code == 403
 
 
 # --- background work --------------------------------------------------------------------------
@@ -971,16 +973,18 @@ def test_large_files_run_in_the_worker_and_the_page_refreshes(
         _upload(client, user.node, [person_row(i) for i in range(4)])  # eager in tests
     assert len(sent) == 1  # sent once the job's row is committed
     with activate(Scope.for_node(user.node)):
-        job = ImportJob.objects.get()
-    assert job.status == "validated" and job.count_new == 4 and job.task_id
+        job = Job.objects.get()
+    assert job.state == "ready" and job.count("new") == 4 and job.attempts == 1
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("import-commit", kwargs={"pk": job.pk}))
     with activate(Scope.for_node(user.node)):
         job.refresh_from_db()
-    assert job.status == "done" and job.rows_done == 4
+    assert job.state == "done" and job.rows_done == 4
     with activate(Scope.for_node(user.node)):
-        ImportJob.objects.filter(pk=job.pk).update(status="importing", rows_done=2)
-    page = client.get(reverse("import-job", kwargs={"pk": job.pk}))
+        Job.objects.filter(pk=job.pk).update(
+            state="running", rows_done=2, heartbeat_at=timezone.now()
+        )
+    page = client.get(reverse("job", kwargs={"pk": job.pk}))
     assert page["Refresh"] == "2"
     body = page.content.decode()
     assert '<meta http-equiv="refresh" content="2">' in body and "2 / 4" in body
@@ -991,32 +995,28 @@ def test_the_tasks_run_in_scope_and_are_idempotent(world):
     user = world.a.users["village_secretary"]
     scope = asdict(Scope.for_node(user.node))
     with activate(Scope.for_node(user.node)):
-        job = importers.job_create(
+        job = import_jobs.job_create(
             actor=user,
             node=user.node,
             kind="members",
             upload=SimpleUploadedFile("a.xlsx", xlsx([person_row(1), person_row(2)])),
         )
-    result = import_validate(job.pk, scope=scope)
-    assert result == {
-        "job": job.pk,
-        "status": "validated",
-        "new": 2,
-        "updated": 0,
-        "unchanged": 0,
-        "invalid": 0,
-    }
-    assert import_commit(job.pk, scope=scope)["status"] == "validated"  # not claimed: no-op
+        jobs.send(job, step=import_jobs.VALIDATE)
+    assert run_job(job.pk, scope=scope) == {"job": job.pk, "state": "ready"}
     with activate(Scope.for_node(user.node)):
         job.refresh_from_db()
-        assert importers.job_start_commit(job) and not importers.job_start_commit(job)
-    assert import_commit(job.pk, scope=scope)["status"] == "done"
+    assert job.result["counts"] == {"new": 2, "updated": 0, "unchanged": 0, "invalid": 0}
+    assert run_job(job.pk, scope=scope)["status"] == "skipped"  # ready: nothing to claim
+    with activate(Scope.for_node(user.node)):
+        Job.objects.filter(pk=job.pk).update(step=import_jobs.COMMIT)  # claimed by a click
+        jobs.send(job, step=import_jobs.COMMIT)
+        assert not import_jobs.start_commit(job)  # a second click finds it claimed
+    assert run_job(job.pk, scope=scope)["state"] == "done"
     before = counts(world)
-    assert import_commit(job.pk, scope=scope)["status"] == "done"  # redelivered: nothing more
-    assert import_validate(job.pk, scope=scope)["status"] == "done"
+    assert run_job(job.pk, scope=scope)["status"] == "skipped"  # redelivered: nothing more
     assert counts(world) == before
     sibling = asdict(Scope.for_node(world.a.villages[1]))
-    assert import_validate(job.pk, scope=sibling)["status"] == "missing"
+    assert run_job(job.pk, scope=sibling)["status"] == "skipped"
 
 
 def test_an_unreachable_broker_is_said_plainly(
@@ -1029,22 +1029,24 @@ def test_an_unreachable_broker_is_said_plainly(
     def refuse(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(import_validate, "apply_async", refuse)
+    monkeypatch.setattr(jobs, "runs_eagerly", lambda: False)
+    monkeypatch.setattr(run_job, "apply_async", refuse)
     user = world.a.users["village_secretary"]
     client.force_login(user)
     with django_capture_on_commit_callbacks(execute=True):
         response = _upload(client, user.node, [person_row(1), person_row(2)])
     body = client.get(response.url).content.decode()
-    assert "后台服务不可用" in body and "重新提交" in body
+    assert "后台任务服务暂不可用" in body and "重新提交" in body
     monkeypatch.undo()
     settings.IMPORT_BACKGROUND_ROWS = 1
     with activate(Scope.for_node(user.node)):
-        job = ImportJob.objects.get()
+        job = Job.objects.get()
+    assert (job.state, job.failure) == ("failed", "broker_down")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import-recheck", kwargs={"pk": job.pk}))
+        client.post(reverse("job-resend", kwargs={"pk": job.pk}))
     with activate(Scope.for_node(user.node)):
         job.refresh_from_db()
-    assert job.status == "validated" and job.count_new == 2 and not job.message
+    assert job.state == "ready" and job.count("new") == 2 and not job.error
 
 
 def test_an_old_15_digit_number_finds_the_person_recorded_with_18(world):
@@ -1095,18 +1097,18 @@ def test_progress_is_visible_while_the_import_transaction_is_open():
         name="沙河市", division_code="130582", admin_username="p_admin", admin_password=PASSWORD
     )
     with activate(Scope.for_node(county)):
-        job = ImportJob(
-            kind="members",
+        job = Job(
+            kind="import.members",
+            step="validate",
             node=county,
-            file="imports/x.xlsx",
-            original_name="x.xlsx",
+            input_name="x.xlsx",
             file_type="xlsx",
-            uploaded_by=admin,
+            owner=admin,
             rows_total=1000,
         )
         job.place_under(county)
         job.save()
-        writer = importers.ProgressWriter(job, interval=0)
+        writer = import_jobs.ProgressWriter(job, interval=0)
         with transaction.atomic():
             Association.objects.filter(pk=county.pk).update(name="沙河市(导入中)")
             writer(500)

@@ -9,11 +9,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from associations.models import ChangeRecord
+from associations import import_jobs, jobs
+from associations.models import ChangeRecord, Job
 from associations.scope import Scope, activate
-from members import importers
-from members.import_tasks import import_commit, import_validate
-from members.models import ImportJob
+from associations.tasks import run_job
 
 from .test_import import media_root, person_row, xlsx  # noqa: F401 (media_root: a fixture)
 
@@ -37,7 +36,7 @@ def test_a_commit_within_the_request_is_recorded_as_the_import(client, world):
         {"kind": "members", "file": SimpleUploadedFile("会员花名册.xlsx", xlsx([person_row(1)]))},
     )
     with activate(Scope.for_node(user.node)):
-        job = ImportJob.objects.get()
+        job = Job.objects.get()
     client.post(reverse("import-commit", kwargs={"pk": job.pk}))
     assert _member_sources(user.node) == {f"import:{job.pk} 会员花名册.xlsx"}
     history = client.get(reverse("node-history", kwargs={"pk": world.a.groups[0].pk}))
@@ -48,15 +47,16 @@ def test_a_commit_on_the_worker_is_recorded_as_the_import(world):
     user = world.a.users["village_secretary"]
     scope = asdict(Scope.for_node(user.node))
     with activate(Scope.for_node(user.node)):
-        job = importers.job_create(
+        job = import_jobs.job_create(
             actor=user,
             node=user.node,
             kind="members",
             upload=SimpleUploadedFile("大名单.xlsx", xlsx([person_row(1), person_row(2)])),
         )
-    import_validate(job.pk, scope=scope)
+        jobs.send(job, step=import_jobs.VALIDATE)
+    assert run_job(job.pk, scope=scope)["state"] == "ready"
     with activate(Scope.for_node(user.node)):
-        job.refresh_from_db()
-        assert importers.job_start_commit(job)
-    assert import_commit(job.pk, scope=scope)["status"] == "done"
+        Job.objects.filter(pk=job.pk).update(step=import_jobs.COMMIT)
+        jobs.send(job, step=import_jobs.COMMIT)
+    assert run_job(job.pk, scope=scope)["state"] == "done"
     assert _member_sources(user.node) == {f"import:{job.pk} 大名单.xlsx"}

@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from associations.models import ChangeRecord
+from associations.models import ChangeRecord, Job
 from associations.scope import Scope, activate
 from households.models import Person
 from members import importers
-from members.models import ImportJob, Member
+from members.models import Member
 
 from .test_import import _upload, counts, new_id, person_row, run
 
@@ -197,8 +197,8 @@ def test_the_preview_and_the_error_workbook_show_the_problem(client, world):
     rows = [person_row(1, 婚姻状况=""), person_row(2)]
     _upload(client, user.node, rows)
     with activate(Scope.for_node(user.node)):
-        job = ImportJob.objects.get()
-    body = client.get(reverse("import-job", kwargs={"pk": job.pk})).content.decode()
+        job = Job.objects.get()
+    body = client.get(reverse("job", kwargs={"pk": job.pk})).content.decode()
     assert "MARITAL_REQUIRED" in body and REQUIRED_MESSAGE in body and "确认导入" not in body
     response = client.get(reverse("import-errors", kwargs={"pk": job.pk}))
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))

@@ -12,11 +12,12 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from associations import services
+from associations import import_jobs, services
+from associations.models import Job
 from associations.scope import Scope, activate
 from members import import_resources, importers
 from members.importers import run_import
-from members.models import ImportJob, Member
+from members.models import Member
 
 from .test_import import _upload, new_id, only_problem, person_row, xlsx
 
@@ -118,9 +119,9 @@ def test_a_long_list_of_groups_is_cut_short(world):
 # --- 2. old 15-digit numbers named in the preview, masked ---------------------------------------
 
 
-def _job(user) -> ImportJob:
+def _job(user) -> Job:
     with activate(Scope.for_node(user.node)):
-        return ImportJob.objects.latest("created_at")
+        return Job.objects.latest("created_at")
 
 
 def test_the_preview_names_the_upgraded_15_digit_numbers_masked(client, world):
@@ -131,15 +132,15 @@ def test_the_preview_names_the_upgraded_15_digit_numbers_masked(client, world):
     rows = [person_row(1), person_row(3, 身份证号码=old)]
     _upload(client, user.node, rows)
     job = _job(user)
-    assert job.status == "validated" and job.count_new == 2
-    body = client.get(reverse("import-job", kwargs={"pk": job.pk})).content.decode()
+    assert job.state == "ready" and job.count("new") == 2
+    body = client.get(reverse("job", kwargs={"pk": job.pk})).content.decode()
     assert "有 1 个 15 位身份证号码已按国家标准自动升级为 18 位" in body
     masked_old, masked_new = f"{old[:6]}******{old[-3:]}", f"{new[:6]}********{new[-4:]}"
     row = body[body.index("原 15 位号码") :]
     assert '<td class="num">3</td>' in row
     assert row.index(masked_old) < row.index("→", row.index(masked_old)) < row.index(masked_new)
     assert old not in body and new not in body  # never the full numbers
-    assert all(old not in str(w) and new not in str(w) for w in job.warnings)
+    assert all(old not in str(w) and new not in str(w) for w in job.result["warnings"])
     # The notice is not a problem of the file: no error workbook is offered for it.
     assert "下载错误标注文件" not in body
 
@@ -198,7 +199,7 @@ def _error_workbook(client, world, data: bytes):
 def test_the_error_workbook_marks_the_columns_not_imported(client, world):
     data, _ids = _messy_roster()
     job, workbook = _error_workbook(client, world, data)
-    assert "“备注”" in job.warnings[0]["message"]  # still reported on the page
+    assert "“备注”" in job.result["warnings"][0]["message"]  # still reported on the page
     sheet = workbook.worksheets[0]
     for column in ("I", "J"):  # 备注, 文化程度
         header = sheet[f"{column}3"]
@@ -270,9 +271,9 @@ def test_the_error_workbook_writes_dates_without_a_time(client, world):
 def test_the_problem_list_puts_the_message_before_the_code(client, world):
     data, _ids = _messy_roster()
     job, workbook = _error_workbook(client, world, data)
-    body = client.get(reverse("import-job", kwargs={"pk": job.pk})).content.decode()
+    body = client.get(reverse("job", kwargs={"pk": job.pk})).content.decode()
     listing = body[body.index("问题清单") :]
-    message = next(p["message"] for p in job.problems if p["code"] == "CHOICE_INVALID")
+    message = next(p["message"] for p in job.result["problems"] if p["code"] == "CHOICE_INVALID")
     assert listing.index(message) < listing.index("CHOICE_INVALID")
     assert '<small class="problem-code' in listing
     assert "<th>代码</th>" not in listing
@@ -328,11 +329,11 @@ def test_a_forced_commit_of_an_up_to_date_file_says_there_is_nothing_to_import(c
     client.post(reverse("import-commit", kwargs={"pk": _job(user).pk}))
     _upload(client, user.node, rows)  # the same file again: every row unchanged
     job = _job(user)
-    assert (job.status, job.count_unchanged, job.can_commit) == ("validated", 2, False)
+    assert (job.state, job.count("unchanged"), import_jobs.can_commit(job)) == ("ready", 2, False)
     body = client.post(reverse("import-commit", kwargs={"pk": job.pk}), follow=True)
     text = body.content.decode()
     assert "无需导入:文件中的每一行都与系统中的数据一致" in text and "还有问题" not in text
-    assert _job(user).status == "validated"
+    assert _job(user).state == "ready"
 
 
 # --- 6. progress counts data rows ---------------------------------------------------------------
@@ -357,7 +358,7 @@ def test_the_uploads_row_count_leaves_out_the_header_and_title_rows(world):
     with activate(Scope.for_node(user.node)):
         for name, data in (("名册.csv", csv_file), ("名册.xlsx", xlsx_file)):
             upload = SimpleUploadedFile(name, data)
-            job = importers.job_create(actor=user, node=user.node, kind="members", upload=upload)
+            job = import_jobs.job_create(actor=user, node=user.node, kind="members", upload=upload)
             assert job.rows_total == 4, name
 
 
@@ -391,7 +392,7 @@ def test_progress_runs_over_the_data_rows_only(world, monkeypatch):
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         upload = SimpleUploadedFile("名册.xlsx", buffer.getvalue())
-        job = importers.job_create(actor=user, node=user.node, kind="members", upload=upload)
+        job = import_jobs.job_create(actor=user, node=user.node, kind="members", upload=upload)
         recorder = Recorder()
         outcome = run_import(
             kind="members",

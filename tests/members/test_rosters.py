@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import pathlib
 import random
 from collections import Counter
 from dataclasses import asdict
@@ -15,17 +16,20 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from associations import export_jobs, jobs
 from associations import services as association_services
-from associations.models import Association, ExportJob
+from associations.models import Association, Job
 from associations.scope import Scope, activate
+from associations.tasks import run_job
 from households import services as household_services
 from households.identity import mask_id_number, mask_phone
+from households.masking import sees_full_identity
 from households.models import Person
 from members import exports, services
 from members.models import GroupRole, VolunteerTeam
-from members.tasks import build_roster
 
 from ..conftest import make_id_number
 
@@ -137,14 +141,19 @@ def village_a(world):
     return a
 
 
+def request(user, node, kind, *, full=False) -> Job:
+    full = full and sees_full_identity(user)
+    return export_jobs.request(actor=user, node=node, kind=kind, full_identity=full)
+
+
 def export(a, role, kind, node=None, *, full=False):
     user = a.users[role]
     node = node or a.villages[0]
     with activate(Scope.for_node(user.node)):
-        job = exports.export_request(actor=user, node=node, kind=kind, full_identity_asked=full)
-        job = exports.run_export(job)
-        path = exports.job_file(job)
-    assert job.status == ExportJob.Status.DONE, job.error
+        job = request(user, node, kind, full=full)
+        job = export_jobs.start(job)
+        path = export_jobs.output(job)
+    assert job.state == Job.State.DONE, job.error
     return job, openpyxl.load_workbook(path)
 
 
@@ -164,7 +173,7 @@ def test_each_roster_prints_as_it_should(village_a, kind):
     ws = wb.worksheets[0]
     title = f"{village_a.villages[0].name}计划生育协会{ROSTER_TITLES[kind]}"
     assert ws["A1"].value == title
-    assert job.file_name.startswith(title) and job.file_name.endswith(".xlsx")
+    assert job.output_name.startswith(title) and job.output_name.endswith(".xlsx")
     width = len(HEADERS[kind])
     assert f"A1:{openpyxl.utils.get_column_letter(width)}1" in {str(r) for r in ws.merged_cells}
     assert ws["A2"].value.startswith("制表单位:")
@@ -180,7 +189,8 @@ def test_each_roster_prints_as_it_should(village_a, kind):
     assert ws["A4"].border.left.style == "thin"
     assert all(ws.column_dimensions[c].width for c in "ABCDE")
     assert job.rows_done == job.rows_total >= 1
-    assert job.size > 0 and job.file_path.startswith(f"exports/{village_a.county.pk}/")
+    assert job.output_size > 0
+    assert job.output_file.startswith(f"jobs/{village_a.county.pk}/{job.pk}/")
 
 
 def test_member_roster_sections_by_group_and_masks_by_default(village_a):
@@ -329,10 +339,10 @@ def test_query_count_does_not_grow_with_rows(world, kind):
                 )
                 services.seat_link_member(actor=admin, seat=director, member=member)
             made += batch
-            job = exports.export_request(actor=admin, node=village, kind=kind)
+            job = request(admin, village, kind)
             with CaptureQueriesContext(connection) as captured:
-                job = exports.run_export(job)
-            assert job.status == "done", job.error
+                job = export_jobs.start(job)
+            assert job.state == "done", job.error
             queries.append(len(captured))
             rows.append(job.rows_done)
     assert rows[1] - rows[0] == 18 and rows[0] >= 2, rows
@@ -344,47 +354,53 @@ def test_progress_is_recorded_while_building(world, monkeypatch):
     monkeypatch.setattr(exports, "PROGRESS_EVERY", 1)
     with activate(Scope.for_node(a.county)):
         add_members(a, ["甲一", "甲二", "甲三"])
-        job = exports.export_request(
-            actor=a.users["county_admin"], node=a.villages[0], kind="members"
-        )
-        assert (job.status, job.rows_total, job.rows_done) == ("pending", 4, 0)
+        job = request(a.users["county_admin"], a.villages[0], "members")
+        assert (job.state, job.rows_total, job.rows_done) == ("queued", 4, 0)
         with CaptureQueriesContext(connection) as captured:
-            job = exports.run_export(job)
+            job = export_jobs.start(job)
     updates = [
         q["sql"] for q in captured if q["sql"].startswith("UPDATE") and "rows_done" in q["sql"]
     ]
     assert len(updates) >= 5  # the claim, then one per row
-    assert (job.rows_done, job.rows_total, job.status) == (4, 4, "done")
+    assert (job.rows_done, job.rows_total, job.state) == (4, 4, "done")
     assert job.started_at and job.finished_at and job.finished_at >= job.started_at
 
 
 def test_the_task_is_idempotent(world):
+    """A message delivered twice builds once; a job left running by a dead worker (stale
+    heartbeat) is built again from scratch, into a new file, the old one removed."""
     a = world.a
     node = a.villages[0]
     scope = asdict(Scope.for_node(a.county))
     with activate(Scope.for_node(a.county)):
-        job = exports.export_request(actor=a.users["county_admin"], node=node, kind="members")
-    assert build_roster(job.pk, scope=scope)["status"] == "done"
+        job = request(a.users["county_admin"], node, "members")
+        jobs.send(job, step=export_jobs.BUILD)
+    assert run_job(job.pk, scope=scope)["state"] == "done"
     with activate(Scope.for_node(a.county)):
         job.refresh_from_db()
-        first = (job.file_path, job.finished_at)
-        assert exports.job_file(job).exists()
-    assert build_roster(job.pk, scope=scope)["status"] == "done"  # done: nothing happens
+        first = (job.output_file, job.finished_at)
+        assert export_jobs.output(job).exists()
+    assert run_job(job.pk, scope=scope)["status"] == "skipped"  # done: nothing happens
     with activate(Scope.for_node(a.county)):
         job.refresh_from_db()
-        assert (job.file_path, job.finished_at) == first
-        ExportJob.objects.filter(pk=job.pk).update(status="failed", error="x")
-    assert build_roster(job.pk, scope=scope)["status"] == "done"  # failed: rebuilt
+        assert (job.output_file, job.finished_at) == first
+        long_ago = job.finished_at - datetime.timedelta(hours=1)
+        Job.objects.filter(pk=job.pk).update(state="running", heartbeat_at=long_ago)
+    assert run_job(job.pk, scope=scope)["state"] == "done"  # a worker died on it: rebuilt
     with activate(Scope.for_node(a.county)):
         job.refresh_from_db()
-        assert job.file_path != first[0] and job.error == ""
-        assert exports.job_file(job).exists()
-        assert not (exports.export_dir(a.county.pk) / first[0].rsplit("/", 1)[1]).exists()
-        ExportJob.objects.filter(pk=job.pk).update(status="running")  # a worker died on it
-    assert build_roster(job.pk, scope=scope)["status"] == "done"
+        assert job.output_file != first[0] and job.error == "" and job.attempts == 2
+        assert export_jobs.output(job).exists()
+        assert not (media_root_of(job) / first[0]).exists()
     # Another county's scope does not even find the job.
     other = asdict(Scope.for_node(world.b.county))
-    assert build_roster(job.pk, scope=other)["status"] == "missing"
+    assert run_job(job.pk, scope=other)["status"] == "skipped"
+
+
+def media_root_of(job):
+    from django.conf import settings
+
+    return pathlib.Path(settings.MEDIA_ROOT)
 
 
 def test_a_failing_build_marks_the_job_failed_in_chinese(world, monkeypatch):
@@ -394,14 +410,13 @@ def test_a_failing_build_marks_the_job_failed_in_chinese(world, monkeypatch):
         raise RuntimeError("boom")
 
     roster = dataclasses.replace(exports.ROSTERS["members"], write=broken)
-    monkeypatch.setitem(exports.ROSTERS, "members", roster)
+    monkeypatch.setitem(export_jobs.EXPORTS, "members", exports.RosterExport(roster))
     with activate(Scope.for_node(a.county)):
-        job = exports.export_request(
-            actor=a.users["county_admin"], node=a.villages[0], kind="members"
-        )
-        job = exports.run_export(job)
-    assert job.status == "failed" and job.error == exports.FAILED_MESSAGE
-    assert list(exports.export_dir(a.county.pk).glob("*")) == []
+        job = request(a.users["county_admin"], a.villages[0], "members")
+        job = export_jobs.start(job)
+    assert job.state == "failed" and job.error == jobs.FAILED_MESSAGE
+    assert job.failure == "error"
+    assert [p for p in jobs.folder(job).rglob("*") if p.is_file()] == []
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -427,71 +442,74 @@ def test_small_roster_is_built_in_the_request_and_downloaded(client, village_a):
     url = reverse("roster-export", kwargs={"pk": a.villages[0].pk, "kind": "members"})
     response = client.post(url, {"full_identity": "on"})
     with activate(Scope.for_node(a.county)):
-        job = ExportJob.objects.filter(requested_by=user).latest("id")
+        job = Job.objects.filter(owner=user).latest("id")
     assert response.status_code == 302
-    assert response["Location"] == reverse("export-download", kwargs={"pk": job.pk})
-    assert job.status == "done" and job.full_identity is True
+    assert response["Location"] == reverse("job-download", kwargs={"pk": job.pk})
+    assert job.state == "done" and job.full_identity is True
     download = client.get(response["Location"])
     assert download.status_code == 200
     assert "filename*=utf-8''" in download["Content-Disposition"]
     assert download["Content-Type"].startswith("application/vnd.openxmlformats")
     assert b"".join(download.streaming_content)[:2] == b"PK"
     listing = client.get(reverse("node-rosters", kwargs={"pk": a.villages[0].pk}))
-    assert job.file_name in listing.content.decode()
+    assert job.output_name in listing.content.decode()
 
 
 def test_large_roster_goes_to_the_worker_after_commit(
     client, village_a, monkeypatch, django_capture_on_commit_callbacks
 ):
     a = village_a
-    monkeypatch.setattr(exports, "SMALL_ROSTER_ROWS", 0)
+    monkeypatch.setattr(export_jobs, "SMALL_ROWS", 0)
     user = a.users["county_admin"]
     client.force_login(user)
     url = reverse("roster-export", kwargs={"pk": a.county.pk, "kind": "members"})
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(url)
     with activate(Scope.for_node(a.county)):
-        job = ExportJob.objects.filter(requested_by=user).latest("id")
-    assert response["Location"] == reverse("export-job", kwargs={"pk": job.pk})
-    assert job.status == "pending" and len(callbacks) == 1
+        job = Job.objects.filter(owner=user).latest("id")
+    assert response["Location"] == reverse("job", kwargs={"pk": job.pk})
+    assert job.state == "queued" and len(callbacks) == 1
     page = client.get(response["Location"])
     body = page.content.decode()
     assert '<meta http-equiv="refresh" content="2">' in body
     assert body.index('http-equiv="refresh"') < body.index("</head>")
-    assert "<progress" in body and f"已完成 0 / {job.rows_total} 行" in body
+    assert "<progress" in body and f"已处理 0 / {job.rows_total} 行" in body
     assert page["Refresh"] == "2"
     callbacks[0]()  # the commit: the (eager) worker builds it
     page = client.get(response["Location"])
     body = page.content.decode()
     assert 'http-equiv="refresh"' not in body
-    assert reverse("export-download", kwargs={"pk": job.pk}) in body
+    assert reverse("job-download", kwargs={"pk": job.pk}) in body
     with activate(Scope.for_node(a.county)):
         job.refresh_from_db()
-    assert job.status == "done" and job.params["layout"] == "village_sheets"
+    assert job.state == "done" and job.params["layout"] == "village_sheets"
 
 
 def test_running_job_page_shows_progress(client, world):
     a = world.a
     user = a.users["county_admin"]
     with activate(Scope.for_node(a.county)):
-        job = exports.export_request(actor=user, node=a.county, kind="members")
-        ExportJob.objects.filter(pk=job.pk).update(status="running", rows_done=3, rows_total=8)
+        job = request(user, a.county, "members")
+        Job.objects.filter(pk=job.pk).update(
+            state="running", rows_done=3, rows_total=8, heartbeat_at=timezone.now()
+        )
     client.force_login(user)
-    body = client.get(reverse("export-job", kwargs={"pk": job.pk})).content.decode()
+    body = client.get(reverse("job", kwargs={"pk": job.pk})).content.decode()
     assert '<meta http-equiv="refresh" content="2">' in body
-    assert '<progress value="3" max="8">' in body and "已完成 3 / 8 行" in body
+    assert '<progress value="3" max="8">' in body and "生成中:已处理 3 / 8 行" in body
 
 
-def test_unreachable_broker_fails_the_job_plainly(
+def test_unreachable_broker_fails_the_job_plainly_and_resend_builds_it(
     client, world, monkeypatch, django_capture_on_commit_callbacks
 ):
     a = world.a
-    monkeypatch.setattr(exports, "SMALL_ROSTER_ROWS", 0)
+    monkeypatch.setattr(export_jobs, "SMALL_ROWS", 0)
+    monkeypatch.setattr(jobs, "runs_eagerly", lambda: False)
 
     def down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to localhost:6379. Connection refused.")
 
-    monkeypatch.setattr(build_roster, "apply_async", down)
+    monkeypatch.setattr(run_job, "apply_async", down)
     user = a.users["county_admin"]
     client.force_login(user)
     url = reverse("roster-export", kwargs={"pk": a.villages[0].pk, "kind": "members"})
@@ -499,17 +517,26 @@ def test_unreachable_broker_fails_the_job_plainly(
         response = client.post(url)
     page = client.get(response["Location"])
     body = page.content.decode()
-    assert "后台服务不可用" in body and exports.BROKER_DOWN_MESSAGE in body
-    assert 'http-equiv="refresh"' not in body
+    assert "后台任务服务暂不可用" in body and jobs.BROKER_DOWN_MESSAGE in body
+    assert "重新提交" in body and 'http-equiv="refresh"' not in body
     with activate(Scope.for_node(a.county)):
-        assert ExportJob.objects.filter(requested_by=user).latest("id").status == "failed"
+        job = Job.objects.filter(owner=user).latest("id")
+    assert (job.state, job.failure) == ("failed", "broker_down")
+    # The broker is back: 重新提交 sends it again and the (eager) worker builds it.
+    monkeypatch.undo()
+    monkeypatch.setattr(export_jobs, "SMALL_ROWS", 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("job-resend", kwargs={"pk": job.pk}))
+    with activate(Scope.for_node(a.county)):
+        job.refresh_from_db()
+    assert job.state == "done" and job.failure == "" and job.error == ""
 
 
 def test_download_is_for_the_requester_or_a_county_admin(client, village_a):
     a = village_a
     job, _wb = export(a, "township_staff", "members")
-    download = reverse("export-download", kwargs={"pk": job.pk})
-    status = reverse("export-job", kwargs={"pk": job.pk})
+    download = reverse("job-download", kwargs={"pk": job.pk})
+    status = reverse("job", kwargs={"pk": job.pk})
     client.force_login(a.users["village_secretary"])  # same village in scope, not the requester
     assert client.get(download).status_code == 403
     assert client.get(status).status_code == 403
@@ -526,13 +553,11 @@ def test_download_is_for_the_requester_or_a_county_admin(client, village_a):
 def test_another_countys_job_is_404(client, world):
     b = world.b
     with activate(Scope.for_node(b.county)):
-        job = exports.export_request(
-            actor=b.users["county_admin"], node=b.villages[0], kind="members"
-        )
-        exports.run_export(job)
+        job = export_jobs.start(request(b.users["county_admin"], b.villages[0], "members"))
     client.force_login(world.a.users["county_admin"])
-    for name in ("export-job", "export-download"):
+    for name in ("job", "job-download"):
         assert client.get(reverse(name, kwargs={"pk": job.pk})).status_code == 404
+    assert client.post(reverse("job-resend", kwargs={"pk": job.pk})).status_code == 404
     url = reverse("roster-export", kwargs={"pk": b.villages[0].pk, "kind": "members"})
     assert client.post(url).status_code == 404
     assert client.get(reverse("node-rosters", kwargs={"pk": b.villages[0].pk})).status_code == 404
@@ -542,9 +567,9 @@ def test_purged_file_keeps_the_record(client, village_a):
     a = village_a
     job, _wb = export(a, "village_secretary", "members")
     with activate(Scope.for_node(a.county)):
-        exports.job_file(job).unlink()
+        export_jobs.output(job).unlink()
     client.force_login(a.users["village_secretary"])
-    response = client.get(reverse("export-download", kwargs={"pk": job.pk}))
+    response = client.get(reverse("job-download", kwargs={"pk": job.pk}))
     assert response.status_code == 410 and "文件已清理" in response.content.decode()
 
 
@@ -622,7 +647,8 @@ def test_a_real_worker_builds_the_roster(media):
             id_number=make_id_number("130533", D(1975, 4, 9), 12, "female"),
         )
         services.member_register(actor=admin, person=person, association=village)
-        job = exports.export_request(actor=admin, node=county, kind="members")
+        job = request(admin, county, "members")
+        jobs.send(job, step=export_jobs.BUILD)
     queue = f"test-{uuid.uuid4().hex[:8]}"
     for folder in ("queue", "processed", "control", "results"):
         (settings.CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
@@ -646,21 +672,35 @@ def test_a_real_worker_builds_the_roster(media):
     )
     app.conf.task_always_eager = False
     try:
-        result = build_roster.apply_async(
+        result = run_job.apply_async(
             args=[job.pk], kwargs={"scope": asdict(Scope.for_node(county))}, queue=queue
         )
-        outcome = result.get(timeout=90)
+        outcome = wait_for_job(job, county, timeout=90)
     finally:
         app.conf.task_always_eager = True
         worker.terminate()
         output = worker.communicate(timeout=30)[0]
-    assert outcome == {"job": job.pk, "status": "done", "rows": 1}, output
+    assert outcome == "done", (result.id, output)
     with activate(Scope.for_node(county)):
         job.refresh_from_db()
-        path = exports.job_file(job)
-    assert job.status == "done" and path.exists() and path.is_relative_to(media)
+        path = export_jobs.output(job)
+    assert job.rows_done == 1 and path.exists() and path.is_relative_to(media)
     sheet = openpyxl.load_workbook(path).worksheets[0]
     assert sheet.title == "东街村" and sheet["C5"].value == "李桂兰"
+
+
+def wait_for_job(job, county, *, timeout: float) -> str:
+    """The job's state once it is no longer queued or running (the task keeps no result)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with activate(Scope.for_node(county)):
+            state = Job.objects.values_list("state", flat=True).get(pk=job.pk)
+        if state not in ("queued", "running"):
+            return state
+        time.sleep(0.5)
+    return "timeout"
 
 
 def test_serialised_cells_read_back_as_written(tmp_path):
