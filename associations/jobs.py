@@ -101,6 +101,10 @@ def stale_after() -> datetime.timedelta:
     return datetime.timedelta(seconds=int(getattr(settings, "JOB_STALE_SECONDS", 180)))
 
 
+def publish_seconds() -> float:
+    return float(getattr(settings, "JOB_PUBLISH_SECONDS", 1.0))
+
+
 def max_attempts() -> int:
     return int(getattr(settings, "JOB_MAX_ATTEMPTS", 2))
 
@@ -192,17 +196,31 @@ def runs_eagerly() -> bool:
 
 
 def publish(job_id: int, scope: Scope) -> bool:
-    """Hand the job to the broker. False, and the job marked BROKER_DOWN, when the broker
-    cannot be reached; the connection timeouts in settings keep that under about a second."""
+    """Hand the job to the broker. False, and the job marked BROKER_DOWN, when the broker does
+    not take it within PUBLISH_SECONDS: a user is waiting on this request, and the Redis
+    client retries a refused connection for a couple of seconds before it gives up. A message
+    that still goes out after the deadline finds its job failed and is skipped by `claim`."""
     from .tasks import run_job
 
     if runs_eagerly():  # tests: the task runs here and now
         run_job.apply_async(args=(job_id,), kwargs={"scope": asdict(scope)})
         return True
-    try:
-        result = run_job.apply_async(args=(job_id,), kwargs={"scope": asdict(scope)}, retry=False)
-    except Exception:  # kombu, redis and socket errors alike: the broker is not there
-        logger.warning("broker unreachable: job %s not sent", job_id, exc_info=True)
+    sent: dict = {}
+
+    def send() -> None:
+        try:
+            sent["result"] = run_job.apply_async(
+                args=(job_id,), kwargs={"scope": asdict(scope)}, retry=False
+            )
+        except Exception as error:  # kombu, redis and socket errors alike
+            sent["error"] = error
+
+    sender = threading.Thread(target=send, daemon=True, name=f"job-{job_id}-publish")
+    sender.start()
+    sender.join(timeout=publish_seconds())
+    if "result" not in sent:
+        reason = sent.get("error") or f"no answer within {publish_seconds()} s"
+        logger.warning("broker unreachable: job %s not sent (%s)", job_id, reason)
         with activate(scope):
             Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
                 state=Job.State.FAILED,
@@ -212,7 +230,7 @@ def publish(job_id: int, scope: Scope) -> bool:
             )
         return False
     with activate(scope):
-        Job.objects.filter(pk=job_id, task_id="").update(task_id=result.id or "")
+        Job.objects.filter(pk=job_id, task_id="").update(task_id=sent["result"].id or "")
     return True
 
 

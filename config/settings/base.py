@@ -145,6 +145,7 @@ CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
 JOB_SOFT_TIME_LIMIT = int(os.environ.get("JOB_SOFT_TIME_LIMIT", 3 * 3600))
 JOB_TIME_LIMIT = JOB_SOFT_TIME_LIMIT + 60
 JOB_HEARTBEAT_SECONDS = 10
+JOB_PUBLISH_SECONDS = 1.0  # a request gives the broker this long before saying it is down
 JOB_STALE_SECONDS = 180
 JOB_MAX_ATTEMPTS = 2  # runs of one step: the first, and one re-queue after an interruption
 if REDIS_URL:
