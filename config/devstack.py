@@ -155,11 +155,15 @@ def runserver_env(env: dict) -> dict:
 
 def worker_command() -> list[str]:
     """A quiet worker: no banner (--quiet), WARNING unless LOG_LEVEL asks for more, and no
-    mingle/gossip (one local worker has no peers to sync with; they only add start-up time)."""
+    mingle/gossip (one local worker has no peers to sync with; they only add start-up time).
+    It runs celery beat too (--beat): the sweep of jobs left by a dead worker and the nightly
+    purge run locally as they do in production's beat service."""
     level = os.environ.get("LOG_LEVEL") or "WARNING"
+    schedule = var_dir() / "celerybeat-schedule"
     return [
         PY, "-m", "celery", "-A", "config", "--quiet", "worker",
         f"--loglevel={level}", "--concurrency=2", "--without-mingle", "--without-gossip",
+        "--beat", f"--schedule={schedule}",
     ]  # fmt: skip
 
 

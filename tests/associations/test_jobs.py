@@ -265,3 +265,122 @@ def test_a_file_path_outside_the_jobs_folder_is_never_served(client, world, medi
         assert jobs.file_of(job, "elsewhere.xlsx") is None
     client.force_login(world.a.users["county_admin"])
     assert client.get(reverse("job-download", kwargs={"pk": job.pk})).status_code == 410
+
+
+# --- a real worker, killed -----------------------------------------------------------------------
+
+
+def start_worker(queue: str, media) -> subprocess.Popen:
+    for folder in ("queue", "processed", "control", "results"):
+        (settings.CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_this_test_database(),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "VAR_DIR": str(settings.VAR_DIR),
+        "MEDIA_ROOT": str(media),
+    }
+    return subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"),
+            *("--without-heartbeat", "--without-gossip", "--without-mingle"),
+            *("-Q", queue, "--loglevel=WARNING"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_until(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_job_leaves_a_job_that_is_noticed_and_finished(
+    media_root, settings, client
+):
+    """kill -9 of the whole worker while it checks a 3,000-row file: the job's heartbeat stops,
+    its page says the work was interrupted and started again once the heartbeat is stale, and
+    the re-queued step runs to the end."""
+    import signal
+    import uuid
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from associations import import_jobs
+    from associations.services import association_create, county_create
+    from config.celery_app import app
+
+    from ..members.test_import import xlsx
+
+    settings.JOB_STALE_SECONDS = 1
+    county, admin = county_create(
+        name="武邑县", division_code="131122", admin_username="kw_admin", admin_password=PASSWORD
+    )
+    with activate(Scope.for_node(county)):
+        township = association_create(
+            actor=admin, parent=county, name="武邑镇", division_code="131122100"
+        )
+        village = association_create(
+            actor=admin, parent=township, name="东关村", division_code="131122100201"
+        )
+        rows = [big_row(village.name, n) for n in range(3000)]
+        job = import_jobs.job_create(
+            actor=admin,
+            node=county,
+            kind="members",
+            upload=SimpleUploadedFile("大名单.xlsx", xlsx(rows)),
+        )
+        jobs._queue(job, import_jobs.VALIDATE)
+    scope = Scope.for_node(county)
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    worker = start_worker(queue, media_root)
+    app.conf.task_always_eager = False
+    try:
+        run_job.apply_async(args=[job.pk], kwargs={"scope": asdict(scope)}, queue=queue)
+
+        def running() -> bool:
+            with activate(scope):
+                return Job.objects.filter(pk=job.pk, state="running").exists()
+
+        assert wait_until(running, timeout=60), "the worker never took the job"
+        os.kill(worker.pid, signal.SIGKILL)  # the whole worker, mid-step
+        worker.wait(timeout=30)
+    finally:
+        app.conf.task_always_eager = True
+        if worker.poll() is None:
+            worker.kill()
+    with activate(scope):
+        job.refresh_from_db()
+    assert job.state == "running" and job.attempts == 1
+    time.sleep(1.5)  # the heartbeat goes stale
+    client.force_login(admin)
+    # The page notices at once (no beat needed); the step is re-queued and, the worker being
+    # eager in this process, runs to the end.
+    client.get(reverse("job", kwargs={"pk": job.pk}))
+    with activate(scope):
+        job.refresh_from_db()
+    assert job.state == "ready" and job.attempts == 2, (job.state, job.error)
+    assert job.count("new") == 3000 and job.error == ""
+    assert not (jobs.folder_path(job) / jobs.TEMP_DIR).exists()
+
+
+def big_row(village: str, n: int) -> dict:
+    from households.models import Sex
+
+    from ..conftest import make_id_number
+
+    born = datetime.date(1950, 1, 1) + datetime.timedelta(days=n * 7)
+    sex = Sex.FEMALE if n % 2 else Sex.MALE
+    return {
+        "姓名": f"会员{n:04d}",
+        "身份证号码": make_id_number("131122", born, n % 400, sex),
+        "所属村(社区)": village,
+        "婚姻状况": "已婚",
+    }

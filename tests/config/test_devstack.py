@@ -59,6 +59,7 @@ def test_the_worker_is_asked_to_be_quiet(monkeypatch):
     command = devstack.worker_command()
     assert command.index("--quiet") < command.index("worker")  # a global option of celery
     assert {"--loglevel=WARNING", "--without-mingle", "--without-gossip"} <= set(command)
+    assert "--beat" in command  # the stale-job sweep and the purge run under make run too
     monkeypatch.setenv("LOG_LEVEL", "INFO")
     assert "--loglevel=INFO" in devstack.worker_command()
 
