@@ -109,7 +109,10 @@ class ImportUploadView(StaffView):
 
 
 def page_context(job: Job) -> dict:
-    """What jobs/import.html shows beside the shared parts of the job page."""
+    """What jobs/import.html shows beside the shared parts of the job page. While the job is
+    at work, what an earlier check found is not shown: it is about to be replaced."""
+    if job.is_working:
+        return {"may_recheck": False}
     problems = import_jobs.problems(job)
     listed = problems[:PROBLEMS_ON_PAGE]
     upgrades = import_jobs.id_upgrades(job)
