@@ -20,10 +20,12 @@ from kombu.exceptions import OperationalError
 from associations import services as association_services
 from associations.models import Association, ExportJob
 from associations.scope import Scope, activate
+from associations.sheets import DATE, Column, SheetBook
+from associations.sheets.stream import write_raw
 from households import services as household_services
 from households.identity import mask_id_number, mask_phone
 from households.models import Person
-from members import exports, services
+from members import exports, rosters, services
 from members.models import GroupRole, VolunteerTeam
 from members.tasks import build_roster
 
@@ -341,7 +343,7 @@ def test_query_count_does_not_grow_with_rows(world, kind):
 
 def test_progress_is_recorded_while_building(world, monkeypatch):
     a = world.a
-    monkeypatch.setattr(exports, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(rosters, "PROGRESS_EVERY", 1)
     with activate(Scope.for_node(a.county)):
         add_members(a, ["甲一", "甲二", "甲三"])
         job = exports.export_request(
@@ -393,8 +395,8 @@ def test_a_failing_build_marks_the_job_failed_in_chinese(world, monkeypatch):
     def broken(context, title):
         raise RuntimeError("boom")
 
-    roster = dataclasses.replace(exports.ROSTERS["members"], write=broken)
-    monkeypatch.setitem(exports.ROSTERS, "members", roster)
+    roster = dataclasses.replace(rosters.ROSTERS["members"], write=broken)
+    monkeypatch.setitem(rosters.ROSTERS, "members", roster)
     with activate(Scope.for_node(a.county)):
         job = exports.export_request(
             actor=a.users["county_admin"], node=a.villages[0], kind="members"
@@ -664,11 +666,14 @@ def test_a_real_worker_builds_the_roster(media):
 
 
 def test_serialised_cells_read_back_as_written(tmp_path):
-    """The rows RosterSheet serialises itself: text (escaped, spaces kept, formula-like text
+    """The rows the sheet writer serialises itself: text (escaped, spaces kept, formula-like text
     as text), numbers, dates, booleans and blanks come back from openpyxl as written."""
-    book = exports.RosterBook(made_by="测试县计划生育协会", made_on=datetime.date(2026, 5, 29))
-    columns = [exports.Column(f"列{i}", 10, "date" if i == 4 else "center") for i in range(6)]
-    sheet = book.sheet(name="测试", title="测试花名册", columns=columns)
+    book = SheetBook(work_dir=tmp_path)
+    columns = [Column(f"列{i}", 10, number_format=DATE if i == 4 else None) for i in range(6)]
+    layout = rosters.roster_layout(
+        "测试花名册", columns, made_by="测试县计划生育协会", made_on=datetime.date(2026, 5, 29)
+    )
+    sheet = book.sheet(layout, name="测试")
     sheet.row(["<b>&\"'", "  两端空格 ", "=SUM(A1:A2)", 12, datetime.date(1980, 2, 29), True])
     sheet.row([None, "", 1.5, False, "@cmd", "A\r\nB"])
     sheet.close()
@@ -701,6 +706,6 @@ def test_rows_reach_an_element_only_stream_as_elements():
             self.written.append(element)
 
     stream = ElementStream()
-    exports._write_raw(stream, '<row r="4"><c r="A4" s="1" t="n"><v>7</v></c></row>')
+    write_raw(stream, '<row r="4"><c r="A4" s="1" t="n"><v>7</v></c></row>')
     (row,) = stream.written
     assert row.tag == "row" and row.get("r") == "4" and row[0].get("r") == "A4"
