@@ -33,7 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..files import private_folder
 from .layout import Group, Layout
-from .stream import StreamingSheet, plain_cells, row_xml
+from .stream import StreamingSheet, data_row_xml, plain_cells, row_xml
 from .styles import StyleTable
 from .text import cell_value, clean_text, looks_like_formula
 
@@ -137,7 +137,13 @@ class SheetWriter:
         ids = self._styles.ids
         self._data = [ids["data", i] for i in range(self.width)]
         self._quoted = [ids["quoted", i] for i in range(self.width)]
-        self._text = [i for i, column in enumerate(columns) if column.text]
+        self._text = {i for i, column in enumerate(columns) if column.text}
+        self._fast_columns = [
+            (letter, data, quoted, column.text)
+            for letter, data, quoted, column in zip(
+                self._letters, self._data, self._quoted, columns, strict=True
+            )
+        ]
         self._write_top()
 
     # --- the top: title, lines, header ---------------------------------------------------
@@ -224,24 +230,28 @@ class SheetWriter:
     # --- the body --------------------------------------------------------------------------
 
     def row(self, values: Sequence) -> None:
-        """A data row, one value per column: text a spreadsheet could take for a formula
-        carries the quote prefix; text columns hold every value as text."""
-        if self._text:
-            values = list(values)
-            for index in self._text:
-                value = values[index]
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    values[index] = str(value)
-        cells = []
-        for data, quoted, value in zip(self._data, self._quoted, values, strict=True):
-            value = cell_value(value)
-            if value.__class__ is str and looks_like_formula(value):
-                cells.append((quoted, value))
-            else:
-                cells.append((data, value))
-        self._write(cells)
+        """A data row, one value per column (`text.cell_value`): text a spreadsheet could
+        take for a formula carries the quote prefix; text columns hold numbers as text."""
+        number = self._row + 1
+        if self.book.fast:
+            self.ws.append(data_row_xml(number, self._fast_columns, values))
+            self._row = number
+        else:
+            self._write(self._data_cells(values))
         self.rows_written += 1
         self.book.row_done()
+
+    def _data_cells(self, values: Sequence) -> list[tuple[int, object]]:
+        cells = []
+        for index, value in enumerate(values):
+            if index in self._text and isinstance(value, int | float):
+                value = value if isinstance(value, bool) else str(value)
+            value = cell_value(value)
+            formula_like = isinstance(value, str) and looks_like_formula(value)
+            cells.append(((self._quoted if formula_like else self._data)[index], value))
+        if len(cells) != self.width:
+            raise ValueError(f"{len(cells)} values for {self.width} columns")
+        return cells
 
     def total(self, values: Sequence) -> None:
         """A total or subtotal row: bold, in the columns' formats; not counted as data."""

@@ -21,6 +21,7 @@ import datetime
 import os
 import tempfile
 from copy import copy
+from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
@@ -29,6 +30,8 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.xml.functions import fromstring as xml_fromstring
+
+from .text import FORMULA_TRIGGERS, TRUE_TEXT, clean_text
 
 
 class SheetRow(tuple):
@@ -97,6 +100,13 @@ class StreamingSheet(WriteOnlyWorksheet):
         return getattr(self._writer, "out", None)
 
 
+def _text_xml(reference: str, style: int, text: str) -> str:
+    padded = (text[0].isspace() or text[-1].isspace()) and not text.isspace()
+    space = ' xml:space="preserve"' if padded else ""
+    content = f"<is><t{space}>{xml_escape(text)}</t></is>"
+    return f'<c r="{reference}" s="{style}" t="inlineStr">{content}</c>'
+
+
 def cell_xml(reference: str, style: int, value) -> str:
     """One cell as openpyxl writes it, from a value already made a cell value (`text.
     cell_value`): text as an inline string (never a formula, never an error value),
@@ -104,12 +114,48 @@ def cell_xml(reference: str, style: int, value) -> str:
     if value is None:
         return f'<c r="{reference}" s="{style}"/>'
     if isinstance(value, str):
-        space = ' xml:space="preserve"' if value != value.strip() and value.strip() else ""
-        content = f"<is><t{space}>{xml_escape(value)}</t></is>"
-        return f'<c r="{reference}" s="{style}" t="inlineStr">{content}</c>'
+        return _text_xml(reference, style, value)
     if isinstance(value, datetime.date):
         return f'<c r="{reference}" s="{style}" t="n"><v>{to_excel(value)}</v></c>'
     return f'<c r="{reference}" s="{style}" t="n"><v>{value!r}</v></c>'
+
+
+def data_row_xml(number: int, columns, values) -> SheetRow:
+    """A data row straight from its values: `text.cell_value` and the choice of the data or
+    the quoted style (`SheetWriter.row`) done in one pass, the hot loop of a big sheet.
+    `columns`: (letter, data style id, quoted style id, text column?) per column."""
+    parts = [f'<row r="{number}">']
+    append = parts.append
+    for (letter, data, quoted, text_column), value in zip(columns, values, strict=True):
+        kind = value.__class__
+        if kind is int or kind is float:
+            if not text_column:
+                append(f'<c r="{letter}{number}" s="{data}" t="n"><v>{value!r}</v></c>')
+                continue
+            value = str(value)
+        elif kind is not str:
+            if value is None or value is False:
+                append(f'<c r="{letter}{number}" s="{data}"/>')
+                continue
+            if value is True:
+                value = TRUE_TEXT
+            elif isinstance(value, Decimal):
+                value = float(value)
+                append(f'<c r="{letter}{number}" s="{data}" t="n"><v>{value!r}</v></c>')
+                continue
+            elif isinstance(value, datetime.date):
+                append(f'<c r="{letter}{number}" s="{data}" t="n"><v>{to_excel(value)}</v></c>')
+                continue
+            else:
+                value = str(value)
+        if not value:
+            append(f'<c r="{letter}{number}" s="{data}"/>')
+            continue
+        value = clean_text(value)
+        style = quoted if value.startswith(FORMULA_TRIGGERS) else data
+        append(_text_xml(f"{letter}{number}", style, value))
+    append("</row>")
+    return SheetRow(("".join(parts),))
 
 
 def row_xml(number: int, letters: list[str], cells, height: float | None) -> SheetRow:

@@ -25,8 +25,10 @@ def looks_like_formula(text: str) -> bool:
 def clean_text(value: str) -> str:
     """Text as a cell can hold it: no XML-illegal control characters (old imports left some),
     at most 32,767 characters, line breaks as LF (an XML reader turns a raw CR into LF)."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
-    return text[:MAX_CELL_TEXT]
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text if len(text) <= MAX_CELL_TEXT else text[:MAX_CELL_TEXT]
 
 
 def cell_value(value):
