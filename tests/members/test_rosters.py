@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import random
+import tempfile
 from collections import Counter
 from dataclasses import asdict
 
@@ -709,3 +710,81 @@ def test_rows_reach_an_element_only_stream_as_elements():
     write_raw(stream, '<row r="4"><c r="A4" s="1" t="n"><v>7</v></c></row>')
     (row,) = stream.written
     assert row.tag == "row" and row.get("r") == "4" and row[0].get("r") == "A4"
+
+
+# --- temporary files -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def system_temp(tmp_path, monkeypatch):
+    """The system temp folder, pointed at an empty folder of the test's."""
+    folder = tmp_path / "system-temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_a_roster_build_keeps_its_temporary_files_in_the_work_folder(
+    village_a, tmp_path, system_temp, monkeypatch
+):
+    a = village_a
+    work = tmp_path / "work"
+    work.mkdir()
+    seen = []
+    monkeypatch.setattr(rosters, "PROGRESS_EVERY", 1)
+    with activate(Scope.for_node(a.county)):
+        add_members(a, ["甲一", "甲二"])
+        rows = rosters.write_roster(
+            rosters.ROSTERS["members"],
+            a.townships[0],
+            tmp_path / "roster.xlsx",
+            full_identity=False,
+            made_by="测试",
+            progress=lambda n: seen.append(list(work.iterdir())),
+            work_dir=work,
+        )
+    assert rows == 5 and all(seen)  # the sheets' files were in the work folder
+    assert list(system_temp.iterdir()) == [] and list(work.iterdir()) == []
+
+    def killed(rows):
+        assert list(work.iterdir()) and list(system_temp.iterdir()) == []
+        raise RuntimeError("killed")
+
+    with activate(Scope.for_node(a.county)), pytest.raises(RuntimeError):
+        rosters.write_roster(
+            rosters.ROSTERS["members"],
+            a.townships[0],
+            tmp_path / "failed.xlsx",
+            full_identity=False,
+            made_by="测试",
+            progress=killed,
+            work_dir=work,
+        )
+    assert list(system_temp.iterdir()) == [] and list(work.iterdir()) == []
+    assert not (tmp_path / "failed.xlsx").exists()
+
+
+def test_an_export_job_removes_its_work_folder(village_a, system_temp, monkeypatch):
+    a = village_a
+    job, _wb = export(a, "village_secretary", "members")
+    folder = exports.export_dir(a.county.pk)
+    assert [p.name for p in folder.iterdir()] == [exports.job_file(job).name]
+
+    def broken(context, title):
+        work = context.book.work_dir
+        assert work.parent == folder and work.name.startswith("work-")
+        layout = rosters.roster_layout("表", [Column("序号", 6)], made_by="", made_on=D(2026, 1, 1))
+        context.book.sheet(layout, name="表").row([1])
+        assert list(work.iterdir())  # the sheet's file
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(
+        rosters.ROSTERS, "members", dataclasses.replace(rosters.ROSTERS["members"], write=broken)
+    )
+    with activate(Scope.for_node(a.county)):
+        failed = exports.export_request(
+            actor=a.users["county_admin"], node=a.villages[0], kind="members"
+        )
+        assert exports.run_export(failed).status == "failed"
+    assert [p.name for p in folder.iterdir()] == [exports.job_file(job).name]
+    assert list(system_temp.iterdir()) == []
