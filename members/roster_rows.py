@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, F, OuterRef
 from django.db.models.functions import Coalesce
@@ -69,6 +69,7 @@ class RosterContext:
     book: SheetBook
     made_by: str = ""
     roster: object = None  # the Roster being written (members.rosters)
+    looked_up: dict = field(default_factory=dict)  # lookups the rows and the texts share
 
     def id_number(self, value: str | None) -> str:
         if not value:
@@ -97,11 +98,17 @@ def council_count(node: Association) -> int:
     return CouncilSeat.objects.filter(council=council).count() if council else 0
 
 
+def _council(context: RosterContext) -> Council | None:
+    if "council" not in context.looked_up:
+        context.looked_up["council"] = current_council(association=context.node)
+    return context.looked_up["council"]
+
+
 def council_rows(context: RosterContext) -> Iterator[RosterRow]:
     """The association's current council, seats in order of office; a seat held by a member
     (members.SeatHolder) shows that member's sex, age and phone."""
     node = context.node
-    council = current_council(association=node)
+    council = _council(context)
     if council is None:
         return
     holders = {
@@ -132,7 +139,7 @@ def council_rows(context: RosterContext) -> Iterator[RosterRow]:
 
 
 def council_empty(context: RosterContext) -> str:
-    if current_council(association=context.node) is None:
+    if _council(context) is None:
         return "尚未登记理事会。"
     return "本届理事会尚未登记成员。"
 
