@@ -121,5 +121,9 @@ def purge_expired_files_in_scope() -> int:
 
 @shared_task(name="associations.purge_expired_files_everywhere")
 def purge_expired_files_everywhere() -> int:
-    """Celery beat's nightly entry: one scoped purge per county."""
+    """Celery beat's nightly entry: one scoped purge per county, and the scratch folders of
+    sheet builds a killed web process left behind."""
+    from .sheets.book import purge_stale_scratch
+
+    purge_stale_scratch()
     return send_to_every_county(purge_expired_files_in_scope)

@@ -8,6 +8,7 @@ import dataclasses
 import datetime
 import pathlib
 import random
+import tempfile
 from collections import Counter
 from dataclasses import asdict
 
@@ -23,12 +24,14 @@ from associations import export_jobs, jobs
 from associations import services as association_services
 from associations.models import Association, Job
 from associations.scope import Scope, activate
+from associations.sheets import DATE, Column, SheetBook
+from associations.sheets.stream import write_raw
 from associations.tasks import run_job
 from households import services as household_services
 from households.identity import mask_id_number, mask_phone
 from households.masking import sees_full_identity
 from households.models import Person
-from members import exports, services
+from members import exports, rosters, services
 from members.models import GroupRole, VolunteerTeam
 
 from ..conftest import make_id_number
@@ -351,7 +354,7 @@ def test_query_count_does_not_grow_with_rows(world, kind):
 
 def test_progress_is_recorded_while_building(world, monkeypatch):
     a = world.a
-    monkeypatch.setattr(exports, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(rosters, "PROGRESS_EVERY", 1)
     with activate(Scope.for_node(a.county)):
         add_members(a, ["甲一", "甲二", "甲三"])
         job = request(a.users["county_admin"], a.villages[0], "members")
@@ -409,7 +412,7 @@ def test_a_failing_build_marks_the_job_failed_in_chinese(world, monkeypatch):
     def broken(context, title):
         raise RuntimeError("boom")
 
-    roster = dataclasses.replace(exports.ROSTERS["members"], write=broken)
+    roster = dataclasses.replace(rosters.ROSTERS["members"], write=broken)
     monkeypatch.setitem(export_jobs.EXPORTS, "members", exports.RosterExport(roster))
     with activate(Scope.for_node(a.county)):
         job = request(a.users["county_admin"], a.villages[0], "members")
@@ -704,11 +707,14 @@ def wait_for_job(job, county, *, timeout: float) -> str:
 
 
 def test_serialised_cells_read_back_as_written(tmp_path):
-    """The rows RosterSheet serialises itself: text (escaped, spaces kept, formula-like text
+    """The rows the sheet writer serialises itself: text (escaped, spaces kept, formula-like text
     as text), numbers, dates, booleans and blanks come back from openpyxl as written."""
-    book = exports.RosterBook(made_by="测试县计划生育协会", made_on=datetime.date(2026, 5, 29))
-    columns = [exports.Column(f"列{i}", 10, "date" if i == 4 else "center") for i in range(6)]
-    sheet = book.sheet(name="测试", title="测试花名册", columns=columns)
+    book = SheetBook(work_dir=tmp_path)
+    columns = [Column(f"列{i}", 10, number_format=DATE if i == 4 else None) for i in range(6)]
+    layout = rosters.roster_layout(
+        "测试花名册", columns, made_by="测试县计划生育协会", made_on=datetime.date(2026, 5, 29)
+    )
+    sheet = book.sheet(layout, name="测试")
     sheet.row(["<b>&\"'", "  两端空格 ", "=SUM(A1:A2)", 12, datetime.date(1980, 2, 29), True])
     sheet.row([None, "", 1.5, False, "@cmd", "A\r\nB"])
     sheet.close()
@@ -741,6 +747,82 @@ def test_rows_reach_an_element_only_stream_as_elements():
             self.written.append(element)
 
     stream = ElementStream()
-    exports._write_raw(stream, '<row r="4"><c r="A4" s="1" t="n"><v>7</v></c></row>')
+    write_raw(stream, '<row r="4"><c r="A4" s="1" t="n"><v>7</v></c></row>')
     (row,) = stream.written
     assert row.tag == "row" and row.get("r") == "4" and row[0].get("r") == "A4"
+
+
+# --- temporary files -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def system_temp(tmp_path, monkeypatch):
+    """The system temp folder, pointed at an empty folder of the test's."""
+    folder = tmp_path / "system-temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_a_roster_build_keeps_its_temporary_files_in_the_work_folder(
+    village_a, tmp_path, system_temp, monkeypatch
+):
+    a = village_a
+    work = tmp_path / "work"
+    work.mkdir()
+    seen = []
+    monkeypatch.setattr(rosters, "PROGRESS_EVERY", 1)
+    with activate(Scope.for_node(a.county)):
+        add_members(a, ["甲一", "甲二"])
+        rows = rosters.write_roster(
+            rosters.ROSTERS["members"],
+            a.townships[0],
+            tmp_path / "roster.xlsx",
+            full_identity=False,
+            made_by="测试",
+            progress=lambda n: seen.append(list(work.iterdir())),
+            work_dir=work,
+        )
+    assert rows == 5 and all(seen)  # the sheets' files were in the work folder
+    assert list(system_temp.iterdir()) == [] and list(work.iterdir()) == []
+
+    def killed(rows):
+        assert list(work.iterdir()) and list(system_temp.iterdir()) == []
+        raise RuntimeError("killed")
+
+    with activate(Scope.for_node(a.county)), pytest.raises(RuntimeError):
+        rosters.write_roster(
+            rosters.ROSTERS["members"],
+            a.townships[0],
+            tmp_path / "failed.xlsx",
+            full_identity=False,
+            made_by="测试",
+            progress=killed,
+            work_dir=work,
+        )
+    assert list(system_temp.iterdir()) == [] and list(work.iterdir()) == []
+    assert not (tmp_path / "failed.xlsx").exists()
+
+
+def test_an_export_job_removes_its_work_folder(village_a, system_temp, monkeypatch):
+    a = village_a
+    job, _wb = export(a, "village_secretary", "members")
+    folder = jobs.folder_path(job)
+    assert [p.name for p in folder.iterdir()] == [export_jobs.output(job).name]  # no tmp/
+
+    def broken(context, title):
+        work = context.book.work_dir
+        assert work.name == jobs.TEMP_DIR and work.parent.parent == folder.parent
+        layout = rosters.roster_layout("表", [Column("序号", 6)], made_by="", made_on=D(2026, 1, 1))
+        context.book.sheet(layout, name="表").row([1])
+        assert list(work.iterdir())  # the sheet's file
+        raise RuntimeError("boom")
+
+    roster = dataclasses.replace(rosters.ROSTERS["members"], write=broken)
+    monkeypatch.setitem(export_jobs.EXPORTS, "members", exports.RosterExport(roster))
+    with activate(Scope.for_node(a.county)):
+        failed = export_jobs.start(request(a.users["county_admin"], a.villages[0], "members"))
+    assert failed.state == "failed"
+    assert list(jobs.folder_path(failed).rglob("*")) == []  # tmp/ removed, nothing kept
+    assert [p.name for p in folder.iterdir()] == [export_jobs.output(job).name]
+    assert list(system_temp.iterdir()) == []

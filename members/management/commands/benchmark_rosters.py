@@ -12,8 +12,10 @@ server's) is shown beside the wall time, which other load on the machine inflate
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import resource
+import shutil
 import tempfile
 import time
 import tracemalloc
@@ -26,8 +28,9 @@ from django.utils import timezone
 
 from associations.management.base import ScopedCommand
 from associations.models import Association, Level
+from associations.sheets import Section, looks_like_formula
 
-from ... import exports
+from ... import roster_rows, rosters
 
 TARGET_ROWS, TARGET_SECONDS, TARGET_MB = 50_000, 5.0, 100
 
@@ -94,7 +97,7 @@ def measure(label: str, build: Callable[[Path], int], folder: Path, trace: bool)
 
 
 def xlsxwriter_build(
-    rows: Iterable[tuple[Association, int | None, str, list]],
+    rows: Iterable[tuple[Association, Section, list]],
     node: Association,
     path: Path,
     *,
@@ -103,7 +106,7 @@ def xlsxwriter_build(
 ) -> int:
     """The roster's layout (title, 制表 line, header, group headings, borders, print setup, a
     sheet per village for a township or county) written with xlsxwriter."""
-    columns = exports.MEMBER_COLUMNS
+    columns = rosters.MEMBER_COLUMNS
     last = len(columns) - 1
     split = max(1, len(columns) // 2)
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
@@ -121,9 +124,8 @@ def xlsxwriter_build(
         "date": book.add_format({**border, "align": "center", "num_format": "yyyy-mm-dd"}),
         "quoted": book.add_format({**border, "quote_prefix": True}),
     }
-    per_village = node.level in (Level.COUNTY, Level.TOWNSHIP)
     names: set[str] = set()
-    state = {"ws": None, "village": None, "group": object(), "row": 0, "n": 0}
+    state = {"ws": None, "owner": None, "section": object(), "row": 0, "n": 0}
     total = 0
 
     def open_sheet(owner: Association):
@@ -135,11 +137,11 @@ def xlsxwriter_build(
         for index, column in enumerate(columns):
             ws.set_column(index, index, column.width)
         ws.set_row(0, 30)
-        ws.merge_range(0, 0, 0, last, exports.association_title(owner) + "会员花名册", fmt["title"])
+        title = rosters.association_title(owner) + "会员花名册"
+        ws.merge_range(0, 0, 0, last, title, fmt["title"])
         ws.merge_range(1, 0, 1, split - 1, f"制表单位:{made_by}", fmt["info"])
-        ws.merge_range(
-            1, split, 1, last, f"制表日期:{exports.chinese_date(today)}", fmt["info_right"]
-        )
+        made_on = f"制表日期:{roster_rows.chinese_date(today)}"
+        ws.merge_range(1, split, 1, last, made_on, fmt["info_right"])
         ws.write_row(2, 0, [c.header for c in columns], fmt["header"])
         ws.freeze_panes(3, 0)
         ws.set_landscape()
@@ -148,16 +150,15 @@ def xlsxwriter_build(
         ws.repeat_rows(0, 2)
         ws.center_horizontally()
         ws.set_footer("&C第 &P 页 共 &N 页")
-        state.update(ws=ws, row=3, n=0, group=object())
+        state.update(ws=ws, owner=owner, row=3, n=0, section=object())
 
-    for village, group_id, group_name, values in rows:
-        if state["ws"] is None or (per_village and village.pk != state["village"]):
-            open_sheet(village if per_village else node)
-            state["village"] = village.pk
+    for owner, section, values in rows:
+        if state["ws"] is None or owner != state["owner"]:
+            open_sheet(owner)
         ws, row = state["ws"], state["row"]
-        if group_id != state["group"]:
-            ws.merge_range(row, 0, row, last, group_name, fmt["heading"])
-            state["group"], row = group_id, row + 1
+        if section.key != state["section"]:
+            ws.merge_range(row, 0, row, last, section.heading, fmt["heading"])
+            state["section"], row = section.key, row + 1
         state["n"] += 1
         values[0] = state["n"]
         for col, (value, column) in enumerate(zip(values, columns, strict=True)):
@@ -165,7 +166,7 @@ def xlsxwriter_build(
             if value is None or value == "":
                 ws.write_blank(row, col, None, style)
             elif isinstance(value, str):
-                quoted = exports.looks_like_formula(value)
+                quoted = looks_like_formula(value)
                 ws.write_string(row, col, value, fmt["quoted"] if quoted else style)
             elif isinstance(value, int | float):
                 ws.write_number(row, col, value, style)
@@ -188,17 +189,18 @@ def synthetic_rows(count: int, *, villages: int = 600, groups: int = 8):
     surnames = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
     given = "秀英桂兰玉珍凤华建国志强海军丽娟春梅红霞"
     per_village = max(1, count // villages)
-    village = None
+    village = section = None
     for index in range(count):
         v, within = divmod(index, per_village)
         if village is None or village.pk != v + 1:
             village = Association(pk=v + 1, name=f"模拟{v + 1}村", level=Level.VILLAGE)
         group = within * groups // per_village + 1
+        if section is None or section.key != (v, group):
+            section = Section((v, group), f"第{group}会员小组")
         birth = timezone.datetime(1950 + index % 50, 1 + index % 12, 1 + index % 28).date()
         yield (
             village,
-            v * 100 + group,
-            f"第{group}会员小组",
+            section,
             [
                 0,
                 f"{within + 1:04d}",
@@ -217,22 +219,27 @@ def synthetic_rows(count: int, *, villages: int = 600, groups: int = 8):
 
 
 def openpyxl_from_rows(rows, node: Association, path: Path, *, made_by: str, today) -> int:
-    """The product's sheet writer fed with rows that did not come from the database."""
-    book = exports.RosterBook(made_by=made_by, made_on=today)
-    context = exports.RosterContext(node=node, full_identity=False, today=today, book=book)
-    writer = exports._SectionedWriter(
-        context,
-        "会员花名册",
-        exports.MEMBER_COLUMNS,
-        lambda village_id, group_id, name: name,
-        lambda n: f"共 {n} 名会员",
-        "暂无在册会员。",
-    )
-    for village, group_id, group_name, values in rows:
-        writer.add(village, group_id, group_name, values)
-    writer.finish()
-    book.save(path)
-    return book.rows
+    """The product's roster writer (the member roster's declaration on associations.sheets)
+    fed with rows that did not come from the database."""
+    roster = dataclasses.replace(rosters.ROSTERS["members"], rows=lambda context: rows)
+    return _product(roster, node, path, made_by=made_by, today=today)
+
+
+def _product(roster, node: Association, path: Path, *, made_by: str, today) -> int:
+    work_dir = path.parent / f"work-{path.stem}"
+    work_dir.mkdir(exist_ok=True)
+    try:
+        return rosters.write_roster(
+            roster,
+            node,
+            path,
+            full_identity=False,
+            made_by=made_by,
+            today=today,
+            work_dir=work_dir,
+        )
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 class Command(ScopedCommand):
@@ -258,8 +265,8 @@ class Command(ScopedCommand):
         folder = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="rosters-"))
         folder.mkdir(parents=True, exist_ok=True)
         today = timezone.localdate()
-        made_by = exports.association_title(county)
-        roster = exports.ROSTERS["members"]
+        made_by = rosters.association_title(county)
+        roster = rosters.ROSTERS["members"]
         trace = not no_trace
 
         if synthetic:
@@ -275,16 +282,13 @@ class Command(ScopedCommand):
             source = f"{county.name}全县在册会员 {roster.count(county):,} 人(数据库)"
 
             def rows():
-                book = exports.RosterBook(made_by=made_by, made_on=today)
-                context = exports.RosterContext(
-                    node=county, full_identity=False, today=today, book=book
+                context = roster_rows.RosterContext(
+                    node=county, full_identity=False, today=today, book=None
                 )
-                return exports.member_roster_rows(context)
+                return roster_rows.member_rows(context)
 
             def product(path):
-                return exports.write_roster(
-                    roster, county, path, full_identity=False, made_by=made_by, today=today
-                )
+                return _product(roster, county, path, made_by=made_by, today=today)
 
         def rows_only(path):
             return sum(1 for _ in rows())
