@@ -366,6 +366,7 @@ def test_scratch_folder_is_private_and_removed(settings, tmp_path):
     assert not folder.exists()
 
 
+@pytest.mark.django_db
 def test_scratch_folders_left_by_a_killed_process_go_with_the_nightly_purge(settings, tmp_path):
     import os
     import time
