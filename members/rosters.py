@@ -31,7 +31,6 @@ from associations.sheets import (
     Column,
     Layout,
     Line,
-    PrintSetup,
     Sections,
     SheetBook,
     write_sections,
@@ -53,7 +52,6 @@ __all__ = [
 
 PROGRESS_EVERY = 1000
 XLSX = ".xlsx"
-ROSTER_PRINT = PrintSetup(footer="第 &P 页 共 &N 页")
 
 
 def association_title(node: Association) -> str:
@@ -73,7 +71,6 @@ def roster_layout(
         title=title,
         lines=[Line(f"制表单位:{made_by}", right=f"制表日期:{chinese_date(made_on)}")],
         header=tuple(columns),
-        print_setup=ROSTER_PRINT,
     )
 
 

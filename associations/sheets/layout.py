@@ -22,7 +22,7 @@ from typing import Literal
 
 DATE = "yyyy-mm-dd"
 TEXT = "@"
-PAGE_NUMBERS = "第 &P 页,共 &N 页"
+PAGE_NUMBERS = "第 &P 页 共 &N 页"
 
 Align = Literal["center", "left", "right"]
 

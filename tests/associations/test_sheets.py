@@ -132,7 +132,7 @@ def test_a_declared_sheet_prints_as_declared(tmp_path):
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$4"  # the title, the lines and the header
     assert ws.freeze_panes == "A5"
-    assert ws.oddFooter.center.text == "第 &P 页,共 &N 页"
+    assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
     assert ws.print_options.horizontalCentered
 
 
