@@ -18,14 +18,15 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from associations import history, permissions, sources
+from associations import history, imports, permissions, sources
 from associations.scope import activate, current_scope
 from associations.selectors import association_get
 from associations.tasks import enqueue_in_scope
 from associations.views import StaffView
 
-from . import import_files, importers
+from . import importers
 from .import_tasks import import_commit, import_validate
+from .imports import KIND_MEMBERS
 from .models import ImportJob
 
 logger = logging.getLogger(__name__)
@@ -47,9 +48,9 @@ NOTHING_TO_IMPORT_MESSAGE = "无需导入:文件中的每一行都与系统中�
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(
         label="导入内容",
-        choices=[(key, kind.label) for key, kind in importers.KINDS.items()],
+        choices=[(key, kind.label) for key, kind in imports.KINDS.items()],
         widget=forms.RadioSelect,
-        initial=importers.KIND_MEMBERS,
+        initial=KIND_MEMBERS,
     )
     file = forms.FileField(
         label="文件",
@@ -130,7 +131,7 @@ class ImportUploadView(StaffView):
                     kind=form.cleaned_data["kind"],
                     upload=form.cleaned_data["file"],
                 )
-            except importers.FileRefused as refused:
+            except imports.FileRefused as refused:
                 form.add_error("file", f"文件被拒绝:{refused.message}(代码 {refused.code})")
             else:
                 _validate(job)
@@ -146,10 +147,10 @@ class ImportUploadView(StaffView):
                 "node": node,
                 "breadcrumbs": node.lineage(),
                 "form": form,
-                "kinds": importers.KINDS.values(),
+                "kinds": imports.KINDS.values(),
                 "jobs": jobs,
-                "max_mb": import_files.max_bytes() // 1024 // 1024,
-                "max_rows": import_files.max_rows(),
+                "max_mb": imports.max_bytes() // 1024 // 1024,
+                "max_rows": imports.max_rows(),
                 "background_rows": importers.background_rows(),
                 "village_required": node.level != "village",
             },
@@ -183,7 +184,7 @@ class ImportJobView(StaffView):
                 "problems_hidden": max(job.problem_total - len(problems), 0),
                 "row_problems": any(p.get("row") for p in job.problems) and not job.file_deleted_at,
                 "broker_down": job.message == BROKER_DOWN_MESSAGE,
-                "code_labels": importers.ROW_CODES,
+                "code_labels": imports.ROW_CODES,
                 "column_warnings": importers.column_warnings(job),
                 "upgrades": upgrades,
                 "upgrades_listed": upgrades["upgrades"][:PROBLEMS_ON_PAGE] if upgrades else [],
@@ -244,7 +245,7 @@ class ImportErrorsView(StaffView):
             return redirect("import-job", pk=job.pk)
         try:
             content = importers.job_error_workbook(job)
-        except importers.FileRefused:
+        except imports.FileRefused:
             return redirect("import-job", pk=job.pk)
         stem = job.original_name.rsplit(".", 1)[0]
         response = HttpResponse(content, content_type=XLSX_TYPE)
@@ -255,10 +256,10 @@ class ImportErrorsView(StaffView):
 
 class ImportTemplateView(StaffView):
     def get(self, request, kind):
-        spec = importers.KINDS.get(kind)
+        spec = imports.KINDS.get(kind)
         if spec is None:
             raise Http404("没有这种导入模板。")
-        response = HttpResponse(importers.template_workbook(kind), content_type=XLSX_TYPE)
+        response = HttpResponse(imports.template_workbook(kind), content_type=XLSX_TYPE)
         response["Content-Disposition"] = _attachment(f"{spec.label}导入模板.xlsx")
         return response
 

@@ -3,7 +3,7 @@ of the county who are not members yet, with some bad rows of mixed codes.
 
     manage.py benchmark_import --county 130535 [--rows 10000] [--bad 300] [--keep]
 
-Passes, each through members.importers.run_import, as the pages and the worker run it:
+Passes, each through associations.imports.run_import, as the pages and the worker run it:
 1. dry run of the file with the bad rows (all rows checked and written, then rolled back);
 2. commit of the corrected file (the bad rows replaced by good ones);
 3. dry run of the corrected file again: everything unchanged.
@@ -30,11 +30,12 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from stdnum.cn import ric
 
+from associations import imports
 from associations.management.base import ScopedCommand
 from associations.models import Association, Level, Role, User
 from households import identity
 from households.models import ETHNICITIES, MaritalStatus, Person
-from members import importers
+from members.imports import KIND_MEMBERS
 from members.models import Member
 
 TARGET_SECONDS, TARGET_QUERIES = 2.0, 50
@@ -78,7 +79,7 @@ class Pass:
     seconds: float
     cpu_seconds: float
     queries: int
-    outcome: importers.ImportOutcome
+    outcome: imports.ImportOutcome
 
 
 class _Rollback(Exception):
@@ -251,21 +252,20 @@ class Command(ScopedCommand):
 
     def measure(self, label, county, actor, data: bytes, *, dry_run: bool) -> Pass:
         started = time.perf_counter()
-        table_and_dataset = importers.read_rows(data, "xlsx", importers.KIND_MEMBERS, county)
+        imports.read_rows(data, "xlsx", KIND_MEMBERS, county)
         read_seconds = time.perf_counter() - started
         profiler = cProfile.Profile() if self.profile_dir else None
         started, cpu = time.perf_counter(), time.process_time()
         with CaptureQueriesContext(connection) as queries:
             if profiler:
                 profiler.enable()
-            outcome = importers.run_import(
-                kind=importers.KIND_MEMBERS,
+            outcome = imports.run_import(
+                kind=KIND_MEMBERS,
                 target=county,
                 actor=actor,
                 data=data,
                 file_type="xlsx",
                 dry_run=dry_run,
-                table_and_dataset=table_and_dataset,
             )
             if profiler:
                 profiler.disable()

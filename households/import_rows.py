@@ -1,0 +1,482 @@
+"""What each row of a roster (会员名册, 家庭户成员名册) does when it is imported: the
+django-import-export resource both rosters share (the pipeline in associations.imports runs
+it: the dry run and the commit are the same path, the dry run rolled back at the end).
+
+Speed: `before_import` loads everything the rows need in a handful of queries (villages and
+groups of the target subtree; persons by ID number, each list sent as one array parameter,
+county-wide; households by village and number when the file names households; what the
+kind adds in `prefetch_more`), so resolving a row does no query. New rows go in by COPY
+(`associations.bulk.insert_many`), changed ones by bulk UPDATEs in batches; the change
+records (one per created or changed person, household and membership, with before and after)
+go in by COPY as well. `manage.py benchmark_import` measures it.
+
+A row is "unchanged" when every filled cell equals what is stored: importing the same file
+twice changes nothing the second time. The rules of the person columns are in
+households.import_people; each kind's own in its module (households.imports,
+members.imports)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from import_export import resources
+from stdnum.cn import ric
+
+from associations.bulk import insert_many
+from associations.history import build_change, record_changes, snapshot
+from associations.imports import (
+    UNKNOWN_COLUMN,
+    IdUpgrade,
+    RowProblem,
+    RowReader,
+    Table,
+    as_text,
+    dberrors,
+    get_kind,
+    is_numeric_id,
+)
+from associations.models import Association, ChangeRecord, Level
+from associations.scope import Scope, activate
+
+from . import identity
+from .categories import family_categories, family_types
+from .import_columns import MOTHER_ID, group_number
+from .import_people import PersonRows
+from .models import Household, Person
+from .services import HOUSEHOLD_FIELDS, PERSON_FIELDS, household_facts
+
+FACT_FIELDS = [
+    "id",
+    "household",
+    "relation_to_head",
+    "sex",
+    "birth_date",
+    "is_deceased",
+    "died_on",
+    "residency",
+    "marital_status",
+    "married_on",
+    "disability_grade",
+    "only_child_certificate_number",
+    "mother",
+]
+
+
+@dataclass
+class Pending:
+    """Objects to write, in dependency order, and the change records to build at the end."""
+
+    new_households: list[Household] = field(default_factory=list)
+    new_persons: list[Person] = field(default_factory=list)
+    changed_persons: list[Person] = field(default_factory=list)
+    changed_households: list[Household] = field(default_factory=list)
+
+    def clear(self) -> None:
+        for name in self.__dataclass_fields__:
+            getattr(self, name).clear()
+
+
+PERSON_UPDATE_FIELDS = [
+    "name",
+    "name_initials",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "phone",
+    "address",
+    "residency",
+    "marital_status",
+    "household",
+    "relation_to_head",
+    "township",
+    "village",
+    "group",
+    "updated_at",
+]
+HOUSEHOLD_UPDATE_FIELDS = ["head", "address", "residency", "phone", "updated_at"]
+UPDATE_BATCH_SIZE = 1000
+PROGRESS_EVERY = 500
+
+
+class RosterResource(PersonRows, resources.ModelResource):
+    """What both rosters share: places, persons, households. Subclasses say what a row is
+    (resolve, apply) and may write more after the persons (write_dependents)."""
+
+    kind = ""
+    fields_of: dict[type, list[str]] = {Person: PERSON_FIELDS, Household: HOUSEHOLD_FIELDS}
+
+    class Meta:
+        fields = ()
+        use_bulk = True
+        # Rows accumulated before the pending objects are written. Large on purpose: each
+        # flush is a few statements whatever its size, so the number of queries stays flat.
+        batch_size = 20_000
+        skip_diff = True
+        use_transactions = True
+        report_skipped = False
+        clean_model_instances = False
+        store_instance = False
+
+    def __init__(
+        self,
+        *,
+        target: Association,
+        actor,
+        table: Table,
+        progress: Callable[[int], None] | None = None,
+    ):
+        super().__init__()
+        self.target = target
+        self.actor = actor
+        self.table = table
+        self.progress = progress
+        self.spec = get_kind(self.kind)
+        self.headers = {c.key: table.header_text(c.key, c.header) for c in self.spec.columns}
+        self.problems: list[RowProblem] = []
+        self.upgrades: list[IdUpgrade] = []
+        self.pending = Pending()
+        self.now = timezone.now()
+        self.today = timezone.localdate()
+        # Filled by before_import:
+        self.nodes: dict[int, Association] = {}
+        self.villages_by_key: dict[str, list[Association]] = {}
+        self.groups_by_key: dict[tuple[int, str], Association] = {}
+        self.groups_by_number: dict[tuple[int, int], list[Association]] = {}
+        self.village_groups: dict[int, list[Association]] = defaultdict(list)
+        self.persons: dict[str, Person] = {}
+        self.person_places: dict[int, str] = {}
+        self.households: dict[tuple[int, str], Household] = {}
+        self.households_by_id: dict[int, Household] = {}
+        # Bookkeeping across rows:
+        self.seen_ids: dict[str, int] = {}
+        self.head_rows: dict[int, int] = {}  # id(household) -> row that made its head
+        self.touched: dict[int, tuple[object, str, dict | None]] = {}
+        self.affected_households: dict[int, Household] = {}
+        self.mother_links: list[tuple[Person, str]] = []  # (child, mother's number) to write
+        self.stale_household_ids: set[int] = set()  # affected, not loaded (see before_import)
+        self.row_plan = None
+        self.current_row = 0
+        self.object_rows: dict[int, int] = {}  # id(object) -> the row that first touched it
+        self.writing: list = []  # the objects of the statement under way (see flush)
+        self.refused_batch: list = []  # ... when the database refused it
+
+    # --- prefetch ---------------------------------------------------------------------------
+
+    def before_import(self, dataset, **kwargs):
+        texts = self.file_identities(dataset)
+        under = {f"{self.target.level}_id": self.target.pk}
+        villages = list(Association.objects.filter(level=Level.VILLAGE, **under))
+        for village in villages:
+            self.nodes[village.pk] = village
+            self.villages_by_key.setdefault(village.name, []).append(village)
+            self.villages_by_key.setdefault(village.division_code, []).append(village)
+        groups = Association.objects.filter(level=Level.GROUP, **under).order_by("division_code")
+        for group in groups:
+            self.nodes[group.pk] = group
+            self.village_groups[group.village_id].append(group)
+            self.groups_by_key[(group.village_id, group.name)] = group
+            self.groups_by_key[(group.village_id, group.division_code)] = group
+            short = group.name
+            village = self.nodes.get(group.village_id)
+            if village is not None and group.name.startswith(village.name):
+                short = group.name[len(village.name) :]
+                self.groups_by_key.setdefault((group.village_id, short), group)
+            number = group_number(short)
+            if number is not None:
+                self.groups_by_number.setdefault((group.village_id, number), []).append(group)
+        county = Scope(
+            county_id=self.target.county_id, node_id=self.target.county_id, level=Level.COUNTY
+        )
+        # County-wide on purpose: one person per ID number in the county, wherever recorded.
+        # What a row learns about a person outside the target is only where they are.
+        with activate(county):
+            id_numbers = {n for n in texts.values() if len(n) == 18}
+            persons = (
+                list(Person.objects.filter(id_number__any_of=id_numbers)) if id_numbers else []
+            )
+            self.parse_identities(texts, {p.id_number: p for p in persons})
+            # Old 15-digit numbers are found by the 18-digit number they upgrade to.
+            upgraded = {
+                v.number
+                for v in self.id_cache.values()
+                if isinstance(v, identity.IdNumber) and v.upgraded_from
+            } - id_numbers
+            if upgraded:
+                persons += list(Person.objects.filter(id_number__any_of=upgraded))
+            self.persons = {p.id_number: p for p in persons}
+            elsewhere = {p.village_id for p in persons} - set(self.nodes)
+            if elsewhere:
+                names = dict(Association.objects.filter(pk__in=elsewhere).values_list("pk", "name"))
+                self.person_places = {v: names.get(v, "本县其他村") for v in elsewhere}
+            self.prefetch_more(persons, dataset)
+        numbers = {as_text(v) for v in dataset["household_number"] if v is not None} - {""}
+        # A file without household numbers moves nobody between households: the persons'
+        # households are then only needed for a category refresh, and read then.
+        if numbers:
+            household_ids = {p.household_id for p in persons if p.household_id}
+            villages = list(self.villages_in_file(dataset))
+            query = Q(pk__any_of=household_ids) | Q(number__in=numbers, village_id__in=villages)
+            for household in Household.objects.filter(query):
+                self.households[(household.village_id, household.number)] = household
+                self.households_by_id[household.pk] = household
+            self.attach_heads(persons)
+
+    def attach_heads(self, persons: list[Person]) -> None:
+        """Each loaded household's head, for the HEAD_TAKEN check: the file's persons are
+        already loaded; other heads are read with the only fields the check uses."""
+        by_pk = {p.pk: p for p in persons}
+        missing = {h.head_id for h in self.households_by_id.values()} - set(by_pk) - {None}
+        if missing:
+            by_pk.update((p.pk, p) for p in Person.objects.filter(pk__any_of=missing).only("name"))
+        for household in self.households_by_id.values():
+            head = by_pk.get(household.head_id)
+            if head is not None:
+                household.head = head
+
+    def prefetch_more(self, persons: list[Person], dataset) -> None:
+        """Kind-specific lookups, inside the county-wide scope."""
+
+    def file_identities(self, dataset) -> dict[str, str]:
+        """{cell text: normalised number} for each distinct ID cell of the file (the rows' own
+        numbers and, in a household roster, their mothers')."""
+        texts: dict[str, str] = {}
+        cells = [
+            None if numeric else value
+            for value, numeric in zip(dataset["id_number"], dataset["__numeric"], strict=True)
+        ]
+        if MOTHER_ID.key in dataset.headers:
+            cells += [v for v in dataset[MOTHER_ID.key] if not is_numeric_id(v)]
+        for value in cells:
+            text = "" if value is None else as_text(value)
+            if text and text not in texts:
+                texts[text] = identity.normalize_id_number(text)
+        return texts
+
+    def parse_identities(self, texts: dict[str, str], known: dict[str, Person]) -> None:
+        """Each distinct ID number of the file checked once: {text: IdNumber or the error}.
+        A number already recorded in the county passed the same check when it was recorded
+        (services and this importer store only parsed numbers), so only what it says is read
+        again; the region lookup, the costly part of the check, is skipped for it."""
+        self.id_cache: dict[str, identity.IdNumber | ValidationError] = {}
+        for text, number in texts.items():
+            person = known.get(number)
+            if person is not None:
+                self.id_cache[text] = identity.IdNumber(
+                    number=number,
+                    birth_date=ric.get_birth_date(number),
+                    sex=identity.MALE if int(number[16]) % 2 else identity.FEMALE,
+                    region_code=number[:6],
+                )
+                continue
+            try:
+                self.id_cache[text] = identity.parse_id_number(text)
+            except ValidationError as error:
+                self.id_cache[text] = error
+
+    def villages_in_file(self, dataset) -> set[int]:
+        named = {as_text(v) for v in dataset["village"] if v is not None}
+        found = {v.pk for key in named for v in self.villages_by_key.get(key, [])}
+        if self.target.level == Level.VILLAGE:
+            found.add(self.target.pk)
+        return found & set(self.nodes)
+
+    # --- the row cycle ----------------------------------------------------------------------
+
+    def get_or_init_instance(self, instance_loader, row):
+        self.current_row = row["__row"]
+        reader = RowReader(row, self.headers)
+        plan = self.resolve(reader)
+        if reader.problems:
+            self.problems.extend(reader.problems)
+            raise ValidationError([p.message for p in reader.problems])
+        self.row_plan = plan
+        return plan.instance, plan.is_new
+
+    def import_instance(self, instance, row, **kwargs):
+        self.apply(self.row_plan)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        return not self.row_plan.changed
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        # The plan queued what changed; import-export's lists only drive its batch size.
+        (self.create_instances if is_create else self.update_instances).append(instance)
+
+    def after_import_row(self, row, row_result, **kwargs):
+        number = kwargs.get("row_number", 0)
+        if self.progress is not None and number % PROGRESS_EVERY == 0:
+            self.progress(number)
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        self.flush(result, raise_errors)
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        self.flush(result, raise_errors)
+
+    def bulk_delete(self, using_transactions, dry_run, raise_errors, result=None):
+        self.delete_instances.clear()
+
+    def flush(self, result, raise_errors) -> None:
+        pending = self.pending
+        try:
+            # New households and their new heads refer to each other: the households go in
+            # first without their head, which is set once the persons have their ids.
+            heads = [(h, h.head) for h in pending.new_households if h.head is not None]
+            for household, _head in heads:
+                household.head = None
+            self.insert(pending.new_households)
+            self.insert(pending.new_persons)
+            self.update(pending.changed_persons, PERSON_UPDATE_FIELDS)
+            for household, head in heads:
+                household.head = head
+            changed = [h for h, _head in heads]
+            changed += [h for h in pending.changed_households if all(h is not c for c in changed)]
+            self.update(changed, HOUSEHOLD_UPDATE_FIELDS)
+            self.write_mother_links()
+            self.write_dependents()
+        except Exception as error:
+            self.refused_batch = list(self.writing)  # for row_of_refusal, before the clear
+            self.handle_import_error(result, error, raise_errors)
+        finally:
+            pending.clear()
+            self.clear_dependents()
+            self.writing = []
+            self.create_instances.clear()
+            self.update_instances.clear()
+
+    def insert(self, objs: list) -> None:
+        if objs:
+            self.writing = objs
+            insert_many(objs)
+
+    def update(self, objs: list, fields: list[str]) -> None:
+        if objs:
+            self.writing = objs
+            type(objs[0]).objects.bulk_update(objs, fields, batch_size=UPDATE_BATCH_SIZE)
+
+    def write_dependents(self) -> None:
+        """What a kind writes after the persons and households (a roster's memberships)."""
+
+    def clear_dependents(self) -> None:
+        """Forget what write_dependents had queued (after every flush, written or not)."""
+
+    def row_of_refusal(self, refusal: dberrors.Refusal) -> int | None:
+        """The file's row behind the object the database refused: the line of a COPY, or the
+        object whose values are the key of a unique violation."""
+        batch = self.refused_batch
+        line = dberrors.copy_line(refusal)
+        if line and line <= len(batch):
+            return self.object_rows.get(id(batch[line - 1]))
+        key = dberrors.conflict_key(refusal)
+        if not key:
+            return None
+        for obj in batch:
+            if all(str(getattr(obj, column, None)) == value for column, value in key.items()):
+                return self.object_rows.get(id(obj))
+        return None
+
+    def write_mother_links(self) -> None:
+        """Link each queued child to a mother who has her id by now; a mother of a later
+        batch of rows is linked by a later flush (the last one comes after every row)."""
+        linked, waiting = [], []
+        for person, number in self.mother_links:
+            mother = self.persons.get(number)
+            if mother is not None and mother.pk is not None:
+                person.mother = mother
+                linked.append(person)
+            else:
+                waiting.append((person, number))
+        self.mother_links = waiting
+        self.update(linked, ["mother"])
+
+    def after_import(self, dataset, result, **kwargs):
+        if result.has_errors() or result.has_validation_errors():
+            return  # rolled back: nothing to record
+        self.refresh_categories()
+        records = []
+        for obj, action, before in self.touched.values():
+            fields = self.fields_of[type(obj)]
+            records.append(
+                build_change(
+                    actor=self.actor,
+                    node=self.nodes[obj.group_id or obj.village_id],
+                    obj=obj,
+                    action=action,
+                    before=before,
+                    after=snapshot(obj, fields),
+                )
+            )
+        if records:
+            record_changes(records)
+
+    def refresh_categories(self) -> None:
+        """The derived family categories of every household a person joined or left: one
+        read of their persons, one bulk update (households.services.refresh_categories, in
+        bulk)."""
+        households = {h.pk: h for h in self.affected_households.values() if h.pk}
+        unread = self.stale_household_ids - set(households)
+        if unread:
+            households.update((h.pk, h) for h in Household.objects.filter(pk__any_of=unread))
+        if not households:
+            return
+        members = defaultdict(list)
+        for person in Person.objects.filter(household_id__any_of=households).only(*FACT_FIELDS):
+            members[person.household_id].append(person)
+        changed = []
+        for pk, household in households.items():
+            facts = household_facts(household, members[pk])
+            categories = sorted(c.value for c in family_categories(facts, today=self.today))
+            types = sorted(t.value for t in family_types(facts, today=self.today))
+            household.categories, household.family_types = categories, types
+            household.categories_refreshed_on = self.today
+            changed.append(household)
+        Household.objects.bulk_update(
+            changed,
+            ["categories", "family_types", "categories_refreshed_on"],
+            batch_size=UPDATE_BATCH_SIZE,
+        )
+
+    # --- bookkeeping ------------------------------------------------------------------------
+
+    def touch(self, obj, *, new: bool) -> None:
+        """Remember an object that this import creates or changes, with its state before the
+        first change, for its change record."""
+        key = id(obj)
+        if key in self.touched:
+            return
+        self.object_rows[key] = self.current_row
+        if new:
+            self.touched[key] = (obj, ChangeRecord.Action.CREATE, None)
+        else:
+            fields = self.fields_of[type(obj)]
+            self.touched[key] = (obj, ChangeRecord.Action.UPDATE, snapshot(obj, fields))
+
+    # --- resolving a row --------------------------------------------------------------------
+
+    def resolve(self, r: RowReader):
+        raise NotImplementedError
+
+    def apply(self, plan) -> None:
+        raise NotImplementedError
+
+    # --- results ----------------------------------------------------------------------------
+
+    def column_warnings(self) -> list[RowProblem]:
+        if not self.table.unknown_columns:
+            return []
+        names = "、".join(f"“{text}”" for _i, text in self.table.unknown_columns)
+        return [
+            RowProblem(
+                self.table.header_row,
+                "",
+                UNKNOWN_COLUMN,
+                f"以下列不是本模板的列,未导入:{names}。如需导入,请改为模板中的列名。",
+            )
+        ]
