@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, UniqueConstraint
 from django.utils import timezone
 from import_export import resources
 from stdnum.cn import ric
@@ -368,18 +368,44 @@ class RosterResource(PersonRows, resources.ModelResource):
         """Forget what write_dependents had queued (after every flush, written or not)."""
 
     def row_of_refusal(self, refusal: dberrors.Refusal) -> int | None:
-        """The file's row behind the object the database refused: the line of a COPY, or the
-        object whose values are the key of a unique violation."""
+        """The file's row behind the object the database refused (called once the import's
+        transaction is rolled back): the line of a COPY, or the object holding the key of a
+        unique violation — named by the error's detail, or, as under row-level security
+        PostgreSQL leaves the key out, found by reading who holds the key now."""
         batch = self.refused_batch
         line = dberrors.copy_line(refusal)
         if line and line <= len(batch):
             return self.object_rows.get(id(batch[line - 1]))
         key = dberrors.conflict_key(refusal)
-        if not key:
-            return None
-        for obj in batch:
+        for obj in batch if key else ():
             if all(str(getattr(obj, column, None)) == value for column, value in key.items()):
                 return self.object_rows.get(id(obj))
+        conflicting = self.holding_the_key(batch, refusal.constraint)
+        return self.object_rows.get(id(conflicting)) if conflicting is not None else None
+
+    def holding_the_key(self, batch: list, name: str):
+        """The first object of the batch whose unique key another row holds now."""
+        if not batch or not name:
+            return None
+        model = type(batch[0])
+        constraint = next((c for c in model._meta.constraints if c.name == name), None)
+        if not isinstance(constraint, UniqueConstraint) or not constraint.fields:
+            return None
+        columns = [model._meta.get_field(f).attname for f in constraint.fields]
+        county = Scope(
+            county_id=self.target.county_id, node_id=self.target.county_id, level=Level.COUNTY
+        )
+        with activate(county):  # the key's holder may live anywhere in the county
+            holders = model._default_manager.filter(
+                **{f"{columns[-1]}__any_of": list({getattr(o, columns[-1]) for o in batch})}
+            )
+            if constraint.condition is not None:
+                holders = holders.filter(constraint.condition)
+            held = {tuple(v[1:]): v[0] for v in holders.values_list("pk", *columns)}
+        for obj in batch:
+            holder = held.get(tuple(getattr(obj, column) for column in columns))
+            if holder is not None and holder != obj.pk:
+                return obj
         return None
 
     def write_mother_links(self) -> None:

@@ -145,7 +145,8 @@ def too_many_lines(lines: int) -> FileRefused:
 def _check_csv_lines(data: bytes) -> None:
     """Counted on the bytes, before decoding: a line break is one byte in UTF-8 and GB18030
     alike. Old Mac files end lines with a lone CR, which the csv module also reads as one."""
-    lines = max(data.count(b"\n"), data.count(b"\r")) + 1
+    breaks = max(data.count(b"\n"), data.count(b"\r"))
+    lines = breaks if data.endswith((b"\n", b"\r")) else breaks + 1
     if lines > max_lines():
         raise too_many_lines(lines)
 

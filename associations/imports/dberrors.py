@@ -93,7 +93,7 @@ def refusal_message(cause: str, row: int | None) -> str:
 
 
 _KEY = re.compile(r"^Key \((?P<columns>.+?)\)=\((?P<values>.*)\) (?:already exists|conflicts)")
-_COPY_LINE = re.compile(r"^COPY \S+, line (\d+)")
+_COPY_LINE = re.compile(r"^COPY \S+, line (\d+)(?:, column (\w+))?")
 
 
 def conflict_key(refusal: Refusal) -> dict[str, str]:
@@ -111,8 +111,19 @@ def conflict_key(refusal: Refusal) -> dict[str, str]:
 
 def copy_line(refusal: Refusal) -> int | None:
     """The 1-based line of a COPY that failed (a value too long, a bad date …)."""
+    match = _copy_context(refusal)
+    return int(match.group(1)) if match else None
+
+
+def copy_column(refusal: Refusal) -> str:
+    """The column of a COPY that failed, when PostgreSQL names it."""
+    match = _copy_context(refusal)
+    return (match.group(2) or "") if match else ""
+
+
+def _copy_context(refusal: Refusal):
     for line in refusal.context.splitlines():
         match = _COPY_LINE.match(line.strip())
         if match:
-            return int(match.group(1))
+            return match
     return None

@@ -276,9 +276,19 @@ def _refused_write(spec, table: Table, resource, error: BaseException, outcome) 
     message = dberrors.refusal_message(cause, row)
     if row:
         key = spec.constraints.get(refusal.constraint, ("", ""))[1]
+        key = key or _key_of_column(table, dberrors.copy_column(refusal))
         column = table.header_text(key, "") if key else ""
         outcome.problems.append(RowProblem(row, column, DATABASE_ERROR, message, key))
     return message
+
+
+def _key_of_column(table: Table, column: str) -> str:
+    """A database column named by the error, as the table's column key (member_number, or a
+    foreign key's group_id as group) when the file has that column."""
+    for key in (column, column.removesuffix("_id")):
+        if key and key in table.columns:
+            return key
+    return ""
 
 
 # --- workbooks --------------------------------------------------------------------------------
