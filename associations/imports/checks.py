@@ -212,8 +212,10 @@ def _check_parts(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> No
 # bytes interleave zeros: the parser would read those too.)
 _DECLARATION = re.compile(rb"<\x00?!\x00?(?:D\x00?O\x00?C\x00?T\x00?Y\x00?P\x00?E|E\x00?N\x00?T)")
 _REFERENCE = re.compile(rb'\sr="([A-Z]*)(\d+)"')
+_PREFIXED_TAG = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 _CELL = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
 _ROW = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
+_WIDE = re.compile(rb'\sr="[A-Z]{3}')  # column AAA and beyond: past MAX_COLUMNS (ZZ)
 
 
 def _column_number(letters: bytes) -> int:
@@ -223,25 +225,45 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def _elements(part: bytes) -> tuple[int, int]:
+    """(rows, cells) of the part. Plain byte counts for the usual unprefixed tags; a regular
+    expression only when some tag carries a namespace prefix (<x:c …>)."""
+    if _PREFIXED_TAG.search(part):
+        return len(_ROW.findall(part)), len(_CELL.findall(part))
+    rows = part.count(b"<row ") + part.count(b"<row>") + part.count(b"<row/>")
+    cells = part.count(b"<c ") + part.count(b"<c>") + part.count(b"<c/>")
+    return rows, cells
+
+
 def _check_used_area(part: bytes) -> None:
     """The last row and column any cell of the worksheet can land in, from the rows' and
     cells' references (r="C12"). Rows and cells may omit the reference (the reader then puts
-    them after the previous one), so each of those widens the bound by one."""
-    rows = columns = 0
-    references = _REFERENCE.findall(part)
-    for letters, digits in references:
-        rows = max(rows, int(digits))
-        if letters:
-            columns = max(columns, _column_number(letters))
-    if len(references) < len(_CELL.findall(part)) + len(_ROW.findall(part)):
+    them after the previous one), so each of those widens the bound by one. The usual sheet
+    has every reference: then only the references long enough to pass a cap are read, and
+    the whole part is scanned only when some tag leaves its reference out."""
+    limit = max_lines()
+    rows_found, cells_found = _elements(part)
+    # Every row and cell tag starting with its reference (as Excel, WPS and openpyxl write
+    # them): no position is implicit.
+    explicit = part.count(b'<row r="') == rows_found and part.count(b'<c r="') == cells_found
+    if explicit:
+        wide = _WIDE.search(part)
+        long_rows = re.compile(rb'\sr="[A-Z]*(\d{%d,})"' % len(str(limit)))
+        rows = max((int(d) for d in long_rows.findall(part)), default=0)
+        columns = MAX_COLUMNS + 1 if wide else 0
+    else:
         # Some position is implicit: bound it by the elements that could push it further.
-        rows += len(_ROW.findall(part))
-        columns += len(_CELL.findall(part))
-    if rows > max_lines():
+        rows = columns = 0
+        for letters, digits in _REFERENCE.findall(part):
+            rows = max(rows, int(digits))
+            if letters:
+                columns = max(columns, _column_number(letters))
+        rows += rows_found
+        columns += cells_found
+    if rows > limit:
         raise too_many_lines(rows)
     if columns > MAX_COLUMNS:
         raise FileRefused(
             FILE_TOO_LARGE,
-            f"工作表的数据区域有 {columns} 列,超过了 {MAX_COLUMNS} 列的上限。"
-            "请删去表格右侧多余的内容后重新上传。",
+            f"工作表的数据区域超过了 {MAX_COLUMNS} 列的上限。请删去表格右侧多余的内容后重新上传。",
         )

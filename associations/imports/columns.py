@@ -142,7 +142,12 @@ def clean_cell(value):
 
 
 def is_empty(row) -> bool:
-    return all(clean_cell(v) is None for v in row)
+    for value in row:
+        if value is None:
+            continue
+        if type(value) is not str or value.strip():
+            return False
+    return True
 
 
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
@@ -162,6 +167,8 @@ def as_text(value) -> str:
     """A cell as text: numbers without a trailing .0, dates as ISO, text NFKC-normalised."""
     if value is None:
         return ""
+    if type(value) is str:  # the usual cell: read and cleaned already
+        return value.strip() if value.isascii() else unicodedata.normalize("NFKC", value).strip()
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float) and value.is_integer():

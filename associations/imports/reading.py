@@ -240,7 +240,12 @@ def _read_records(table: Table, rows: list, *, id_key: str) -> None:
         if is_empty(row):
             continue
         width = len(row)
-        values = {key: clean_cell(row[i]) if i < width else None for key, i in items}
+        values = {}
+        for key, i in items:
+            value = row[i] if i < width else None
+            if type(value) is str:
+                value = value.strip() or None
+            values[key] = value
         numeric = id_index is not None and id_index < width and is_numeric_id(row[id_index])
         records.append(Record(row_number=number, values=values, numeric_id=numeric))
         if len(records) > limit:

@@ -117,6 +117,21 @@ def test_cells_without_references_are_bounded_by_their_count(settings):
     assert refused(data, "xlsx").code == "FILE_TOO_LARGE"
 
 
+def test_a_row_of_cells_without_references_is_bounded_too():
+    """800 cells in one row, none with a reference: the reader would place them in columns 1 to
+    800. Fake references on other elements do not make the check skip them."""
+    data = workbook({"A1": "姓名", "B1": "身份证号码"})
+    cells = b'<c t="inlineStr"><is><t>x</t></is></c>' * 800
+    fakes = b'<ext r="1"/>' * 1000
+
+    def widened(content: bytes) -> bytes:
+        row = b'<row r="2">' + cells + b"</row>"
+        return content.replace(b"</sheetData>", row + b"</sheetData>" + fakes)
+
+    error = refused(rebuilt(data, "xl/worksheets/sheet1.xml", widened), "xlsx")
+    assert error.code == "FILE_TOO_LARGE" and f"{checks.MAX_COLUMNS} 列" in error.message
+
+
 # --- XML declarations -------------------------------------------------------------------------
 
 
