@@ -115,14 +115,16 @@ def _range_ref(start: tuple[int, int], end: tuple[int, int]) -> str:
 
 
 def _workbook_sheets(data: bytes) -> Iterator[RawSheet]:
-    from python_calamine import CalamineError, CalamineWorkbook
+    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (CalamineError, ValueError, OSError) as error:
         raise _broken_workbook() from error
     with workbook:
-        for index in range(len(workbook.sheet_names)):
+        for index, metadata in enumerate(workbook.sheets_metadata):
+            if metadata.typ != SheetTypeEnum.WorkSheet:
+                continue  # a chart sheet or a macro sheet holds no rows
             try:
                 sheet = workbook.get_sheet_by_index(index)
                 # From A1: row numbers must be the file's, also under empty title rows.

@@ -114,3 +114,14 @@ def test_a_csv_cell_in_scientific_notation_is_a_numeric_id():
     csv = "姓名,身份证号码\n甲,1.30534E+17\n".encode("gb18030")
     table, _raw = read_table(csv, "csv", COLUMNS)
     assert table.records[0].numeric_id
+
+
+def test_a_chart_sheet_before_the_roster_is_passed_over():
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "身份证号码", "人数"])
+    book.active.append(["甲", ID, 1])
+    book.create_chartsheet("图表", 0)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    table, _raw = read_table(buffer.getvalue(), "xlsx", COLUMNS)
+    assert table.sheet_title == "Sheet" and table.records[0].values["id_number"] == ID
