@@ -190,12 +190,12 @@ def _check_directory(entries: list[zipfile.ZipInfo]) -> None:
 
 
 def _check_parts(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:
-    """Every XML part once: no document type declaration anywhere, and each worksheet's used
+    """Every part once: no document type declaration anywhere, and each worksheet's used
     area within the caps. (The directory said how big the parts are: at most 100 MB in all.)"""
     for entry in entries:
+        # Every part, whatever its name: the reader goes where the package's links point,
+        # and a link may point at a worksheet named like a picture.
         name = entry.filename.lower()
-        if not name.endswith((".xml", ".rels", ".vml")):
-            continue
         content = archive.read(entry)
         if _DECLARATION.search(content):
             raise FileRefused(
@@ -204,7 +204,7 @@ def _check_parts(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> No
             )
         if name == "[content_types].xml" and b"macroEnabled" in content:
             raise FileRefused(MACRO_WORKBOOK, f"这是启用宏的工作簿。{SAVE_AS_XLSX}")
-        if name.startswith("xl/worksheets/") and name.count("/") == 2:
+        if b"sheetData" in content:  # a worksheet, wherever the workbook's links put it
             _check_used_area(content)
 
 

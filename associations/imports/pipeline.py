@@ -16,7 +16,6 @@ about, or None)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -29,8 +28,6 @@ from .checks import EMPTY_FILE, FILE_CODES, FileRefused
 from .columns import DATABASE_ERROR, GENERIC_CODES, ColumnSpec, RowProblem, as_text
 from .reading import Record, Table, read_table
 from .workbooks import AllowedValues, build_error_workbook, build_template
-
-logger = logging.getLogger("associations.imports")
 
 ID_UPGRADED = "ID_UPGRADED"  # a notice: old 15-digit numbers read as their 18-digit form
 

@@ -43,10 +43,6 @@ def text_cell(sheet, value: str):
     return cell
 
 
-def _safe(sheet, value):
-    return text_cell(sheet, value) if isinstance(value, str) else value
-
-
 def _unknown_column_note(header: str) -> str:
     duplicate = DUPLICATE.search(header)
     return DUPLICATE_COLUMN_NOTE.format(duplicate.group(1)) if duplicate else UNKNOWN_COLUMN_NOTE
@@ -189,7 +185,6 @@ def _plain(sheet, value):
 def _problem_list(workbook, problems: list[dict], code_labels, *, note: str = "") -> None:
     """The 问题清单 sheet: what is wrong, in Chinese, first; the stable code last, small and
     grey (it is for support)."""
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     listing = workbook.create_sheet("问题清单")
@@ -215,7 +210,6 @@ def _problem_list(workbook, problems: list[dict], code_labels, *, note: str = ""
     if note:
         listing.append([])
         listing.append([None, None, text_cell(listing, note)])
-    del WriteOnlyCell
 
 
 @dataclass(frozen=True)

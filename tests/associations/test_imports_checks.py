@@ -99,6 +99,22 @@ def test_a_far_away_cell_is_refused_before_the_reader_sees_it():
     assert wide.code == "FILE_TOO_LARGE" and f"{checks.MAX_COLUMNS} 列" in wide.message
 
 
+def test_a_worksheet_moved_elsewhere_in_the_package_is_checked_too():
+    """The reader follows the workbook's links: a worksheet part outside xl/worksheets/ is
+    still a worksheet, and its far-away cell is refused."""
+    data = workbook({"A1": "姓名", "B1": "身份证号码", "XFD1048576": "x"})
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            content = content.replace(b"worksheets/sheet1.xml", b"hidden/data.xml")
+            name = item.filename.replace("worksheets/sheet1.xml", "hidden/data.xml")
+            target.writestr(name, content)
+    assert "xl/hidden/data.xml" in zipfile.ZipFile(io.BytesIO(buffer.getvalue())).namelist()
+    assert refused(buffer.getvalue(), "xlsx").code == "FILE_TOO_LARGE"
+
+
 def test_cells_without_references_are_bounded_by_their_count(settings):
     """A worksheet may leave out the r="…" of rows and cells (the reader places them one after
     the other): the bound then grows by every such element, and a small sheet still reads."""
