@@ -327,7 +327,7 @@ def error_workbook(
     listed = [p for p in problems if p.get("row")] + list(warnings)
     text_columns = [table.columns[c.key] for c in spec.columns if c.text and c.key in table.columns]
     return build_error_workbook(
-        table, raw, listed, code_labels=ROW_CODES, text_columns=text_columns
+        table, raw, listed, code_labels=dict(ROW_CODES), text_columns=text_columns
     )
 
 
