@@ -8,11 +8,11 @@ class AssociationsConfig(AppConfig):
     def ready(self):
         from . import (
             export_jobs,
-            import_jobs,
-            import_views,
             jobs,
             lookups,  # noqa: F401  (registers the `prefix` lookup)
         )
+        from .imports import jobs as import_jobs
+        from .imports import views as import_views
 
         jobs.register(
             jobs.Family(

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import import_views, job_views
+from . import job_views
+from .imports import views as import_views
 
 urlpatterns = [
     path("jobs/<int:pk>/", job_views.JobView.as_view(), name="job"),

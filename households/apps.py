@@ -19,3 +19,5 @@ class HouseholdsConfig(AppConfig):
         register_redactor("households.Person", "id_number", id_number)
         register_redactor("households.Person", "phone", phone)
         register_redactor("households.Household", "phone", phone)
+
+        from . import imports  # noqa: F401  (registers the household roster's import kind)

@@ -8,6 +8,7 @@ class MembersConfig(AppConfig):
     def ready(self):
         from associations import export_jobs
 
+        from . import imports  # noqa: F401  (registers the members roster's import kind)
         from .exports import ROSTERS, RosterExport
 
         for roster in ROSTERS.values():

@@ -245,7 +245,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- Imports and exports (associations/jobs.py) ------------------------------------------------
+# --- Imports and exports (associations/imports/, associations/jobs.py) ---------------------
 # Uploaded rosters, their error workbooks and exported rosters hold personal data (full ID
 # numbers in imports): kept only as long as the work needs them, then deleted every night by
 # associations.jobs.purge_expired_files (the job records, who did what and when, stay).
@@ -253,5 +253,8 @@ IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", 30
 EXPORT_FILE_RETENTION_DAYS = int(os.environ.get("EXPORT_FILE_RETENTION_DAYS", 7))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))  # per upload
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 50_000))  # data rows per file
+# Physical lines per file (rows of a sheet, lines of a CSV), blank ones included: a file of
+# millions of empty lines is refused before it is read (associations/imports/checks.py).
+IMPORT_MAX_LINES = int(os.environ.get("IMPORT_MAX_LINES", 100_000))
 IMPORT_BACKGROUND_ROWS = 2000  # larger files are checked and imported by the Celery worker
 IMPORT_MAX_PROBLEMS = 5000  # problems kept on the job (the total is always counted)

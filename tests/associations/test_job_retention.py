@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from associations import export_jobs, import_jobs, jobs
+from associations import export_jobs, jobs
+from associations.imports import jobs as import_jobs
 from associations.models import Job
 from associations.scope import Scope, activate
 from associations.tasks import purge_expired_files_in_scope

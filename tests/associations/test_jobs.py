@@ -313,7 +313,7 @@ def test_a_worker_killed_mid_job_leaves_a_job_that_is_noticed_and_finished(
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from associations import import_jobs
+    from associations.imports import jobs as import_jobs
     from associations.services import association_create, county_create
     from config.celery_app import app
 

@@ -17,13 +17,16 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from associations import import_jobs, jobs
+from associations import imports as import_files
+from associations import jobs
+from associations.imports import jobs as import_jobs
+from associations.imports import run_import
 from associations.models import ChangeRecord, Job
 from associations.scope import Scope, activate
 from associations.tasks import run_job
+from households.import_columns import NUMERIC_ID_MESSAGE
 from households.models import Household, Person
-from members import import_files, importers
-from members.importers import run_import
+from members import imports as member_imports
 from members.models import Member
 
 from ..conftest import make_id_number
@@ -205,7 +208,7 @@ def test_id_region(world):
 def test_id_numeric_cell_is_refused_never_guessed(world):
     outcome = run(world, [person_row(1), person_row(2)], numeric_ids=True)
     assert codes(outcome) == ["ID_NUMERIC_CELL", "ID_NUMERIC_CELL"]
-    assert outcome.problems[0].message == importers.NUMERIC_ID_MESSAGE
+    assert outcome.problems[0].message == NUMERIC_ID_MESSAGE
     assert outcome.new == 0
 
 
@@ -427,7 +430,7 @@ def test_csv_in_gb18030_and_utf8_with_bom(world):
 
 
 def test_the_untouched_example_row_of_the_template_is_skipped(world):
-    template = openpyxl.load_workbook(io.BytesIO(importers.template_workbook("members")))
+    template = openpyxl.load_workbook(io.BytesIO(import_files.template_workbook("members")))
     sheet = template.worksheets[0]
     headers = [c.value for c in sheet[1]]
     row = person_row(7)
@@ -491,7 +494,7 @@ def test_the_template(client, world):
 def refused_code(data: bytes, name: str = "名册.xlsx") -> str:
     try:
         file_type = import_files.check_upload(name, len(data))
-        import_files.probe(data, file_type, importers.MEMBER_COLUMNS)
+        import_files.probe(data, file_type, member_imports.MEMBER_COLUMNS)
     except import_files.FileRefused as refused:
         assert refused.message
         return refused.code
@@ -607,7 +610,7 @@ def test_no_header_and_empty_files():
     assert refused_code(b"", "a.csv") == "EMPTY_FILE"
     header_only = "姓名,身份证号码,性别\n".encode()
     with pytest.raises(import_files.FileRefused) as refused:
-        import_files.read_table(header_only, "csv", importers.MEMBER_COLUMNS)
+        import_files.read_table(header_only, "csv", member_imports.MEMBER_COLUMNS)
     assert refused.value.code == "EMPTY_FILE"
 
 
@@ -645,14 +648,14 @@ def test_a_failure_at_row_500_of_1000_commits_nothing(world, monkeypatch):
     not the 499 rows before it nor the 500 after."""
     rows = _thousand_rows()
     before = counts(world)
-    original = importers.MemberRosterResource.apply
+    original = member_imports.MemberRosterResource.apply
 
     def apply(resource, plan):
         original(resource, plan)
         if plan.person.row_number == 501:  # the 500th data row, under the header
             plan.instance.member_number = "x" * 40  # too long for the column
 
-    monkeypatch.setattr(importers.MemberRosterResource, "apply", apply)
+    monkeypatch.setattr(member_imports.MemberRosterResource, "apply", apply)
     outcome = run(world, rows, dry_run=False)
     assert not outcome.committed
     assert outcome.error and "全部数据均未导入" in outcome.error
@@ -662,14 +665,14 @@ def test_a_failure_at_row_500_of_1000_commits_nothing(world, monkeypatch):
 def test_an_exception_in_a_row_commits_nothing(world, monkeypatch):
     rows = _thousand_rows()
     before = counts(world)
-    original = importers.MemberRosterResource.apply
+    original = member_imports.MemberRosterResource.apply
 
     def apply(resource, plan):
         if plan.person.row_number == 501:
             raise IntegrityError("injected")
         original(resource, plan)
 
-    monkeypatch.setattr(importers.MemberRosterResource, "apply", apply)
+    monkeypatch.setattr(member_imports.MemberRosterResource, "apply", apply)
     outcome = run(world, rows, dry_run=False)
     assert not outcome.committed and outcome.invalid == 1
     assert codes(outcome) == ["DATABASE_ERROR"]

@@ -9,7 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from associations import import_jobs, jobs
+from associations import jobs
+from associations.imports import jobs as import_jobs
 from associations.models import ChangeRecord, Job
 from associations.scope import Scope, activate
 from associations.tasks import run_job

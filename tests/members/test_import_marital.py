@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
+from associations import imports
 from associations.models import ChangeRecord, Job
 from associations.scope import Scope, activate
 from households.models import Person
-from members import importers
 from members.models import Member
 
 from .test_import import _upload, counts, new_id, person_row, run
@@ -216,7 +216,7 @@ def test_the_preview_and_the_error_workbook_show_the_problem(client, world):
 
 
 def test_the_members_template_has_the_column_with_its_values():
-    workbook = openpyxl.load_workbook(io.BytesIO(importers.template_workbook("members")))
+    workbook = openpyxl.load_workbook(io.BytesIO(imports.template_workbook("members")))
     sheet, allowed = workbook.worksheets
     headers = [c.value for c in sheet[1]]
     column = headers.index("婚姻状况") + 1

@@ -12,11 +12,14 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from associations import import_jobs, services
+from associations import imports, services
+from associations.imports import jobs as import_jobs
+from associations.imports import run_import
 from associations.models import Job
 from associations.scope import Scope, activate
-from members import import_resources, importers
-from members.importers import run_import
+from households import import_columns, import_rows
+from households import imports as household_imports
+from members import imports as member_imports
 from members.models import Member
 
 from .test_import import _upload, new_id, only_problem, person_row, xlsx
@@ -82,13 +85,13 @@ def test_a_group_written_the_villagers_way_finds_the_villages_group(world, writt
 
 
 def test_group_numbers_read_from_names():
-    assert importers.group_number("第九十九会员小组") == 99
-    assert importers.group_number("二十一组") == 21
-    assert importers.group_number("第3组") == 3
-    assert importers.group_number("07") == 7
-    assert importers.group_number("一二组") is None  # not a numeral: never guessed as 12
-    assert importers.group_number("东组") is None
-    assert importers.group_number("第一村民小组") == 1
+    assert import_columns.group_number("第九十九会员小组") == 99
+    assert import_columns.group_number("二十一组") == 21
+    assert import_columns.group_number("第3组") == 3
+    assert import_columns.group_number("07") == 7
+    assert import_columns.group_number("一二组") is None  # not a numeral: never guessed as 12
+    assert import_columns.group_number("东组") is None
+    assert import_columns.group_number("第一村民小组") == 1
 
 
 def test_an_exact_name_wins_and_two_groups_of_one_number_are_never_guessed(world):
@@ -210,17 +213,15 @@ def test_the_error_workbook_marks_the_columns_not_imported(client, world):
 
 
 def test_a_repeated_column_is_marked_as_a_repeat():
-    from members import import_files
-
     workbook = openpyxl.Workbook()
     workbook.active.append(["姓名", "身份证号码", "联系电话", "公民身份号码"])
     workbook.active.append(["甲", new_id(1), "13812345678", new_id(2)])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    table, raw = import_files.read_table(
-        buffer.getvalue(), "xlsx", importers.MEMBER_COLUMNS, keep_raw=True
+    table, raw = imports.read_table(
+        buffer.getvalue(), "xlsx", member_imports.MEMBER_COLUMNS, keep_raw=True
     )
-    content = import_files.build_error_workbook(table, raw, [], code_labels={})
+    content = imports.workbooks.build_error_workbook(table, raw, [], code_labels={})
     header = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]["D1"]
     assert header.comment.text.startswith("此列与第 2 列是同一项,未导入")
 
@@ -258,10 +259,9 @@ def test_the_error_workbook_writes_dates_without_a_time(client, world):
     assert cell.value == datetime.datetime(2024, 5, 29)  # openpyxl reads dates back this way
     raw = io.BytesIO()
     workbook.save(raw)
-    from members.import_files import _open_workbook
-
     # The stored value is a whole day: the serial number has no fraction.
-    first = next(_open_workbook(raw.getvalue()).worksheets[0].iter_rows(min_row=4, max_row=4))
+    stored = openpyxl.load_workbook(io.BytesIO(raw.getvalue()), read_only=True, data_only=True)
+    first = next(stored.worksheets[0].iter_rows(min_row=4, max_row=4))
     assert first[7].value == datetime.datetime(2024, 5, 29)
 
 
@@ -377,8 +377,8 @@ class Recorder:
 def test_progress_runs_over_the_data_rows_only(world, monkeypatch):
     """A roster typed into the template: the sheet declares the template's 2,000 formatted
     rows, the header and the example row above the three typed rows."""
-    monkeypatch.setattr(import_resources, "PROGRESS_EVERY", 1)
-    template = openpyxl.load_workbook(io.BytesIO(importers.template_workbook("members")))
+    monkeypatch.setattr(import_rows, "PROGRESS_EVERY", 1)
+    template = openpyxl.load_workbook(io.BytesIO(imports.template_workbook("members")))
     sheet = template.worksheets[0]
     headers = [c.value for c in sheet[1]]
     for offset in range(3):
@@ -403,7 +403,9 @@ def test_progress_runs_over_the_data_rows_only(world, monkeypatch):
             dry_run=True,
             progress=recorder,
         )
-    assert job.rows_total == 2000  # the estimate of the upload: the declared size
+    # The upload's count: the non-empty rows under the header (the template's 2,000 formatted
+    # rows are not data), the example row still among them; the run skips it.
+    assert job.rows_total == 4
     assert outcome.new == 3
     assert recorder.total == 3 and recorder.done == [1, 2, 3]
 
@@ -429,15 +431,15 @@ def test_the_household_roster_links_mothers_in_the_file_and_registered(
     """With batches of 2 rows, the grandson's mother is written a batch after him."""
     from households.models import Person
 
-    monkeypatch.setattr(importers.HouseholdRosterResource._meta, "batch_size", batch_size)
+    monkeypatch.setattr(household_imports.HouseholdRosterResource._meta, "batch_size", batch_size)
     waited = []
-    write = importers.HouseholdRosterResource.write_mother_links
+    write = household_imports.HouseholdRosterResource.write_mother_links
 
     def spy(resource):
         write(resource)
         waited.append(len(resource.mother_links))
 
-    monkeypatch.setattr(importers.HouseholdRosterResource, "write_mother_links", spy)
+    monkeypatch.setattr(household_imports.HouseholdRosterResource, "write_mother_links", spy)
 
     registered = world.a.persons[1]  # a wife registered in the village, born 1982
     head, wife = new_id(40, "male", 1950), new_id(41, "female", 1952)
@@ -520,11 +522,11 @@ def test_a_mother_not_found_not_female_or_too_young_is_a_row_error(world):
     assert "请先登记母亲" in messages["MOTHER_NOT_FOUND"]
     assert head.name not in messages["MOTHER_NOT_FEMALE"]  # the name masked
     assert "1990-03-21" in messages["MOTHER_TOO_YOUNG"] and "12 岁" in messages["MOTHER_TOO_YOUNG"]
-    assert importers.ROW_CODES["MOTHER_TOO_YOUNG"]
+    assert imports.ROW_CODES["MOTHER_TOO_YOUNG"]
 
 
 def test_the_household_template_has_the_mother_column():
-    workbook = openpyxl.load_workbook(io.BytesIO(importers.template_workbook("households")))
+    workbook = openpyxl.load_workbook(io.BytesIO(imports.template_workbook("households")))
     headers = [c.value for c in workbook.worksheets[0][1]]
     assert "母亲身份证号码" in headers
     column = headers.index("母亲身份证号码") + 1

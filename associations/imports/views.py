@@ -14,11 +14,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 
-from . import import_jobs, jobs, permissions
-from .job_views import job_for, no_store
-from .models import Job
-from .selectors import association_get
-from .views import StaffView
+from .. import jobs, permissions
+from ..job_views import job_for, no_store
+from ..models import Job
+from ..selectors import association_get
+from ..views import StaffView
+from . import jobs as import_jobs
+from .checks import FileRefused, max_bytes, max_rows
+from .pipeline import KINDS, template_workbook
 
 PROBLEMS_ON_PAGE = 500
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,9 +38,8 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        kinds = import_jobs.pipeline().KINDS
-        self.fields["kind"].choices = [(key, kind.label) for key, kind in kinds.items()]
-        self.fields["kind"].initial = next(iter(kinds), None)
+        self.fields["kind"].choices = [(key, kind.label) for key, kind in KINDS.items()]
+        self.fields["kind"].initial = next(iter(KINDS), None)
 
 
 def _require_import(user, node) -> None:
@@ -72,7 +74,6 @@ class ImportUploadView(StaffView):
         node = self._node(pk)
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
-            refused = import_jobs.pipeline().FileRefused
             try:
                 job = import_jobs.job_create(
                     actor=request.user,
@@ -80,7 +81,7 @@ class ImportUploadView(StaffView):
                     kind=form.cleaned_data["kind"],
                     upload=form.cleaned_data["file"],
                 )
-            except refused as error:
+            except FileRefused as error:
                 form.add_error("file", f"文件被拒绝:{error.message}(代码 {error.code})")
             else:
                 import_jobs.validate(job)
@@ -88,7 +89,6 @@ class ImportUploadView(StaffView):
         return self.render(node, form, status=400)
 
     def render(self, node, form, status=200):
-        imports = import_jobs.pipeline()
         recent = Job.objects.filter(node=node, kind__startswith=f"{import_jobs.FAMILY}.")
         return render(
             self.request,
@@ -97,10 +97,10 @@ class ImportUploadView(StaffView):
                 "node": node,
                 "breadcrumbs": node.lineage(),
                 "form": form,
-                "kinds": imports.KINDS.values(),
+                "kinds": KINDS.values(),
                 "jobs": recent.select_related("owner")[:10],
-                "max_mb": imports.import_files.max_bytes() // 1024 // 1024,
-                "max_rows": imports.import_files.max_rows(),
+                "max_mb": max_bytes() // 1024 // 1024,
+                "max_rows": max_rows(),
                 "background_rows": import_jobs.background_rows(),
                 "village_required": node.level != "village",
             },
@@ -163,7 +163,7 @@ class ImportRecheckView(StaffView):
 class ImportErrorsView(StaffView):
     def get(self, request, pk):
         job = _import_job(request, pk)
-        content = import_jobs.error_workbook(job) if not job.file_deleted_at else None
+        content = import_jobs.kept_error_workbook(job) if not job.file_deleted_at else None
         if content is None:
             return redirect("job", pk=job.pk)
         stem = job.input_name.rsplit(".", 1)[0]
@@ -174,11 +174,10 @@ class ImportErrorsView(StaffView):
 
 class ImportTemplateView(StaffView):
     def get(self, request, kind):
-        imports = import_jobs.pipeline()
-        spec = imports.KINDS.get(kind)
+        spec = KINDS.get(kind)
         if spec is None:
             raise Http404("没有这种导入模板。")
-        response = HttpResponse(imports.template_workbook(kind), content_type=XLSX_TYPE)
+        response = HttpResponse(template_workbook(kind), content_type=XLSX_TYPE)
         response["Content-Disposition"] = _attachment(f"{spec.label}导入模板.xlsx")
         return response
 

@@ -17,10 +17,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import history, jobs, permissions, sources
-from .files import make_private
-from .models import Association, Job, Level
-from .scope import activate, current_scope
+from .. import history, jobs, permissions, sources
+from ..files import make_private
+from ..models import Association, Job, Level
+from ..scope import activate, current_scope
+from .checks import FILE_TYPE, FileRefused, check_upload
+from .pipeline import ID_UPGRADED, KINDS, error_workbook, run_import, upgrade_notice
+from .reading import probe
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +33,6 @@ COMMIT = "commit"
 IMPORT_LEVELS = (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
 ERRORS_NAME = "errors.xlsx"
 RECHECK_FOUND_PROBLEMS = "导入前重新校验时发现问题(系统中的数据可能已有变化),全部数据均未导入。"
-
-
-def pipeline():
-    """The import pipeline (kinds, reading, checks, workbooks)."""
-    from members import importers
-
-    return importers
 
 
 def background_rows() -> int:
@@ -52,10 +48,6 @@ def can_import(user, node: Association) -> bool:
     return node.level in IMPORT_LEVELS and permissions.can_edit_node(user, node)
 
 
-def kind_of(job: Job):
-    return pipeline().KINDS[job.subject]
-
-
 # --- upload ------------------------------------------------------------------------------------
 
 
@@ -63,16 +55,15 @@ def job_create(*, actor, node: Association, kind: str, upload) -> Job:
     """Check the uploaded file (size, type, zip and XML bombs, macros, a header with the
     required columns) and keep it in the job's folder. A refused file raises FileRefused and
     nothing is stored."""
-    imports = pipeline()
     permissions.require(can_import(actor, node), "您没有向该组织导入数据的权限。")
-    if kind not in imports.KINDS:
-        raise imports.FileRefused(imports.import_files.FILE_TYPE, "未知的导入类别。")
-    file_type = imports.import_files.check_upload(upload.name, upload.size)
+    if kind not in KINDS:
+        raise FileRefused(FILE_TYPE, "未知的导入类别。")
+    file_type = check_upload(upload.name, upload.size)
     data = upload.read()
-    found = imports.import_files.probe(data, file_type, imports.KINDS[kind].columns_for(node))
+    found = probe(data, file_type, KINDS[kind].columns_for(node))
     job = Job(
         kind=f"{FAMILY}.{kind}",
-        label=imports.KINDS[kind].label,
+        label=KINDS[kind].label,
         step=VALIDATE,
         node=node,
         owner=actor,
@@ -152,7 +143,7 @@ def handle(job: Job) -> None:
 
 
 def _run(job: Job, *, dry_run: bool):
-    return pipeline().run_import(
+    return run_import(
         kind=job.subject,
         target=job.node,
         actor=job.owner,
@@ -173,10 +164,9 @@ def _data(job: Job) -> bytes:
 def _validate(job: Job) -> None:
     """The dry run: every row through the importer, everything rolled back; the job keeps the
     counts, the problems and the error workbook. Safe to run again."""
-    imports = pipeline()
     try:
         outcome = _run(job, dry_run=True)
-    except imports.FileRefused as refused:
+    except FileRefused as refused:
         _refused(job, refused)
     else:
         _store_outcome(job, outcome)
@@ -193,7 +183,6 @@ def _commit(job: Job) -> None:
     """The real import: all rows or none. The job is marked done in the same transaction as
     the data, so a worker that dies after the commit leaves a done job (a redelivered message
     finds nothing to claim), and one that dies before leaves nothing written."""
-    imports = pipeline()
     try:
         with transaction.atomic():
             outcome = _run(job, dry_run=False)
@@ -203,7 +192,7 @@ def _commit(job: Job) -> None:
                 job.finished_at = timezone.now()
                 job.save()
                 return
-    except imports.FileRefused as refused:
+    except FileRefused as refused:
         _refused(job, refused)
         job.save()
         return
@@ -225,7 +214,7 @@ def _refused(job: Job, refused) -> None:
 def _store_outcome(job: Job, outcome) -> None:
     warnings = [p.as_dict() for p in outcome.warnings]
     if outcome.upgrades:
-        warnings.append(pipeline().upgrade_notice(outcome.upgrades))
+        warnings.append(upgrade_notice(outcome.upgrades))
     job.rows_total = job.rows_done = outcome.rows_total
     job.result = {
         "counts": outcome.counts,
@@ -244,13 +233,12 @@ def problems(job: Job) -> list[dict]:
 
 def column_warnings(job: Job) -> list[dict]:
     """The job's warnings about the file's columns (not the notices of upgraded numbers)."""
-    code = pipeline().ID_UPGRADED
-    return [w for w in job.result.get("warnings", []) if w.get("code") != code]
+    return [w for w in job.result.get("warnings", []) if w.get("code") != ID_UPGRADED]
 
 
 def id_upgrades(job: Job) -> dict | None:
-    code = pipeline().ID_UPGRADED
-    return next((w for w in job.result.get("warnings", []) if w.get("code") == code), None)
+    notices = job.result.get("warnings", [])
+    return next((w for w in notices if w.get("code") == ID_UPGRADED), None)
 
 
 def has_error_workbook(job: Job) -> bool:
@@ -260,19 +248,25 @@ def has_error_workbook(job: Job) -> bool:
 def _keep_error_workbook(job: Job) -> None:
     """Build the error workbook now, in the step (on the worker for a big file), when the
     check found something to mark: the download then only reads a file."""
-    marked = [p for p in problems(job) if p.get("row")] + column_warnings(job)
+    marked = [p for p in problems(job) if p.get("row")]
+    warnings = column_warnings(job)
     job.result["error_file"] = ""
-    if not marked:
+    if not marked and not warnings:
         return
-    content = pipeline().error_workbook_for(
-        kind=job.subject, node=job.node, data=_data(job), file_type=job.file_type, problems=marked
+    content = error_workbook(
+        kind=job.subject,
+        node=job.node,
+        data=_data(job),
+        file_type=job.file_type,
+        problems=marked,
+        warnings=warnings,
     )
     path = jobs.folder(job) / ERRORS_NAME
     path.write_bytes(content)
     job.result["error_file"] = jobs.relative(make_private(path))
 
 
-def error_workbook(job: Job) -> bytes | None:
+def kept_error_workbook(job: Job) -> bytes | None:
     path = jobs.file_of(job, job.result.get("error_file", ""))
     return path.read_bytes() if path is not None and path.exists() else None
 

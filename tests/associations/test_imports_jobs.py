@@ -11,7 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from associations import import_jobs, jobs
+from associations import jobs
+from associations.imports import jobs as import_jobs
 from associations.models import Job
 from associations.scope import Scope, activate
 
@@ -54,7 +55,7 @@ def test_the_check_keeps_the_error_workbook_and_the_download_only_reads_it(
     def no_rebuild(**kwargs):
         raise AssertionError("the download rebuilt the workbook")
 
-    monkeypatch.setattr(import_jobs.pipeline(), "error_workbook_for", no_rebuild)
+    monkeypatch.setattr(import_jobs, "error_workbook", no_rebuild)
     response = client.get(reverse("import-errors", kwargs={"pk": job.pk}))
     assert response.status_code == 200 and response.content == kept.read_bytes()
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
