@@ -17,6 +17,7 @@ from . import masking, selectors, services
 from .categories import age_shown
 from .forms import PersonForm
 from .models import Relocation
+from .person_checks import duplicate_in_village
 from .views import NewInVillageView, can_edit_row, place_crumbs, safe_next, show_notices
 
 
@@ -61,7 +62,7 @@ class PersonCreateView(NewInVillageView):
                 **form.service_fields(),
             )
         except ValidationError as error:
-            found = services.duplicate_in_village(error)
+            found = duplicate_in_village(error)
             if found:
                 self.duplicate_url = reverse("person-detail", kwargs={"pk": found})
             raise
