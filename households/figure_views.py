@@ -16,9 +16,9 @@ from associations.views import StaffView
 
 from . import exports, figures, selectors
 from .figures import Period
+from .list_views import PER_PAGE
 from .models import HardshipAssessment, HardshipReason
 from .pagination import peek_page
-from .views import PER_PAGE
 
 
 def current_quarter(day) -> str:

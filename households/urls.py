@@ -1,21 +1,25 @@
 from django.urls import path
 
-from . import figure_views, views
+from . import figure_views, list_views, person_views, views
 
 urlpatterns = [
     # lists and exports
-    path("people/", views.PersonListView.as_view(), name="person-list"),
-    path("people/export.csv", views.PersonExportCsvView.as_view(), name="person-export-csv"),
-    path("people/export.xlsx", views.PersonExportXlsxView.as_view(), name="person-export-xlsx"),
-    path("households/", views.HouseholdListView.as_view(), name="household-list"),
+    path("people/", list_views.PersonListView.as_view(), name="person-list"),
+    path("people/export.csv", list_views.PersonExportCsvView.as_view(), name="person-export-csv"),
+    path(
+        "people/export.xlsx",
+        list_views.PersonExportXlsxView.as_view(),
+        name="person-export-xlsx",
+    ),
+    path("households/", list_views.HouseholdListView.as_view(), name="household-list"),
     path(
         "households/export.csv",
-        views.HouseholdExportCsvView.as_view(),
+        list_views.HouseholdExportCsvView.as_view(),
         name="household-export-csv",
     ),
     path(
         "households/export.xlsx",
-        views.HouseholdExportXlsxView.as_view(),
+        list_views.HouseholdExportXlsxView.as_view(),
         name="household-export-xlsx",
     ),
     # households
@@ -43,14 +47,18 @@ urlpatterns = [
         name="household-create",
     ),
     # persons
-    path("people/<int:pk>/", views.PersonDetailView.as_view(), name="person-detail"),
-    path("people/<int:pk>/edit/", views.PersonEditView.as_view(), name="person-edit"),
+    path("people/<int:pk>/", person_views.PersonDetailView.as_view(), name="person-detail"),
+    path("people/<int:pk>/edit/", person_views.PersonEditView.as_view(), name="person-edit"),
     path(
         "people/<int:pk>/remove-from-household/",
         views.PersonRemoveView.as_view(),
         name="person-remove-from-household",
     ),
-    path("nodes/<int:pk>/people/new/", views.PersonCreateView.as_view(), name="person-create"),
+    path(
+        "nodes/<int:pk>/people/new/",
+        person_views.PersonCreateView.as_view(),
+        name="person-create",
+    ),
     # figures and the hardship roster
     path("nodes/<int:pk>/figures/", figure_views.NodeFiguresView.as_view(), name="node-figures"),
     path(

@@ -1,6 +1,7 @@
-"""Pages of the households app: person and household lists with exports, the household page
-(members, hardship survey, assistance, moves, history) and person pages; the figures and the
-hardship roster are in figure_views.
+"""The household pages of the households app: the household page (members, hardship survey,
+assistance, moves, history), registering, editing and moving a household, and the helpers the
+other page modules share. The lists and exports are in list_views, the person pages in
+person_views, the figures and the hardship roster in figure_views.
 
 Reads go through the scoped selectors (another county's or a sibling village's row is a 404);
 writes go through households.services, whose PermissionDenied is a 403 and whose
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,29 +19,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from associations import permissions
 from associations import selectors as association_selectors
-from associations.drafts import draft_key, draft_saved
 from associations.forms import add_service_errors
 from associations.history import redacted
 from associations.models import Association, ChangeRecord, Level
 from associations.views import ServiceFormView, StaffView
 
-from . import exports, masking, selectors, services
+from . import masking, selectors, services
 from .categories import age_shown, category_labels
-from .filters import HouseholdFilter, PersonFilter
-from .forms import (
-    AssistanceForm,
-    HardshipForm,
-    HouseholdForm,
-    HouseholdMoveForm,
-    PersonForm,
-    describe_filters,
-    filters_in_use,
-    prepare_filter_form,
-)
-from .models import HardshipReason, Household, Person, Relocation
-from .pagination import match_count, peek_page
+from .forms import AssistanceForm, HardshipForm, HouseholdForm, HouseholdMoveForm, PersonForm
+from .models import HardshipReason, Household, Relocation
 
-PER_PAGE = 30
 HISTORY_LIMIT = 10
 
 
@@ -109,168 +96,6 @@ def load_village(user, pk) -> Association:
     if node.level != Level.VILLAGE:
         raise Http404("只能在村(社区)下登记。")
     return node
-
-
-# --- lists and exports ---------------------------------------------------------------------
-
-
-class ListPage(StaffView):
-    filter_class = None
-    template_name = ""
-
-    def queryset(self):
-        raise NotImplementedError
-
-    def filterset(self):
-        return self.filter_class(self.request.GET, queryset=self.queryset())
-
-    def decorate(self, rows: list, today) -> None:
-        """Add what the table shows to each row of the page."""
-
-    def get(self, request):
-        filterset = self.filterset()
-        form = prepare_filter_form(filterset, request.user)
-        page = peek_page(filterset.qs, request.GET, per_page=PER_PAGE)
-        self.decorate(page.object_list, timezone.localdate())
-        export_query = request.GET.copy()
-        export_query.pop("page", None)
-        return render(
-            request,
-            self.template_name,
-            {
-                "filter_form": form,
-                "page": page,
-                "count": match_count(filterset.qs, page) if form.is_valid() else None,
-                "filtered": any(v for k, v in request.GET.items() if k != "page"),
-                **filters_in_use(request.GET),
-                "export_query": export_query.urlencode(),
-                "breadcrumbs": user_crumbs(request.user),
-                "add_village": add_village(request.user),
-            },
-        )
-
-
-class PersonListView(ListPage):
-    filter_class = PersonFilter
-    template_name = "households/person_list.html"
-
-    def queryset(self):
-        return selectors.person_list(actor=self.request.user)
-
-    def decorate(self, rows, today):
-        user = self.request.user
-        for person in rows:
-            person.masked_id = masking.id_number_for(user, person.id_number)
-            person.age = age_shown(person.birth_date, today)
-            person.labels = category_labels(person.household.categories) if person.household else []
-
-
-class HouseholdListView(ListPage):
-    filter_class = HouseholdFilter
-    template_name = "households/household_list.html"
-
-    def queryset(self):
-        return selectors.household_list(actor=self.request.user)
-
-    def decorate(self, rows, today):
-        user = self.request.user
-        counts = dict(
-            Person.objects.filter(household__in=[h.pk for h in rows])
-            .order_by()
-            .values_list("household")
-            .annotate(n=Count("id"))
-        )
-        for household in rows:
-            household.member_count = counts.get(household.pk, 0)
-            head = household.head
-            household.head_masked_id = masking.id_number_for(user, head.id_number) if head else ""
-            household.labels = category_labels(household.categories)
-
-
-def _export_title(request, what: str, filterset) -> str:
-    node = request.user.node
-    conditions = describe_filters(filterset)
-    stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
-    parts = [f"{node.name}{what}", f"导出时间 {stamp}", "身份证号、电话已脱敏"]
-    if conditions:
-        parts.insert(1, f"筛选:{conditions}")
-    return " · ".join(parts)
-
-
-def bad_filter_response(request, filterset, list_url: str):
-    """An export asked with a filter that does not parse answers 400 and says which, rather
-    than exporting rows the user did not ask for. (Validating first also keeps the filters
-    the CSV and the workbook apply the same, whatever later decorates the form.)"""
-    form = filterset.form
-    errors = [
-        f"{form.fields[name].label}:{message}" if name in form.fields else message
-        for name, field_errors in form.errors.items()
-        for message in field_errors
-    ]
-    query = request.GET.urlencode()
-    return render(
-        request,
-        "households/bad_filter.html",
-        {"errors": errors, "back": f"{list_url}?{query}" if query else list_url},
-        status=400,
-    )
-
-
-class PersonExportCsvView(StaffView):
-    def get(self, request):
-        filterset = PersonFilter(request.GET, queryset=selectors.person_list(actor=request.user))
-        if not filterset.is_valid():
-            return bad_filter_response(request, filterset, reverse("person-list"))
-        # Streamed: the queryset is evaluated in the generator, under this request's scope.
-        return exports.people_csv(
-            filterset.qs,
-            request.user,
-            filename=exports.export_filename(exports.PEOPLE_STEM, "csv"),
-        )
-
-
-class PersonExportXlsxView(StaffView):
-    def get(self, request):
-        filterset = PersonFilter(request.GET, queryset=selectors.person_list(actor=request.user))
-        if not filterset.is_valid():
-            return bad_filter_response(request, filterset, reverse("person-list"))
-        rows = filterset.qs
-        prepare_filter_form(filterset, request.user)
-        content = exports.people_xlsx(
-            rows, request.user, title=_export_title(request, "人员名单", filterset)
-        )
-        return exports.xlsx_response(content, exports.export_filename(exports.PEOPLE_STEM, "xlsx"))
-
-
-class HouseholdExportCsvView(StaffView):
-    def get(self, request):
-        filterset = HouseholdFilter(
-            request.GET, queryset=selectors.household_list(actor=request.user)
-        )
-        if not filterset.is_valid():
-            return bad_filter_response(request, filterset, reverse("household-list"))
-        return exports.households_csv(
-            filterset.qs,
-            request.user,
-            filename=exports.export_filename(exports.HOUSEHOLDS_STEM, "csv"),
-        )
-
-
-class HouseholdExportXlsxView(StaffView):
-    def get(self, request):
-        filterset = HouseholdFilter(
-            request.GET, queryset=selectors.household_list(actor=request.user)
-        )
-        if not filterset.is_valid():
-            return bad_filter_response(request, filterset, reverse("household-list"))
-        rows = filterset.qs
-        prepare_filter_form(filterset, request.user)
-        content = exports.households_xlsx(
-            rows, request.user, title=_export_title(request, "家庭户名单", filterset)
-        )
-        return exports.xlsx_response(
-            content, exports.export_filename(exports.HOUSEHOLDS_STEM, "xlsx")
-        )
 
 
 # --- the household page --------------------------------------------------------------------
@@ -576,106 +401,4 @@ class HouseholdMoveView(ServiceFormView):
             "title": f"家庭户迁移:{self.household.number}户",
             "intro": f"全户成员随户迁移;现在所在:{self.from_village.name}。",
             "cancel_url": household_url(self.household),
-        }
-
-
-# --- persons -------------------------------------------------------------------------------
-
-
-class PersonDetailView(StaffView):
-    def get(self, request, pk):
-        user = request.user
-        person = selectors.person_get(actor=user, pk=pk)
-        today = timezone.localdate()
-        moves = Q(person=person)
-        if person.household_id:
-            moves |= Q(household_id=person.household_id)
-        relocations = (
-            Relocation.objects.filter(moves)
-            .select_related("from_village", "village")
-            .order_by("-moved_on", "-id")
-        )
-        context = {
-            "person": person,
-            "breadcrumbs": place_crumbs(person),
-            "age": age_shown(person.birth_date, today),
-            "id_number": masking.id_number_for(user, person.id_number, detail=True),
-            "phone": masking.phone_for(user, person.phone, detail=True),
-            "sees_full_identity": masking.sees_full_identity(user),
-            "relocations": relocations,
-            "can_edit": can_edit_row(user, person),
-        }
-        return render(request, "households/person_detail.html", context)
-
-
-class PersonCreateView(NewInVillageView):
-    duplicate_url = ""
-
-    def build_form(self, data=None):
-        return PersonForm(data, user=self.request.user, village=self.village)
-
-    def perform(self, form):
-        try:
-            person = services.person_create(
-                actor=self.request.user,
-                village=self.village,
-                group=form.cleaned_data.get("group"),
-                **form.service_fields(),
-            )
-        except ValidationError as error:
-            found = services.duplicate_in_village(error)
-            if found:
-                self.duplicate_url = reverse("person-detail", kwargs={"pk": found})
-            raise
-        draft_saved(self.request)
-        if getattr(person, "replayed", False):
-            messages.info(self.request, f"这张表单已经提交过:{person.name}已登记,没有重复登记。")
-        else:
-            messages.success(self.request, f"已登记{person.name}。")
-        show_notices(self.request, person)
-        return redirect("person-detail", pk=person.pk)
-
-    def context(self):
-        return {
-            "breadcrumbs": self.village.lineage(),
-            "title": f"登记人员:{self.village.name}",
-            "intro": "登记不在任何家庭户中的人员;家庭成员请在家庭户页面添加。",
-            "cancel_url": reverse("node-detail", kwargs={"pk": self.village.pk}),
-            "wide": True,
-            "draft_key": draft_key(self.request),
-            "duplicate_url": self.duplicate_url,
-        }
-
-
-class PersonEditView(ServiceFormView):
-    template_name = "households/form.html"
-
-    def load(self, pk):
-        self.person = selectors.person_get(actor=self.request.user, pk=pk)
-        self.name = self.person.name
-
-    def check_permission(self):
-        return can_edit_row(self.request.user, self.person)
-
-    def build_form(self, data=None):
-        return PersonForm(data, instance=self.person, user=self.request.user)
-
-    def detail_url(self) -> str:
-        return reverse("person-detail", kwargs={"pk": self.person.pk})
-
-    def perform(self, form):
-        person = services.person_update(
-            actor=self.request.user, person=self.person, **form.service_fields()
-        )
-        messages.success(self.request, f"已保存{person.name}的信息。")
-        show_notices(self.request, person)
-        return redirect(safe_next(self.request) or self.detail_url())
-
-    def context(self):
-        return {
-            "breadcrumbs": place_crumbs(self.person),
-            "title": f"修改人员信息:{self.name}",
-            "cancel_url": safe_next(self.request) or self.detail_url(),
-            "next": safe_next(self.request),
-            "wide": True,
         }

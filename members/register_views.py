@@ -22,8 +22,8 @@ from associations.models import Association, Level
 from associations.views import StaffView
 from households import masking
 from households import selectors as household_selectors
-from households import services as household_services
 from households.models import Person
+from households.person_checks import duplicate_in_village
 
 from . import services
 from .forms import MemberNewPersonForm, MemberRegisterForm, registrable_persons, village_groups
@@ -105,7 +105,7 @@ class MemberRegisterView(MemberFormPage):
 
     def _duplicate(self, error: ValidationError) -> dict | None:
         """What to offer when the ID number belongs to a person of this village already."""
-        person_id = household_services.duplicate_in_village(error)
+        person_id = duplicate_in_village(error)
         if person_id is None:
             return None
         member = (

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import register_views, views
+from . import group_views, register_views, views
 
 urlpatterns = [
     path("", include("members.roster_urls")),
@@ -37,34 +37,38 @@ urlpatterns = [
     ),
     path("pairings/<int:pk>/end/", views.PairingEndView.as_view(), name="pairing-end"),
     # member groups
-    path("nodes/<int:pk>/group/", views.GroupSheetView.as_view(), name="group-sheet"),
+    path("nodes/<int:pk>/group/", group_views.GroupSheetView.as_view(), name="group-sheet"),
     path(
         "nodes/<int:pk>/group/roles/",
-        views.GroupRoleAssignView.as_view(),
+        group_views.GroupRoleAssignView.as_view(),
         name="group-role-assign",
     ),
     path(
         "nodes/<int:pk>/group/commendations/",
-        views.GroupCommendationView.as_view(),
+        group_views.GroupCommendationView.as_view(),
         name="group-commendation-add",
     ),
     path(
         "group-roles/<int:pk>/end/",
-        views.GroupRoleEndView.as_view(),
+        group_views.GroupRoleEndView.as_view(),
         name="group-role-end",
     ),
     # volunteer teams
-    path("nodes/<int:pk>/volunteers/", views.VolunteersView.as_view(), name="volunteer-team-list"),
+    path(
+        "nodes/<int:pk>/volunteers/",
+        group_views.VolunteersView.as_view(),
+        name="volunteer-team-list",
+    ),
     path(
         "nodes/<int:pk>/volunteers/new/",
-        views.VolunteerTeamCreateView.as_view(),
+        group_views.VolunteerTeamCreateView.as_view(),
         name="volunteer-team-create",
     ),
     path(
         "volunteer-teams/<int:pk>/members/",
-        views.VolunteerJoinView.as_view(),
+        group_views.VolunteerJoinView.as_view(),
         name="volunteer-team-join",
     ),
     # council seats held by members
-    path("seats/<int:pk>/member/", views.SeatMemberView.as_view(), name="seat-member"),
+    path("seats/<int:pk>/member/", group_views.SeatMemberView.as_view(), name="seat-member"),
 ]

@@ -72,7 +72,7 @@ def test_list_pages_show_the_count(client, world, name, expected):
 
 def test_list_pages_say_when_the_number_is_an_estimate(client, world, monkeypatch):
     monkeypatch.setattr(pagination, "planner_estimate", lambda queryset: 46887)
-    monkeypatch.setattr("households.views.PER_PAGE", 2)
+    monkeypatch.setattr("households.list_views.PER_PAGE", 2)
     client.force_login(world.a.users["county_admin"])
     body = client.get(reverse("person-list"), {"sex": "female"}).content.decode()
     assert "符合条件的约 46,900 条(估算)" in body and "按数据库统计信息估算" in body
