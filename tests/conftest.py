@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import datetime
 import os
+import tempfile
 from dataclasses import dataclass, field
 
 import pytest
@@ -259,3 +260,13 @@ def pytest_sessionfinish(session, exitstatus):
         for nodeid in _skipped:
             print(f"  {nodeid}")
         session.exitstatus = 1
+
+
+@pytest.fixture
+def system_temp(tmp_path, monkeypatch):
+    """The system temp folder, pointed at an empty folder of the test's: what a build leaves
+    there would be personal data outside every job's folder."""
+    folder = tmp_path / "system-temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder

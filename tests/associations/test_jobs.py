@@ -23,7 +23,7 @@ from associations.scope import Scope, activate
 from associations.tasks import run_job, sweep_stale_jobs_in_scope
 
 from ..conftest import PASSWORD
-from .test_tasks import _database_url_for_this_test_database
+from ..workers import database_url_for_this_test_database, new_queue, start_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -199,7 +199,7 @@ def test_with_redis_down_the_request_answers_within_two_seconds_and_says_so(clie
     url = reverse("roster-export", kwargs={"pk": township.pk, "kind": "members"})
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url_for_this_test_database(),
+        "DATABASE_URL": database_url_for_this_test_database(),
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "REDIS_URL": "redis://127.0.0.1:1/0",  # nothing listens there
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
@@ -270,28 +270,6 @@ def test_a_file_path_outside_the_jobs_folder_is_never_served(client, world, medi
 # --- a real worker, killed -----------------------------------------------------------------------
 
 
-def start_worker(queue: str, media) -> subprocess.Popen:
-    for folder in ("queue", "processed", "control", "results"):
-        (settings.CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url_for_this_test_database(),
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "VAR_DIR": str(settings.VAR_DIR),
-        "MEDIA_ROOT": str(media),
-    }
-    return subprocess.Popen(
-        [
-            *(sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"),
-            *("--without-heartbeat", "--without-gossip", "--without-mingle"),
-            *("-Q", queue, "--loglevel=WARNING"),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def wait_until(predicate, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -309,7 +287,6 @@ def test_a_worker_killed_mid_job_leaves_a_job_that_is_noticed_and_finished(
     its page says the work was interrupted and started again once the heartbeat is stale, and
     the re-queued step runs to the end."""
     import signal
-    import uuid
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -339,8 +316,8 @@ def test_a_worker_killed_mid_job_leaves_a_job_that_is_noticed_and_finished(
         )
         jobs._queue(job, import_jobs.VALIDATE)
     scope = Scope.for_node(county)
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    worker = start_worker(queue, media_root)
+    queue = new_queue()
+    worker = start_worker(queue, media=media_root, quiet=True)
     app.conf.task_always_eager = False
     try:
         run_job.apply_async(args=[job.pk], kwargs={"scope": asdict(scope)}, queue=queue)

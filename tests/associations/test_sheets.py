@@ -9,7 +9,6 @@ import datetime
 import gc
 import importlib.metadata
 import io
-import tempfile
 import tracemalloc
 import zipfile
 from decimal import Decimal
@@ -316,15 +315,6 @@ def test_a_hundred_thousand_rows_stream_in_flat_memory(tmp_path):
     with zipfile.ZipFile(tmp_path / "big.xlsx") as archive:
         xml = archive.read("xl/worksheets/sheet1.xml").decode()
     assert xml.count("<row ") == 100_002 and '<c r="B100002"' in xml
-
-
-@pytest.fixture
-def system_temp(tmp_path, monkeypatch):
-    """The system temp folder, pointed at an empty folder of the test's."""
-    folder = tmp_path / "system-temp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 def test_temporary_files_stay_in_the_work_folder(tmp_path, system_temp):

@@ -2,14 +2,10 @@
 the configured broker (Redis when REDIS_URL is set, as in CI; else kombu's filesystem)."""
 
 import os
-import subprocess
-import sys
-import uuid
 from dataclasses import asdict
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from associations import services
 from associations.models import ChangeRecord
@@ -18,6 +14,7 @@ from associations.tasks import ScopedTask, enqueue_in_scope, subtree_census
 from config.celery_app import app
 
 from ..conftest import PASSWORD
+from ..workers import new_queue, start_worker
 
 
 def test_scoped_task_refuses_to_run_without_a_scope():
@@ -53,16 +50,6 @@ def test_task_body_outside_a_scope_would_raise():
         subtree_census.run(1)
 
 
-def _database_url_for_this_test_database() -> str:
-    s = connection.settings_dict
-    host = s["HOST"] or "localhost"
-    if host.startswith("/"):
-        host = host.replace("/", "%2F")
-    port = f":{s['PORT']}" if s["PORT"] else ""
-    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
-    return f"postgres://{s['USER']}{password}@{host}{port}/{s['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_task_in_scope():
     county, admin = services.county_create(
@@ -72,36 +59,8 @@ def test_a_real_worker_runs_the_task_in_scope():
         services.association_create(
             actor=admin, parent=county, name="景州镇", division_code="131127100"
         )
-    queue = f"test-{uuid.uuid4().hex[:8]}"  # never picked up by a developer's own worker
-    for folder in ("queue", "processed", "control", "results"):
-        (settings.CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url_for_this_test_database(),
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "VAR_DIR": str(settings.VAR_DIR),
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    queue = new_queue()
+    worker = start_worker(queue)
     app.conf.task_always_eager = False
     try:
         result = subtree_census.apply_async(

@@ -8,7 +8,6 @@ import dataclasses
 import datetime
 import pathlib
 import random
-import tempfile
 from collections import Counter
 from dataclasses import asdict
 
@@ -619,18 +618,12 @@ def test_seed_members_registers_a_share_of_each_villages_adults(db):
 def test_a_real_worker_builds_the_roster(media):
     """Over the configured broker, in a separate worker process: the job is found in the
     sender's scope (row-level security included), built, and its file lands in MEDIA_ROOT."""
-    import os
-    import subprocess
-    import sys
-    import uuid
-
-    from django.conf import settings
 
     from associations.services import association_create, county_create
     from config.celery_app import app
 
-    from ..associations.test_tasks import _database_url_for_this_test_database
     from ..conftest import PASSWORD
+    from ..workers import new_queue, start_worker
 
     # Its own county (not the shared world's two): this test's data is committed.
     county, admin = county_create(
@@ -652,27 +645,8 @@ def test_a_real_worker_builds_the_roster(media):
         services.member_register(actor=admin, person=person, association=village)
         job = request(admin, county, "members")
         jobs.send(job, step=export_jobs.BUILD)
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    for folder in ("queue", "processed", "control", "results"):
-        (settings.CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url_for_this_test_database(),
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "VAR_DIR": str(settings.VAR_DIR),
-        "MEDIA_ROOT": str(media),
-    }
-    worker = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"),
-            *("--without-heartbeat", "--without-gossip", "--without-mingle"),
-            *("-Q", queue, "--loglevel=WARNING"),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    queue = new_queue()
+    worker = start_worker(queue, media=media)
     app.conf.task_always_eager = False
     try:
         result = run_job.apply_async(
@@ -753,15 +727,6 @@ def test_rows_reach_an_element_only_stream_as_elements():
 
 
 # --- temporary files -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def system_temp(tmp_path, monkeypatch):
-    """The system temp folder, pointed at an empty folder of the test's."""
-    folder = tmp_path / "system-temp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 def test_a_roster_build_keeps_its_temporary_files_in_the_work_folder(
