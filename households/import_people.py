@@ -231,7 +231,7 @@ class PersonRows:
             f"新登记的人员必须填写“{r.header('marital_status')}”({MARITAL_LABELS})。{missing}",
         )
 
-    def check_known_person(self, r: RowReader, person: Person, values: dict, village) -> None:
+    def check_known_person(self, r: RowReader, person, values: dict, village) -> None:
         name = values.get("name")
         if name and clean_name(person.name) != name:
             r.problem(
@@ -248,7 +248,7 @@ class PersonRows:
                 f"此人登记在{place},不在{village.name}。如已迁入,请先在系统中办理迁移。",
             )
 
-    def read_household(self, r: RowReader, village, person: Person | None, *, required: bool):
+    def read_household(self, r: RowReader, village, person, *, required: bool):
         """(household or None, relation or None); queues nothing."""
         number = r.limit("household_number", r.text("household_number", required=required), 30)
         relation = r.parsed(
@@ -279,8 +279,9 @@ class PersonRows:
                 )
         return household or number, relation
 
-    def apply_person(self, plan: PersonPlan) -> tuple[Person, bool]:
-        """Apply a person's plan (and its household link); returns (person, changed)."""
+    def apply_person(self, plan: PersonPlan) -> tuple[object, bool]:
+        """Apply a person's plan (and its household link); returns (person, changed): the
+        Person when created or changed, else the stored tuple it was read as."""
         village, group = plan.village, plan.group
         household = plan.household
         if isinstance(household, str):  # a new household of this file
@@ -315,6 +316,7 @@ class PersonRows:
         head_changed = self.link_head(plan, household, person)
         if not changes:
             return person, head_changed
+        person = self.editable(person)
         self.touch(person, new=False)
         for name, value in changes.items():
             setattr(person, name, value)
@@ -369,7 +371,7 @@ class PersonRows:
             values["residency"] = plan.values["residency"]
         changes = {k: v for k, v in values.items() if v and getattr(household, k) != v}
         if not same(household.head, person):
-            changes["head"] = person
+            changes["head"] = self.editable(person)
         if not changes:
             return False
         self.head_rows[id(household)] = plan.row_number
@@ -391,7 +393,7 @@ class PersonRows:
 @dataclass
 class PersonPlan:
     row_number: int
-    person: Person | None
+    person: object  # the stored tuple of a registered person, a Person of this file, or None
     values: dict
     village: Association
     group: Association | None
@@ -409,6 +411,7 @@ class RowPlan:
     person: PersonPlan
     member: dict | None = None
     changed: bool = True
+    membership: object = None  # the stored tuple of the person's active membership
 
 
 def mother_old_enough(mother_born: datetime.date, child_born: datetime.date) -> bool:

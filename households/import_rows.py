@@ -36,6 +36,7 @@ from associations.imports import (
     get_kind,
     is_numeric_id,
 )
+from associations.imports.stored import is_stored, read_stored
 from associations.models import Association, ChangeRecord, Level
 from associations.scope import Scope, activate
 
@@ -99,7 +100,7 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
         self.groups_by_key: dict[tuple[int, str], Association] = {}
         self.groups_by_number: dict[tuple[int, int], list[Association]] = {}
         self.village_groups: dict[int, list[Association]] = defaultdict(list)
-        self.persons: dict[str, Person] = {}
+        self.persons: dict = {}  # ID number -> stored tuple, or the Person once it changes
         self.person_places: dict[int, str] = {}
         self.households: dict[tuple[int, str], Household] = {}
         self.households_by_id: dict[int, Household] = {}
@@ -148,7 +149,9 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
         with activate(county):
             id_numbers = {n for n in texts.values() if len(n) == 18}
             persons = (
-                list(Person.objects.filter(id_number__any_of=id_numbers)) if id_numbers else []
+                read_stored(Person.objects.filter(id_number__any_of=id_numbers))
+                if id_numbers
+                else []
             )
             self.parse_identities(texts, {p.id_number: p for p in persons})
             # Old 15-digit numbers are found by the 18-digit number they upgrade to.
@@ -158,7 +161,7 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
                 if isinstance(v, identity.IdNumber) and v.upgraded_from
             } - id_numbers
             if upgraded:
-                persons += list(Person.objects.filter(id_number__any_of=upgraded))
+                persons += read_stored(Person.objects.filter(id_number__any_of=upgraded))
             self.persons = {p.id_number: p for p in persons}
             elsewhere = {p.village_id for p in persons} - set(self.nodes)
             if elsewhere:
@@ -172,12 +175,12 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
             household_ids = {p.household_id for p in persons if p.household_id}
             villages = list(self.villages_in_file(dataset))
             query = Q(pk__any_of=household_ids) | Q(number__in=numbers, village_id__in=villages)
-            for household in Household.objects.filter(query):
+            for household in Household.objects.filter(query).order_by():
                 self.households[(household.village_id, household.number)] = household
                 self.households_by_id[household.pk] = household
             self.attach_heads(persons)
 
-    def attach_heads(self, persons: list[Person]) -> None:
+    def attach_heads(self, persons: list) -> None:
         """Each loaded household's head, for the HEAD_TAKEN check: the file's persons are
         already loaded; other heads are read with the only fields the check uses."""
         by_pk = {p.pk: p for p in persons}
@@ -187,10 +190,22 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
         for household in self.households_by_id.values():
             head = by_pk.get(household.head_id)
             if head is not None:
-                household.head = head
+                household.head = self.editable(head)
 
-    def prefetch_more(self, persons: list[Person], dataset) -> None:
-        """Kind-specific lookups, inside the county-wide scope."""
+    def editable(self, person):
+        """The Person model of a person read as a stored tuple, built once and kept (the
+        persons of the file are read as tuples: most of them do not change)."""
+        if not is_stored(person):
+            return person
+        current = self.persons.get(person.id_number)
+        if current is not None and not is_stored(current):
+            return current
+        model = person.as_model()
+        self.persons[person.id_number] = model
+        return model
+
+    def prefetch_more(self, persons: list, dataset) -> None:
+        """Kind-specific lookups, inside the county-wide scope (``persons``: stored tuples)."""
 
     def file_identities(self, dataset) -> dict[str, str]:
         """{cell text: normalised number} for each distinct ID cell of the file (the rows' own
@@ -208,7 +223,7 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
                 texts[text] = identity.normalize_id_number(text)
         return texts
 
-    def parse_identities(self, texts: dict[str, str], known: dict[str, Person]) -> None:
+    def parse_identities(self, texts: dict[str, str], known: dict) -> None:
         """Each distinct ID number of the file checked once: {text: IdNumber or the error}.
         A number already recorded in the county passed the same check when it was recorded
         (services and this importer store only parsed numbers), so only what it says is read

@@ -179,7 +179,7 @@ class RosterWrites:
         for person, number in self.mother_links:
             mother = self.persons.get(number)
             if mother is not None and mother.pk is not None:
-                person.mother = mother
+                person.mother = self.editable(mother)
                 linked.append(person)
             else:
                 waiting.append((person, number))

@@ -27,6 +27,7 @@ from associations.imports import (
     yes_no,
 )
 from associations.imports.columns import CHOICE_INVALID
+from associations.imports.stored import read_stored
 from associations.imports.workbooks import AllowedValues
 from associations.models import Association
 from households.import_columns import (
@@ -51,7 +52,6 @@ from households.import_columns import (
 )
 from households.import_people import PersonPlan, RowPlan
 from households.import_rows import RosterResource
-from households.models import Person
 
 from .models import ElderKind, Member, MemberCategory
 from .services import MEMBER_FIELDS
@@ -205,12 +205,14 @@ class MemberRosterResource(RosterResource):
         self.new_members.clear()
         self.changed_members.clear()
 
-    def prefetch_more(self, persons: list[Person], dataset) -> None:
-        self.memberships: dict[int, Member] = {}
+    def prefetch_more(self, persons: list, dataset) -> None:
+        self.memberships: dict = {}  # person id -> the stored tuple of their active membership
         self.association_names: dict[int, str] = {}
         if persons:
-            for member in Member.objects.filter(
-                person_id__any_of=[p.pk for p in persons], status=Member.Status.ACTIVE
+            for member in read_stored(
+                Member.objects.filter(
+                    person_id__any_of=[p.pk for p in persons], status=Member.Status.ACTIVE
+                )
             ):
                 self.memberships[member.person_id] = member
             elsewhere = {m.association_id for m in self.memberships.values()} - set(self.nodes)
@@ -222,9 +224,11 @@ class MemberRosterResource(RosterResource):
         villages = self.villages_in_file(dataset)
         if not villages:
             return
-        for village_id, number, person_id, status in Member.objects.filter(
-            village_id__in=list(villages)
-        ).values_list("village_id", "member_number", "person_id", "status"):
+        for village_id, number, person_id, status in (
+            Member.objects.filter(village_id__in=list(villages))
+            .order_by()
+            .values_list("village_id", "member_number", "person_id", "status")
+        ):
             if status == Member.Status.ACTIVE:
                 self.numbers_taken[(village_id, number)] = person_id
             if number.isdigit():
@@ -263,7 +267,13 @@ class MemberRosterResource(RosterResource):
         plan = PersonPlan(r.number, person, values, village, group, household, relation)
         plan.id_number, plan.parsed = id_number, parsed
         instance = membership or Member()
-        return RowPlan(instance=instance, is_new=membership is None, person=plan, member=member)
+        return RowPlan(
+            instance=instance,
+            is_new=membership is None,
+            person=plan,
+            member=member,
+            membership=membership,
+        )
 
     def read_member(self, r: RowReader, village, person, membership) -> dict:
         values: dict = {}
@@ -308,7 +318,7 @@ class MemberRosterResource(RosterResource):
             number = values.pop("member_number", "")
             if not number:
                 number = self.take_next_number(village.pk, plan.person.row_number)
-            member.person = person
+            member.person = self.editable(person)
             member.association = village
             member.member_number = number
             member.joined_on = values.pop("joined_on", self.today)
@@ -321,7 +331,7 @@ class MemberRosterResource(RosterResource):
             self.touch(member, new=True)
             plan.changed = True
             return
-        member.person = person  # cached for the change record's label
+        member = plan.membership
         changes = {k: v for k, v in values.items() if getattr(member, k) != v}
         if "categories" in values or "elder_kind" in values:
             categories = values.get("categories", member.categories)
@@ -338,6 +348,8 @@ class MemberRosterResource(RosterResource):
         if group is not None and member.group_id != group.pk:
             changes["group_id"] = group.pk
         if changes:
+            member = member.as_model()
+            member.person = self.editable(person)  # cached for the change record's label
             self.touch(member, new=False)
             for name, value in changes.items():
                 setattr(member, name, value)
