@@ -14,6 +14,7 @@ the active scope's node (`OutsideScope` otherwise): the same rule the scoped rea
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 from django.db import connection, models, transaction
@@ -45,23 +46,93 @@ class OutsideScope(PermissionError):
     """A bulk write tried to place a row outside the node the active scope allows."""
 
 
-def insert_many(objs: Sequence[models.Model]) -> None:
-    """Insert new objects of one model, in bulk; afterwards each has its primary key."""
+class Row:
+    """A new row of a model held as plain attributes (its columns' attnames), for writes of
+    thousands of rows where building a model instance per row costs more than the COPY: see
+    `row_class`. Foreign keys are set by id (``person_id``), never by object."""
+
+    __slots__ = ()
+    model: type[models.Model]
+    _defaults: tuple[tuple[str, object], ...] = ()
+
+    def __init__(self, **values):
+        for name, default in self._defaults:
+            setattr(self, name, default() if callable(default) else default)
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    @property
+    def pk(self):
+        return self.id
+
+    def place_under(self, node) -> None:
+        """As ScopedModel.place_under: the node's ancestor keys (the node itself included)."""
+        from .models import ANCESTOR_FIELDS
+
+        for field in ANCESTOR_FIELDS:
+            setattr(self, f"{field}_id", getattr(node, f"{field}_id"))
+
+    @pk.setter
+    def pk(self, value) -> None:
+        self.id = value
+
+
+@functools.cache
+def row_class(model: type[models.Model]) -> type[Row]:
+    """The Row class of a model: a slot per concrete field, each starting at the field's
+    default (the primary key and the timestamps at None: the insert fills them)."""
+    fields = model._meta.concrete_fields
+    defaults = tuple((f.attname, _default_of(f)) for f in fields)
+    return type(
+        f"{model.__name__}Row",
+        (Row,),
+        {"__slots__": tuple(f.attname for f in fields), "model": model, "_defaults": defaults},
+    )
+
+
+def _default_of(field: models.Field):
+    """What a new model instance holds: the field's default (a callable one called per row),
+    "" for text without one, else None."""
+    if field.primary_key:
+        return None
+    if field.has_default() and callable(field.default):
+        return field.default
+    return field.get_default()
+
+
+def model_of(objs: Sequence) -> type[models.Model]:
+    first = objs[0]
+    return first.model if isinstance(first, Row) else type(first)
+
+
+def insert_many(objs: Sequence[models.Model | Row], *, ids: bool = True) -> None:
+    """Insert new objects of one model (model instances, or Rows of one model), in bulk;
+    afterwards each has its primary key. ``ids=False``: the rows' ids are left to the
+    table (nobody reads them: change records), a query less."""
     if not objs:
         return
-    model = type(objs[0])
+    model = model_of(objs)
+    rows = isinstance(objs[0], Row)
     if len(objs) < COPY_FROM_ROWS:
-        model._default_manager.bulk_create(objs)
+        made = [_as_instance(model, obj) for obj in objs] if rows else objs
+        model._default_manager.bulk_create(made)
+        for obj, instance in zip(objs, made, strict=True) if rows else ():
+            obj.pk = instance.pk
         return
     require_in_scope(objs)
     with transaction.atomic():
-        for obj in objs:
+        for obj in objs if not rows else ():
             obj._prepare_related_fields_for_save(operation_name="insert_many")
-        assign_ids(model, [obj for obj in objs if obj.pk is None])
-        _copy_through_staging(model, objs)
-    for obj in objs:
+        if ids:
+            assign_ids(model, [obj for obj in objs if obj.pk is None])
+        _copy_through_staging(model, objs, with_ids=ids)
+    for obj in objs if not rows else ():
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def _as_instance(model: type[models.Model], row: Row) -> models.Model:
+    return model(**{f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields})
 
 
 def require_in_scope(objs: Sequence[models.Model]) -> None:
@@ -92,10 +163,10 @@ def assign_ids(model: type[models.Model], objs: Sequence[models.Model]) -> None:
             obj.pk = pk
 
 
-def _column_readers(model: type[models.Model]) -> list[Callable[[models.Model], object]]:
-    """For each concrete field, how to read the value to write from an object."""
+def _column_readers(fields) -> list[Callable[[models.Model], object]]:
+    """For each field, how to read the value to write from an object."""
     readers = []
-    for field in model._meta.concrete_fields:
+    for field in fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             readers.append(lambda obj, f=field: f.pre_save(obj, add=True))
         elif field.get_internal_type() in PLAIN_TYPES:
@@ -107,16 +178,18 @@ def _column_readers(model: type[models.Model]) -> list[Callable[[models.Model], 
     return readers
 
 
-def _copy_through_staging(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+def _copy_through_staging(model: type[models.Model], objs: Sequence, *, with_ids: bool) -> None:
     table = connection.ops.quote_name(model._meta.db_table)
     staging = connection.ops.quote_name(f"staging_{model._meta.db_table}")
-    names = ", ".join(connection.ops.quote_name(f.column) for f in model._meta.concrete_fields)
-    readers = _column_readers(model)
+    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    readers = _column_readers(fields)
     with connection.cursor() as cursor:
         # ON COMMIT DROP (and the savepoint of the atomic block) clean up after a failure.
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
-        )
+        # Without ids the staging table numbers its rows itself (its id is NOT NULL), and the
+        # INSERT leaves the table's own identity to give the ids.
+        like = "INCLUDING DEFAULTS" if with_ids else "INCLUDING DEFAULTS INCLUDING IDENTITY"
+        cursor.execute(f"CREATE TEMPORARY TABLE {staging} (LIKE {table} {like}) ON COMMIT DROP")
         copying = cursor.cursor.copy(f"COPY {staging} ({names}) FROM STDIN")
         with connection.wrap_database_errors, copying as copy:
             for obj in objs:

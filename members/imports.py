@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from associations.bulk import row_class
 from associations.imports import (
     DATE_INVALID,
     CellError,
@@ -183,6 +184,17 @@ MEMBER_UPDATE_FIELDS = [
 ]
 
 
+class NewMember(row_class(Member)):
+    """A membership this import creates, as a plain row (bulk.Row): a model instance for
+    each of thousands of new members cost more than their COPY. ``person``: the stored
+    tuple or the Person of the row, whose id is written as person_id once it has one."""
+
+    __slots__ = ("person",)
+
+    def __str__(self) -> str:
+        return f"{self.member_number} {self.person.name}"  # as Member's
+
+
 class MemberRosterResource(RosterResource):
     """会员名册: one row per person and their membership of the row's village association."""
 
@@ -194,10 +206,12 @@ class MemberRosterResource(RosterResource):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.new_members: list[Member] = []
+        self.new_members: list[NewMember] = []
         self.changed_members: list[Member] = []
 
     def write_dependents(self) -> None:
+        for member in self.new_members:
+            member.person_id = member.person.pk  # a person of this file has one by now
         self.insert(self.new_members)
         self.update(self.changed_members, MEMBER_UPDATE_FIELDS)
 
@@ -266,7 +280,7 @@ class MemberRosterResource(RosterResource):
         member = self.read_member(r, village, person, membership)
         plan = PersonPlan(r.number, person, values, village, group, household, relation)
         plan.id_number, plan.parsed = id_number, parsed
-        instance = membership or Member()
+        instance = membership or NewMember()
         return RowPlan(
             instance=instance,
             is_new=membership is None,
@@ -318,8 +332,8 @@ class MemberRosterResource(RosterResource):
             number = values.pop("member_number", "")
             if not number:
                 number = self.take_next_number(village.pk, plan.person.row_number)
-            member.person = self.editable(person)
-            member.association = village
+            member.person = person
+            member.association_id = village.pk
             member.member_number = number
             member.joined_on = values.pop("joined_on", self.today)
             member.categories = values.get("categories", [])
