@@ -15,6 +15,7 @@ the active scope's node (`OutsideScope` otherwise): the same rule the scoped rea
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Sequence
 
 from django.db import connection, models, transaction
@@ -51,43 +52,47 @@ class Row:
     thousands of rows where building a model instance per row costs more than the COPY: see
     `row_class`. Foreign keys are set by id (``person_id``), never by object."""
 
-    __slots__ = ()
     model: type[models.Model]
-    _defaults: tuple[tuple[str, object], ...] = ()
+    _made_defaults: tuple[tuple[str, Callable], ...] = ()  # (attname, callable default)
 
     def __init__(self, **values):
-        for name, default in self._defaults:
-            setattr(self, name, default() if callable(default) else default)
-        for name, value in values.items():
-            setattr(self, name, value)
+        # The other defaults are class attributes: an instance holds only what it was given.
+        for name, make in self._made_defaults:
+            if name not in values:
+                values[name] = make()
+        self.__dict__.update(values)
 
     @property
     def pk(self):
         return self.id
 
-    def place_under(self, node) -> None:
-        """As ScopedModel.place_under: the node's ancestor keys (the node itself included)."""
-        from .models import ANCESTOR_FIELDS
-
-        for field in ANCESTOR_FIELDS:
-            setattr(self, f"{field}_id", getattr(node, f"{field}_id"))
-
     @pk.setter
     def pk(self, value) -> None:
         self.id = value
 
+    def place_under(self, node) -> None:
+        """As ScopedModel.place_under: the node's ancestor keys (the node itself included)."""
+        self.__dict__.update(
+            county_id=node.county_id,
+            township_id=node.township_id,
+            village_id=node.village_id,
+            group_id=node.group_id,
+        )
+
 
 @functools.cache
 def row_class(model: type[models.Model]) -> type[Row]:
-    """The Row class of a model: a slot per concrete field, each starting at the field's
+    """The Row class of a model: an attribute per concrete field, starting at the field's
     default (the primary key and the timestamps at None: the insert fills them)."""
-    fields = model._meta.concrete_fields
-    defaults = tuple((f.attname, _default_of(f)) for f in fields)
-    return type(
-        f"{model.__name__}Row",
-        (Row,),
-        {"__slots__": tuple(f.attname for f in fields), "model": model, "_defaults": defaults},
-    )
+    attributes: dict = {"model": model, "_made_defaults": ()}
+    for field in model._meta.concrete_fields:
+        default = _default_of(field)
+        if callable(default):
+            attributes["_made_defaults"] += ((field.attname, default),)
+            attributes[field.attname] = None
+        else:
+            attributes[field.attname] = default
+    return type(f"{model.__name__}Row", (Row,), attributes)
 
 
 def _default_of(field: models.Field):
@@ -163,19 +168,26 @@ def assign_ids(model: type[models.Model], objs: Sequence[models.Model]) -> None:
             obj.pk = pk
 
 
-def _column_readers(fields) -> list[Callable[[models.Model], object]]:
-    """For each field, how to read the value to write from an object."""
-    readers = []
-    for field in fields:
+def _row_reader(fields) -> Callable[[object], list]:
+    """How to read the values to write from an object (a model instance or a Row): every
+    attribute in one call, then the few fields whose value needs the field's conversion."""
+    read_all = operator.attrgetter(*(f.attname for f in fields))
+    converted = []
+    for index, field in enumerate(fields):
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            readers.append(lambda obj, f=field: f.pre_save(obj, add=True))
-        elif field.get_internal_type() in PLAIN_TYPES:
-            readers.append(lambda obj, name=field.attname: getattr(obj, name))
-        else:
-            readers.append(
-                lambda obj, f=field: f.get_db_prep_save(getattr(obj, f.attname), connection)
+            converted.append((index, lambda obj, _value, f=field: f.pre_save(obj, add=True)))
+        elif field.get_internal_type() not in PLAIN_TYPES:
+            converted.append(
+                (index, lambda _obj, value, f=field: f.get_db_prep_save(value, connection))
             )
-    return readers
+
+    def read(obj) -> list:
+        values = list(read_all(obj)) if len(fields) > 1 else [read_all(obj)]
+        for index, convert in converted:
+            values[index] = convert(obj, values[index])
+        return values
+
+    return read
 
 
 def _copy_through_staging(model: type[models.Model], objs: Sequence, *, with_ids: bool) -> None:
@@ -183,7 +195,7 @@ def _copy_through_staging(model: type[models.Model], objs: Sequence, *, with_ids
     staging = connection.ops.quote_name(f"staging_{model._meta.db_table}")
     fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    readers = _column_readers(fields)
+    read = _row_reader(fields)
     with connection.cursor() as cursor:
         # ON COMMIT DROP (and the savepoint of the atomic block) clean up after a failure.
         # Without ids the staging table numbers its rows itself (its id is NOT NULL), and the
@@ -193,6 +205,6 @@ def _copy_through_staging(model: type[models.Model], objs: Sequence, *, with_ids
         copying = cursor.cursor.copy(f"COPY {staging} ({names}) FROM STDIN")
         with connection.wrap_database_errors, copying as copy:
             for obj in objs:
-                copy.write_row([read(obj) for read in readers])
+                copy.write_row(read(obj))
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}")
         cursor.execute(f"DROP TABLE {staging}")

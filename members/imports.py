@@ -189,8 +189,6 @@ class NewMember(row_class(Member)):
     each of thousands of new members cost more than their COPY. ``person``: the stored
     tuple or the Person of the row, whose id is written as person_id once it has one."""
 
-    __slots__ = ("person",)
-
     def __str__(self) -> str:
         return f"{self.member_number} {self.person.name}"  # as Member's
 
