@@ -149,7 +149,7 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
         with activate(county):
             id_numbers = {n for n in texts.values() if len(n) == 18}
             persons = (
-                read_stored(Person.objects.filter(id_number__any_of=id_numbers))
+                read_stored(Person.objects.filter(id_number__in_list=id_numbers))
                 if id_numbers
                 else []
             )
@@ -161,7 +161,7 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
                 if isinstance(v, identity.IdNumber) and v.upgraded_from
             } - id_numbers
             if upgraded:
-                persons += read_stored(Person.objects.filter(id_number__any_of=upgraded))
+                persons += read_stored(Person.objects.filter(id_number__in_list=upgraded))
             self.persons = {p.id_number: p for p in persons}
             elsewhere = {p.village_id for p in persons} - set(self.nodes)
             if elsewhere:
