@@ -140,7 +140,7 @@ def _as_instance(model: type[models.Model], row: Row) -> models.Model:
     return model(**{f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields})
 
 
-def require_in_scope(objs: Sequence[models.Model]) -> None:
+def require_in_scope(objs: Sequence[models.Model | Row]) -> None:
     """Every scoped object must lie under the active scope's node (any node when unscoped)."""
     if is_unscoped() or not hasattr(objs[0], "county_id"):
         return
@@ -151,7 +151,8 @@ def require_in_scope(objs: Sequence[models.Model]) -> None:
     outside = [obj for obj in objs if getattr(obj, attname) != scope.node_id]
     if outside:
         raise OutsideScope(
-            f"有 {len(outside)} 条{objs[0]._meta.verbose_name}不在当前账号的管理范围内,全部未写入。"
+            f"有 {len(outside)} 条{model_of(objs)._meta.verbose_name}"
+            "不在当前账号的管理范围内,全部未写入。"
         )
 
 
