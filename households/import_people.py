@@ -171,7 +171,7 @@ class PersonRows:
         name = r.text("name", required=True)
         if name:
             values["name"] = r.limit("name", clean_name(name), 50)
-        sex = r.parsed("sex", lambda v: choice(v, SEX_VALUES, "性别"))
+        sex = r.parsed("sex", lambda v: choice(v, SEX_VALUES, "性别"), cached=True)
         birth = r.parsed("birth_date", lambda v: parse_date(v, month_ok=True))
         if parsed is not None:
             if sex and sex != parsed.sex:
@@ -199,7 +199,9 @@ class PersonRows:
                 values["sex"] = parsed.sex
             if birth is not None:
                 values["birth_date"] = parsed.birth_date
-        ethnicity = r.parsed("ethnicity", lambda v: choice(v, ETHNICITY_VALUES, "民族"))
+        ethnicity = r.parsed(
+            "ethnicity", lambda v: choice(v, ETHNICITY_VALUES, "民族"), cached=True
+        )
         if ethnicity:
             values["ethnicity"] = ethnicity
         phone = r.parsed("phone", _phone)
@@ -209,11 +211,15 @@ class PersonRows:
         if address:
             values["address"] = address
         if "residency" in self.table.columns:
-            residency = r.parsed("residency", lambda v: choice(v, RESIDENCY_VALUES, "户籍状态"))
+            residency = r.parsed(
+                "residency", lambda v: choice(v, RESIDENCY_VALUES, "户籍状态"), cached=True
+            )
             if residency:
                 values["residency"] = residency
         if "marital_status" in self.table.columns:
-            marital = r.parsed("marital_status", lambda v: choice(v, MARITAL_VALUES, "婚姻状况"))
+            marital = r.parsed(
+                "marital_status", lambda v: choice(v, MARITAL_VALUES, "婚姻状况"), cached=True
+            )
             if marital:
                 values["marital_status"] = marital
         return values
@@ -255,6 +261,7 @@ class PersonRows:
             "relation_to_head",
             lambda v: choice(v, RELATION_VALUES, "与户主关系"),
             required=required,
+            cached=True,
         )
         if not number or village is None:
             return None, relation

@@ -90,6 +90,7 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
         self.spec = get_kind(self.kind)
         self.headers = {c.key: table.header_text(c.key, c.header) for c in self.spec.columns}
         self.problems: list[RowProblem] = []
+        self.cell_cache: dict = {}  # see RowReader.parsed
         self.upgrades: list[IdUpgrade] = []
         self.pending = Pending()
         self.now = timezone.now()
@@ -255,7 +256,7 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
 
     def get_or_init_instance(self, instance_loader, row):
         self.current_row = row["__row"]
-        reader = RowReader(row, self.headers)
+        reader = RowReader(row, self.headers, self.cell_cache)
         plan = self.resolve(reader)
         if reader.problems:
             self.problems.extend(reader.problems)

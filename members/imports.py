@@ -304,19 +304,22 @@ class MemberRosterResource(RosterResource):
             else:
                 self.numbers_taken[key] = person.pk if mine else -r.number
             values["member_number"] = number
-        joined = r.parsed("joined_on", lambda v: parse_date(v, month_ok=True))
+        joined = r.parsed("joined_on", lambda v: parse_date(v, month_ok=True), cached=True)
         if joined is not None:
             if joined[0] > self.today:
                 r.problem("joined_on", DATE_INVALID, f"入会日期 {joined[0].isoformat()} 晚于今天。")
             values["joined_on"] = joined[0]
-        categories = r.parsed("categories", parse_categories)
-        elder_kind = r.parsed("elder_kind", lambda v: choice(v, ELDER_VALUES, "五老类别"))
+        categories = r.parsed("categories", parse_categories, cached=True)
+        elder_kind = r.parsed(
+            "elder_kind", lambda v: choice(v, ELDER_VALUES, "五老类别"), cached=True
+        )
         if categories is not None:
-            values["categories"], written_kind = categories
+            written, written_kind = categories
+            values["categories"] = list(written)  # (the parse is shared by the rows)
             elder_kind = elder_kind or written_kind or None
         if elder_kind:
             values["elder_kind"] = elder_kind
-        backbone = r.parsed("is_backbone", lambda v: yes_no(v, "骨干会员"))
+        backbone = r.parsed("is_backbone", lambda v: yes_no(v, "骨干会员"), cached=True)
         if backbone is not None:
             values["is_backbone"] = backbone
         return values

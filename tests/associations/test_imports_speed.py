@@ -8,6 +8,7 @@ import gc
 
 import pytest
 
+from associations.imports import RowReader, choice
 from associations.imports.stored import is_stored, read_stored, stored_class
 from households.import_rows import RosterResource
 from households.models import Person
@@ -56,3 +57,29 @@ def test_a_heap_the_server_froze_stays_frozen(world):
         assert gc.get_freeze_count() > 0  # (what was freed meanwhile left it, nothing more)
     finally:
         gc.unfreeze()
+
+
+def test_a_cached_cell_is_parsed_once_per_value_and_problems_repeat_per_row():
+    calls = []
+
+    def parser(value):
+        calls.append(value)
+        return choice(value, {"男": "male"}, "性别")
+
+    cache: dict = {}
+    headers = {"sex": "性别"}
+    readers = [
+        RowReader({"__row": n, "sex": value}, headers, cache)
+        for n, value in enumerate(["男", "?", "男", "?", 1, 1.0], start=2)
+    ]
+    results = [r.parsed("sex", parser, cached=True) for r in readers]
+    assert results[:4] == ["male", None, "male", None]
+    assert calls == ["男", "?", 1, 1.0]  # 1 and 1.0 are distinct cells, each parsed once
+    problems = [p for r in readers for p in r.problems]
+    assert [(p.row_number, p.code) for p in problems] == [
+        (3, "CHOICE_INVALID"),
+        (5, "CHOICE_INVALID"),
+        (6, "CHOICE_INVALID"),
+        (7, "CHOICE_INVALID"),
+    ]
+    assert problems[0].message == problems[1].message == "“?”不是有效的性别。可填:男。"
