@@ -123,12 +123,14 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         texts = self.file_identities(dataset)
         under = {f"{self.target.level}_id": self.target.pk}
-        villages = list(Association.objects.filter(level=Level.VILLAGE, **under))
+        # The places' timestamps are never read here: not parsed for thousands of groups.
+        places = Association.objects.defer("created_at", "updated_at")
+        villages = list(places.filter(level=Level.VILLAGE, **under))
         for village in villages:
             self.nodes[village.pk] = village
             self.villages_by_key.setdefault(village.name, []).append(village)
             self.villages_by_key.setdefault(village.division_code, []).append(village)
-        groups = Association.objects.filter(level=Level.GROUP, **under).order_by("division_code")
+        groups = places.filter(level=Level.GROUP, **under).order_by("division_code")
         for group in groups:
             self.nodes[group.pk] = group
             self.village_groups[group.village_id].append(group)

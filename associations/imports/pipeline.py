@@ -186,13 +186,13 @@ def is_untouched_example(record: Record, example: dict[str, str]) -> bool:
 
 def to_dataset(table: Table, kind: ImportKind) -> tablib.Dataset:
     keys = [c.key for c in kind.columns]
-    dataset = tablib.Dataset(headers=["__row", "__numeric", *keys])
-    for record in table.records:
-        if is_untouched_example(record, kind.example):
-            continue
-        values = record.values
-        dataset.append([record.row_number, record.numeric_id, *(values.get(k) for k in keys)])
-    return dataset
+    rows = [
+        [record.row_number, record.numeric_id, *map(record.values.get, keys)]
+        for record in table.records
+        if not is_untouched_example(record, kind.example)
+    ]
+    # Given at once: appended one by one, each row is checked against the headers again.
+    return tablib.Dataset(*rows, headers=["__row", "__numeric", *keys])
 
 
 def read_rows(data: bytes, file_type: str, kind: str | ImportKind, target):
