@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from import_export import resources
+from import_export.results import Error, RowResult
 
 from associations.history import snapshot
 from associations.imports import (
@@ -255,6 +256,31 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
         return found & set(self.nodes)
 
     # --- the row cycle ----------------------------------------------------------------------
+
+    def import_row(self, row, instance_loader, **kwargs):
+        """import-export's row cycle without what these resources never use (diffs, deletes,
+        many-to-many fields, model validation, the instance's text kept in the result): the
+        row is resolved, applied and queued; a problem makes it invalid, an exception an
+        error of the row, as there."""
+        row_result = RowResult()
+        try:
+            instance, new = self.get_or_init_instance(instance_loader, row)
+            row_result.import_type = (
+                RowResult.IMPORT_TYPE_NEW if new else RowResult.IMPORT_TYPE_UPDATE
+            )
+            self.import_instance(instance, row, **kwargs)
+            if self.skip_row(instance, None, row):
+                row_result.import_type = RowResult.IMPORT_TYPE_SKIP
+            else:
+                self.save_instance(instance, new, row, **kwargs)
+            self.after_import_row(row, row_result, **kwargs)
+        except ValidationError as error:
+            row_result.import_type = RowResult.IMPORT_TYPE_INVALID
+            row_result.validation_error = error
+        except Exception as error:
+            row_result.import_type = RowResult.IMPORT_TYPE_ERROR
+            row_result.errors.append(Error(error, row=row, number=kwargs["row_number"]))
+        return row_result
 
     def get_or_init_instance(self, instance_loader, row):
         self.current_row = row["__row"]
