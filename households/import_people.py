@@ -171,7 +171,7 @@ class PersonRows:
         name = r.text("name", required=True)
         if name:
             values["name"] = r.limit("name", clean_name(name), 50)
-        sex = r.parsed("sex", lambda v: choice(v, SEX_VALUES, "性别"))
+        sex = r.parsed("sex", lambda v: choice(v, SEX_VALUES, "性别"), cached=True)
         birth = r.parsed("birth_date", lambda v: parse_date(v, month_ok=True))
         if parsed is not None:
             if sex and sex != parsed.sex:
@@ -199,7 +199,9 @@ class PersonRows:
                 values["sex"] = parsed.sex
             if birth is not None:
                 values["birth_date"] = parsed.birth_date
-        ethnicity = r.parsed("ethnicity", lambda v: choice(v, ETHNICITY_VALUES, "民族"))
+        ethnicity = r.parsed(
+            "ethnicity", lambda v: choice(v, ETHNICITY_VALUES, "民族"), cached=True
+        )
         if ethnicity:
             values["ethnicity"] = ethnicity
         phone = r.parsed("phone", _phone)
@@ -209,11 +211,15 @@ class PersonRows:
         if address:
             values["address"] = address
         if "residency" in self.table.columns:
-            residency = r.parsed("residency", lambda v: choice(v, RESIDENCY_VALUES, "户籍状态"))
+            residency = r.parsed(
+                "residency", lambda v: choice(v, RESIDENCY_VALUES, "户籍状态"), cached=True
+            )
             if residency:
                 values["residency"] = residency
         if "marital_status" in self.table.columns:
-            marital = r.parsed("marital_status", lambda v: choice(v, MARITAL_VALUES, "婚姻状况"))
+            marital = r.parsed(
+                "marital_status", lambda v: choice(v, MARITAL_VALUES, "婚姻状况"), cached=True
+            )
             if marital:
                 values["marital_status"] = marital
         return values
@@ -231,7 +237,7 @@ class PersonRows:
             f"新登记的人员必须填写“{r.header('marital_status')}”({MARITAL_LABELS})。{missing}",
         )
 
-    def check_known_person(self, r: RowReader, person: Person, values: dict, village) -> None:
+    def check_known_person(self, r: RowReader, person, values: dict, village) -> None:
         name = values.get("name")
         if name and clean_name(person.name) != name:
             r.problem(
@@ -248,13 +254,14 @@ class PersonRows:
                 f"此人登记在{place},不在{village.name}。如已迁入,请先在系统中办理迁移。",
             )
 
-    def read_household(self, r: RowReader, village, person: Person | None, *, required: bool):
+    def read_household(self, r: RowReader, village, person, *, required: bool):
         """(household or None, relation or None); queues nothing."""
         number = r.limit("household_number", r.text("household_number", required=required), 30)
         relation = r.parsed(
             "relation_to_head",
             lambda v: choice(v, RELATION_VALUES, "与户主关系"),
             required=required,
+            cached=True,
         )
         if not number or village is None:
             return None, relation
@@ -279,8 +286,9 @@ class PersonRows:
                 )
         return household or number, relation
 
-    def apply_person(self, plan: PersonPlan) -> tuple[Person, bool]:
-        """Apply a person's plan (and its household link); returns (person, changed)."""
+    def apply_person(self, plan: PersonPlan) -> tuple[object, bool]:
+        """Apply a person's plan (and its household link); returns (person, changed): the
+        Person when created or changed, else the stored tuple it was read as."""
         village, group = plan.village, plan.group
         household = plan.household
         if isinstance(household, str):  # a new household of this file
@@ -315,6 +323,7 @@ class PersonRows:
         head_changed = self.link_head(plan, household, person)
         if not changes:
             return person, head_changed
+        person = self.editable(person)
         self.touch(person, new=False)
         for name, value in changes.items():
             setattr(person, name, value)
@@ -369,7 +378,7 @@ class PersonRows:
             values["residency"] = plan.values["residency"]
         changes = {k: v for k, v in values.items() if v and getattr(household, k) != v}
         if not same(household.head, person):
-            changes["head"] = person
+            changes["head"] = self.editable(person)
         if not changes:
             return False
         self.head_rows[id(household)] = plan.row_number
@@ -391,7 +400,7 @@ class PersonRows:
 @dataclass
 class PersonPlan:
     row_number: int
-    person: Person | None
+    person: object  # the stored tuple of a registered person, a Person of this file, or None
     values: dict
     village: Association
     group: Association | None
@@ -409,6 +418,7 @@ class RowPlan:
     person: PersonPlan
     member: dict | None = None
     changed: bool = True
+    membership: object = None  # the stored tuple of the person's active membership
 
 
 def mother_old_enough(mother_born: datetime.date, child_born: datetime.date) -> bool:

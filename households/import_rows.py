@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from import_export import resources
+from import_export.results import Error, RowResult
 
 from associations.history import snapshot
 from associations.imports import (
@@ -36,6 +37,7 @@ from associations.imports import (
     get_kind,
     is_numeric_id,
 )
+from associations.imports.stored import is_stored, read_stored
 from associations.models import Association, ChangeRecord, Level
 from associations.scope import Scope, activate
 
@@ -89,6 +91,7 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
         self.spec = get_kind(self.kind)
         self.headers = {c.key: table.header_text(c.key, c.header) for c in self.spec.columns}
         self.problems: list[RowProblem] = []
+        self.cell_cache: dict = {}  # see RowReader.parsed
         self.upgrades: list[IdUpgrade] = []
         self.pending = Pending()
         self.now = timezone.now()
@@ -99,7 +102,7 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
         self.groups_by_key: dict[tuple[int, str], Association] = {}
         self.groups_by_number: dict[tuple[int, int], list[Association]] = {}
         self.village_groups: dict[int, list[Association]] = defaultdict(list)
-        self.persons: dict[str, Person] = {}
+        self.persons: dict = {}  # ID number -> stored tuple, or the Person once it changes
         self.person_places: dict[int, str] = {}
         self.households: dict[tuple[int, str], Household] = {}
         self.households_by_id: dict[int, Household] = {}
@@ -121,12 +124,14 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         texts = self.file_identities(dataset)
         under = {f"{self.target.level}_id": self.target.pk}
-        villages = list(Association.objects.filter(level=Level.VILLAGE, **under))
+        # The places' timestamps are never read here: not parsed for thousands of groups.
+        places = Association.objects.defer("created_at", "updated_at")
+        villages = list(places.filter(level=Level.VILLAGE, **under))
         for village in villages:
             self.nodes[village.pk] = village
             self.villages_by_key.setdefault(village.name, []).append(village)
             self.villages_by_key.setdefault(village.division_code, []).append(village)
-        groups = Association.objects.filter(level=Level.GROUP, **under).order_by("division_code")
+        groups = places.filter(level=Level.GROUP, **under).order_by("division_code")
         for group in groups:
             self.nodes[group.pk] = group
             self.village_groups[group.village_id].append(group)
@@ -148,7 +153,9 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
         with activate(county):
             id_numbers = {n for n in texts.values() if len(n) == 18}
             persons = (
-                list(Person.objects.filter(id_number__any_of=id_numbers)) if id_numbers else []
+                read_stored(Person.objects.filter(id_number__in_list=id_numbers))
+                if id_numbers
+                else []
             )
             self.parse_identities(texts, {p.id_number: p for p in persons})
             # Old 15-digit numbers are found by the 18-digit number they upgrade to.
@@ -158,7 +165,7 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
                 if isinstance(v, identity.IdNumber) and v.upgraded_from
             } - id_numbers
             if upgraded:
-                persons += list(Person.objects.filter(id_number__any_of=upgraded))
+                persons += read_stored(Person.objects.filter(id_number__in_list=upgraded))
             self.persons = {p.id_number: p for p in persons}
             elsewhere = {p.village_id for p in persons} - set(self.nodes)
             if elsewhere:
@@ -172,12 +179,12 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
             household_ids = {p.household_id for p in persons if p.household_id}
             villages = list(self.villages_in_file(dataset))
             query = Q(pk__any_of=household_ids) | Q(number__in=numbers, village_id__in=villages)
-            for household in Household.objects.filter(query):
+            for household in Household.objects.filter(query).order_by():
                 self.households[(household.village_id, household.number)] = household
                 self.households_by_id[household.pk] = household
             self.attach_heads(persons)
 
-    def attach_heads(self, persons: list[Person]) -> None:
+    def attach_heads(self, persons: list) -> None:
         """Each loaded household's head, for the HEAD_TAKEN check: the file's persons are
         already loaded; other heads are read with the only fields the check uses."""
         by_pk = {p.pk: p for p in persons}
@@ -187,10 +194,22 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
         for household in self.households_by_id.values():
             head = by_pk.get(household.head_id)
             if head is not None:
-                household.head = head
+                household.head = self.editable(head)
 
-    def prefetch_more(self, persons: list[Person], dataset) -> None:
-        """Kind-specific lookups, inside the county-wide scope."""
+    def editable(self, person):
+        """The Person model of a person read as a stored tuple, built once and kept (the
+        persons of the file are read as tuples: most of them do not change)."""
+        if not is_stored(person):
+            return person
+        current = self.persons.get(person.id_number)
+        if current is not None and not is_stored(current):
+            return current
+        model = person.as_model()
+        self.persons[person.id_number] = model
+        return model
+
+    def prefetch_more(self, persons: list, dataset) -> None:
+        """Kind-specific lookups, inside the county-wide scope (``persons``: stored tuples)."""
 
     def file_identities(self, dataset) -> dict[str, str]:
         """{cell text: normalised number} for each distinct ID cell of the file (the rows' own
@@ -208,7 +227,7 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
                 texts[text] = identity.normalize_id_number(text)
         return texts
 
-    def parse_identities(self, texts: dict[str, str], known: dict[str, Person]) -> None:
+    def parse_identities(self, texts: dict[str, str], known: dict) -> None:
         """Each distinct ID number of the file checked once: {text: IdNumber or the error}.
         A number already recorded in the county passed the same check when it was recorded
         (services and this importer store only parsed numbers), so only what it says is read
@@ -238,9 +257,34 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
 
     # --- the row cycle ----------------------------------------------------------------------
 
+    def import_row(self, row, instance_loader, **kwargs):
+        """import-export's row cycle without what these resources never use (diffs, deletes,
+        many-to-many fields, model validation, the instance's text kept in the result): the
+        row is resolved, applied and queued; a problem makes it invalid, an exception an
+        error of the row, as there."""
+        row_result = RowResult()
+        try:
+            instance, new = self.get_or_init_instance(instance_loader, row)
+            row_result.import_type = (
+                RowResult.IMPORT_TYPE_NEW if new else RowResult.IMPORT_TYPE_UPDATE
+            )
+            self.import_instance(instance, row, **kwargs)
+            if self.skip_row(instance, None, row):
+                row_result.import_type = RowResult.IMPORT_TYPE_SKIP
+            else:
+                self.save_instance(instance, new, row, **kwargs)
+            self.after_import_row(row, row_result, **kwargs)
+        except ValidationError as error:
+            row_result.import_type = RowResult.IMPORT_TYPE_INVALID
+            row_result.validation_error = error
+        except Exception as error:
+            row_result.import_type = RowResult.IMPORT_TYPE_ERROR
+            row_result.errors.append(Error(error, row=row, number=kwargs["row_number"]))
+        return row_result
+
     def get_or_init_instance(self, instance_loader, row):
         self.current_row = row["__row"]
-        reader = RowReader(row, self.headers)
+        reader = RowReader(row, self.headers, self.cell_cache)
         plan = self.resolve(reader)
         if reader.problems:
             self.problems.extend(reader.problems)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import UniqueConstraint
 
-from associations.bulk import insert_many
-from associations.history import build_change, record_changes, snapshot
+from associations.bulk import insert_many, model_of
+from associations.history import ChangeRows, snapshot
 from associations.imports import dberrors
 from associations.models import Level
 from associations.scope import Scope, activate
@@ -151,7 +151,7 @@ class RosterWrites:
         """The first object of the batch whose unique key another row holds now."""
         if not batch or not name:
             return None
-        model = type(batch[0])
+        model = model_of(batch)
         constraint = next((c for c in model._meta.constraints if c.name == name), None)
         if not isinstance(constraint, UniqueConstraint) or not constraint.fields:
             return None
@@ -179,7 +179,7 @@ class RosterWrites:
         for person, number in self.mother_links:
             mother = self.persons.get(number)
             if mother is not None and mother.pk is not None:
-                person.mother = mother
+                person.mother = self.editable(mother)
                 linked.append(person)
             else:
                 waiting.append((person, number))
@@ -190,21 +190,16 @@ class RosterWrites:
         if result.has_errors() or result.has_validation_errors():
             return  # rolled back: nothing to record
         self.refresh_categories()
-        records = []
+        changes = ChangeRows(self.actor)
         for obj, action, before in self.touched.values():
-            fields = self.fields_of[type(obj)]
-            records.append(
-                build_change(
-                    actor=self.actor,
-                    node=self.nodes[obj.group_id or obj.village_id],
-                    obj=obj,
-                    action=action,
-                    before=before,
-                    after=snapshot(obj, fields),
-                )
+            changes.add(
+                node=self.nodes[obj.group_id or obj.village_id],
+                obj=obj,
+                action=action,
+                before=before,
+                after=snapshot(obj, self.fields_of[model_of([obj])]),
             )
-        if records:
-            record_changes(records)
+        changes.insert()
 
     def refresh_categories(self) -> None:
         """The derived family categories of every household a person joined or left: one

@@ -125,10 +125,10 @@ class HouseholdRosterResource(RosterResource):
     def apply(self, plan: RowPlan) -> None:
         person, changed = self.apply_person(plan.person)
         mother_changed = self.link_mother(person, plan.person.mother_number)
-        plan.instance = person
+        plan.instance = self.persons.get(plan.person.id_number, person)
         plan.changed = changed or mother_changed
 
-    def link_mother(self, person: Person, number: str) -> bool:
+    def link_mother(self, person, number: str) -> bool:
         """Queue the link to the row's mother (written by the flush once she has her id: she
         may be a later row); an empty cell keeps what is recorded."""
         if not number:
@@ -136,6 +136,7 @@ class HouseholdRosterResource(RosterResource):
         mother = self.persons.get(number)
         if mother is not None and mother.pk is not None and person.mother_id == mother.pk:
             return False
+        person = self.editable(person)
         self.touch(person, new=person.pk is None)
         self.mother_links.append((person, number))
         household = self.households_by_id.get(person.household_id)

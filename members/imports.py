@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from associations.bulk import row_class
 from associations.imports import (
     DATE_INVALID,
     CellError,
@@ -27,6 +28,7 @@ from associations.imports import (
     yes_no,
 )
 from associations.imports.columns import CHOICE_INVALID
+from associations.imports.stored import read_stored
 from associations.imports.workbooks import AllowedValues
 from associations.models import Association
 from households.import_columns import (
@@ -51,7 +53,6 @@ from households.import_columns import (
 )
 from households.import_people import PersonPlan, RowPlan
 from households.import_rows import RosterResource
-from households.models import Person
 
 from .models import ElderKind, Member, MemberCategory
 from .services import MEMBER_FIELDS
@@ -183,6 +184,15 @@ MEMBER_UPDATE_FIELDS = [
 ]
 
 
+class NewMember(row_class(Member)):
+    """A membership this import creates, as a plain row (bulk.Row): a model instance for
+    each of thousands of new members cost more than their COPY. ``person``: the stored
+    tuple or the Person of the row, whose id is written as person_id once it has one."""
+
+    def __str__(self) -> str:
+        return f"{self.member_number} {self.person.name}"  # as Member's
+
+
 class MemberRosterResource(RosterResource):
     """会员名册: one row per person and their membership of the row's village association."""
 
@@ -194,10 +204,12 @@ class MemberRosterResource(RosterResource):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.new_members: list[Member] = []
+        self.new_members: list[NewMember] = []
         self.changed_members: list[Member] = []
 
     def write_dependents(self) -> None:
+        for member in self.new_members:
+            member.person_id = member.person.pk  # a person of this file has one by now
         self.insert(self.new_members)
         self.update(self.changed_members, MEMBER_UPDATE_FIELDS)
 
@@ -205,12 +217,14 @@ class MemberRosterResource(RosterResource):
         self.new_members.clear()
         self.changed_members.clear()
 
-    def prefetch_more(self, persons: list[Person], dataset) -> None:
-        self.memberships: dict[int, Member] = {}
+    def prefetch_more(self, persons: list, dataset) -> None:
+        self.memberships: dict = {}  # person id -> the stored tuple of their active membership
         self.association_names: dict[int, str] = {}
         if persons:
-            for member in Member.objects.filter(
-                person_id__any_of=[p.pk for p in persons], status=Member.Status.ACTIVE
+            for member in read_stored(
+                Member.objects.filter(
+                    person_id__any_of=[p.pk for p in persons], status=Member.Status.ACTIVE
+                )
             ):
                 self.memberships[member.person_id] = member
             elsewhere = {m.association_id for m in self.memberships.values()} - set(self.nodes)
@@ -222,9 +236,11 @@ class MemberRosterResource(RosterResource):
         villages = self.villages_in_file(dataset)
         if not villages:
             return
-        for village_id, number, person_id, status in Member.objects.filter(
-            village_id__in=list(villages)
-        ).values_list("village_id", "member_number", "person_id", "status"):
+        for village_id, number, person_id, status in (
+            Member.objects.filter(village_id__in=list(villages))
+            .order_by()
+            .values_list("village_id", "member_number", "person_id", "status")
+        ):
             if status == Member.Status.ACTIVE:
                 self.numbers_taken[(village_id, number)] = person_id
             if number.isdigit():
@@ -262,8 +278,14 @@ class MemberRosterResource(RosterResource):
         member = self.read_member(r, village, person, membership)
         plan = PersonPlan(r.number, person, values, village, group, household, relation)
         plan.id_number, plan.parsed = id_number, parsed
-        instance = membership or Member()
-        return RowPlan(instance=instance, is_new=membership is None, person=plan, member=member)
+        instance = membership or NewMember()
+        return RowPlan(
+            instance=instance,
+            is_new=membership is None,
+            person=plan,
+            member=member,
+            membership=membership,
+        )
 
     def read_member(self, r: RowReader, village, person, membership) -> dict:
         values: dict = {}
@@ -282,19 +304,22 @@ class MemberRosterResource(RosterResource):
             else:
                 self.numbers_taken[key] = person.pk if mine else -r.number
             values["member_number"] = number
-        joined = r.parsed("joined_on", lambda v: parse_date(v, month_ok=True))
+        joined = r.parsed("joined_on", lambda v: parse_date(v, month_ok=True), cached=True)
         if joined is not None:
             if joined[0] > self.today:
                 r.problem("joined_on", DATE_INVALID, f"入会日期 {joined[0].isoformat()} 晚于今天。")
             values["joined_on"] = joined[0]
-        categories = r.parsed("categories", parse_categories)
-        elder_kind = r.parsed("elder_kind", lambda v: choice(v, ELDER_VALUES, "五老类别"))
+        categories = r.parsed("categories", parse_categories, cached=True)
+        elder_kind = r.parsed(
+            "elder_kind", lambda v: choice(v, ELDER_VALUES, "五老类别"), cached=True
+        )
         if categories is not None:
-            values["categories"], written_kind = categories
+            written, written_kind = categories
+            values["categories"] = list(written)  # (the parse is shared by the rows)
             elder_kind = elder_kind or written_kind or None
         if elder_kind:
             values["elder_kind"] = elder_kind
-        backbone = r.parsed("is_backbone", lambda v: yes_no(v, "骨干会员"))
+        backbone = r.parsed("is_backbone", lambda v: yes_no(v, "骨干会员"), cached=True)
         if backbone is not None:
             values["is_backbone"] = backbone
         return values
@@ -309,7 +334,7 @@ class MemberRosterResource(RosterResource):
             if not number:
                 number = self.take_next_number(village.pk, plan.person.row_number)
             member.person = person
-            member.association = village
+            member.association_id = village.pk
             member.member_number = number
             member.joined_on = values.pop("joined_on", self.today)
             member.categories = values.get("categories", [])
@@ -321,7 +346,7 @@ class MemberRosterResource(RosterResource):
             self.touch(member, new=True)
             plan.changed = True
             return
-        member.person = person  # cached for the change record's label
+        member = plan.membership
         changes = {k: v for k, v in values.items() if getattr(member, k) != v}
         if "categories" in values or "elder_kind" in values:
             categories = values.get("categories", member.categories)
@@ -338,6 +363,8 @@ class MemberRosterResource(RosterResource):
         if group is not None and member.group_id != group.pk:
             changes["group_id"] = group.pk
         if changes:
+            member = member.as_model()
+            member.person = self.editable(person)  # cached for the change record's label
             self.touch(member, new=False)
             for name, value in changes.items():
                 setattr(member, name, value)

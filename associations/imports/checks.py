@@ -215,7 +215,8 @@ _REFERENCE = re.compile(rb'\sr="([A-Z]*)(\d+)"')
 _PREFIXED_TAG = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 _CELL = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
 _ROW = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
-_WIDE = re.compile(rb'\sr="[A-Z]{3}')  # column AAA and beyond: past MAX_COLUMNS (ZZ)
+_WIDE = re.compile(rb'r="[A-Z]{3}')  # column AAA and beyond: past MAX_COLUMNS (ZZ)
+_WHITESPACE = b" \t\n\r\f\v"
 
 
 def _column_number(letters: bytes) -> int:
@@ -228,11 +229,20 @@ def _column_number(letters: bytes) -> int:
 def _elements(part: bytes) -> tuple[int, int]:
     """(rows, cells) of the part. Plain byte counts for the usual unprefixed tags; a regular
     expression only when some tag carries a namespace prefix (<x:c …>)."""
-    if _PREFIXED_TAG.search(part):
+    if (b":c" in part or b":row" in part) and _PREFIXED_TAG.search(part):
         return len(_ROW.findall(part)), len(_CELL.findall(part))
     rows = part.count(b"<row ") + part.count(b"<row>") + part.count(b"<row/>")
     cells = part.count(b"<c ") + part.count(b"<c>") + part.count(b"<c/>")
     return rows, cells
+
+
+def _attributes(pattern: re.Pattern, part: bytes):
+    """The pattern's matches that start an attribute (whitespace before them). The patterns
+    start with their literal r=" so that the search runs at memory speed: a leading \\s
+    would make the engine try every byte of a worksheet of megabytes."""
+    for match in pattern.finditer(part):
+        if match.start() and part[match.start() - 1] in _WHITESPACE:
+            yield match
 
 
 def _check_used_area(part: bytes) -> None:
@@ -247,9 +257,9 @@ def _check_used_area(part: bytes) -> None:
     # them): no position is implicit.
     explicit = part.count(b'<row r="') == rows_found and part.count(b'<c r="') == cells_found
     if explicit:
-        wide = _WIDE.search(part)
-        long_rows = re.compile(rb'\sr="[A-Z]*(\d{%d,})"' % len(str(limit)))
-        rows = max((int(d) for d in long_rows.findall(part)), default=0)
+        long_rows = re.compile(rb'r="[A-Z]*(\d{%d,})"' % len(str(limit)))
+        rows = max((int(m.group(1)) for m in _attributes(long_rows, part)), default=0)
+        wide = next(_attributes(_WIDE, part), None)
         columns = MAX_COLUMNS + 1 if wide else 0
     else:
         # Some position is implicit: bound it by the elements that could push it further.

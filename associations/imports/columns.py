@@ -254,11 +254,14 @@ class RowReader:
     """One row's cells, parsed; problems collected instead of raised, so a row reports every
     bad cell at once. ``headers`` maps each column key to its header as the file writes it."""
 
-    def __init__(self, row: dict, headers: dict[str, str]):
+    def __init__(self, row: dict, headers: dict[str, str], cache: dict | None = None):
         self.row = row
         self.headers = headers
         self.number = row["__row"]
         self.problems: list[RowProblem] = []
+        # (column, value) -> what `parsed(..., cached=True)` gave for it, shared by the rows of
+        # an import: a column of choices holds a handful of distinct values in 10,000 rows.
+        self.cache = cache
 
     def header(self, key: str) -> str:
         return self.headers[key]
@@ -285,14 +288,33 @@ class RowReader:
             return ""
         return text
 
-    def parsed(self, key: str, parser: Callable, *, required: bool = False):
+    def parsed(self, key: str, parser: Callable, *, required: bool = False, cached=False):
+        """The cell parsed, or None (with its problem) when it is empty or does not parse.
+        ``cached``: the parser gives the same for the same value (a choice, a date, not a
+        list the caller changes), so each distinct value is parsed once per import."""
         value = self.row.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 self.problem(key, REQUIRED, f"“{self.header(key)}”不能为空。")
             return None
-        try:
-            return parser(value)
-        except CellError as error:
-            self.problem(key, error.code, error.message)
+        if cached and self.cache is not None:
+            slot = (key, type(value), value)  # the type: 1, 1.0 and True are equal keys
+            result = self.cache.get(slot, _NOT_PARSED)
+            if result is _NOT_PARSED:
+                try:
+                    result = parser(value)
+                except CellError as error:
+                    result = error
+                self.cache[slot] = result
+        else:
+            try:
+                result = parser(value)
+            except CellError as error:
+                result = error
+        if isinstance(result, CellError):
+            self.problem(key, result.code, result.message)
             return None
+        return result
+
+
+_NOT_PARSED = object()

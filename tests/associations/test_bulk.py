@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from associations import bulk
-from associations.history import build_change, record_changes
+from associations.history import ChangeRows, build_change, record_changes
 from associations.models import ChangeRecord
 from associations.scope import NoActiveScope, Scope, activate
 from households.models import Household
@@ -161,3 +161,79 @@ def test_a_snapshot_is_what_json_would_give_back(world):
         "number": "B00000",
         "categories": ["two_daughters", "one_child"],
     }
+
+
+def household_rows(village, count, *, prefix="R"):
+    """The same households as `households` gives, as bulk.Rows (no model instances)."""
+    made = []
+    for n in range(count):
+        row = bulk.row_class(Household)(
+            number=f"{prefix}{n:05d}",
+            address=f"测试路{n}号",
+            categories=["one_child"] if n % 3 == 0 else [],
+        )
+        row.place_under(village)
+        made.append(row)
+    return made
+
+
+@pytest.mark.parametrize("count", [3, LARGE])
+def test_rows_go_in_like_model_instances_with_ids_and_defaults(world, count):
+    """Rows by COPY (large) or by bulk_create (small): each gets its id, the defaults of the
+    fields it was not given, and its timestamps."""
+    village = world.a.villages[1]
+    made = household_rows(village, count)
+    assert made[1].categories == [] and made[1].phone == "" and made[1].head_id is None
+    with world.a.scope():
+        bulk.insert_many(made)
+        stored = {h.pk: h for h in Household.objects.filter(number__startswith="R")}
+    assert set(stored) == {row.pk for row in made} and len(stored) == count
+    first = stored[made[0].pk]
+    assert (first.number, first.address, first.phone, first.categories) == (
+        "R00000",
+        "测试路0号",
+        "",
+        ["one_child"],
+    )
+    assert first.residency == Household._meta.get_field("residency").default
+    assert first.created_at is not None and first.village_id == village.pk
+
+
+def test_rows_outside_the_scope_are_refused_too(world):
+    with world.a.scope(), pytest.raises(bulk.OutsideScope):
+        bulk.insert_many(household_rows(world.b.villages[0], LARGE))
+
+
+def test_change_rows_without_ids_get_the_tables_ids_and_keep_their_json(world):
+    """history.ChangeRows: what build_change gives, as plain rows, inserted without reading
+    their ids back (one query less)."""
+    village = world.a.villages[1]
+    admin = world.a.users["county_admin"]
+    made = households(village, LARGE, prefix="K")
+    with world.a.scope():
+        bulk.insert_many(made)
+        changes = ChangeRows(admin)
+        for h in made:
+            changes.add(
+                node=village,
+                obj=h,
+                action=ChangeRecord.Action.CREATE,
+                before=None,
+                after={"number": h.number, "地址": h.address},
+            )
+        with CaptureQueriesContext(connection) as queries:
+            changes.insert()
+        assert not any("nextval" in q["sql"] for q in queries.captured_queries)
+        stored = ChangeRecord.objects.get(object_type="households.Household", object_id=made[0].pk)
+        expected = build_change(
+            actor=admin,
+            node=village,
+            obj=made[0],
+            action=ChangeRecord.Action.CREATE,
+            before=None,
+            after={"number": "K00000", "地址": "测试路0号"},
+        )
+    fields = ["object_label", "action", "actor_id", "actor_label", "source", "before", "after"]
+    fields += ["node_id", "county_id", "township_id", "village_id", "group_id"]
+    assert {f: getattr(stored, f) for f in fields} == {f: getattr(expected, f) for f in fields}
+    assert stored.after == {"number": "K00000", "地址": "测试路0号"} and stored.at is not None

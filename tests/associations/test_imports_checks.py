@@ -99,6 +99,23 @@ def test_a_far_away_cell_is_refused_before_the_reader_sees_it():
     assert wide.code == "FILE_TOO_LARGE" and f"{checks.MAX_COLUMNS} 列" in wide.message
 
 
+def test_only_an_r_attribute_counts_as_a_cell_reference(settings):
+    """The far-away and wide references are searched by their literal r=" (fast on a sheet of
+    megabytes): only an attribute named r counts, not one whose name ends in r."""
+    settings.IMPORT_MAX_LINES = 1000
+    data = workbook({"A1": "姓名", "B1": "身份证号码", "A2": "甲"})
+
+    def decorated(content: bytes) -> bytes:
+        return content.replace(b'<c r="A2"', b'<c xr="AAA5000" r="A2"')
+
+    checks.sniff(rebuilt(data, "xl/worksheets/sheet1.xml", decorated), "xlsx")
+
+    def far(content: bytes) -> bytes:
+        return content.replace(b'<c r="A2"', b'<c\tr="A5000"')
+
+    assert refused(rebuilt(data, "xl/worksheets/sheet1.xml", far), "xlsx").code == "FILE_TOO_LARGE"
+
+
 def test_a_worksheet_moved_elsewhere_in_the_package_is_checked_too():
     """The reader follows the workbook's links: a worksheet part outside xl/worksheets/ is
     still a worksheet, and its far-away cell is refused."""
