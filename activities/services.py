@@ -84,7 +84,7 @@ def _in_subtree(obj, node: Association) -> bool:
 # --- activities ------------------------------------------------------------------------------
 
 
-def _check_activity(activity: Activity) -> None:
+def _check_activity(activity: Activity, before: dict | None) -> None:
     _not_in_future("date", activity.date, "活动日期")
     if activity.end_date is not None and activity.end_date < activity.date:
         raise _error("end_date", "结束日期早于活动日期。", "ends_before_start")
@@ -101,6 +101,10 @@ def _check_activity(activity: Activity) -> None:
         choice = getattr(activity, field)
         if choice is not None and choice.county_id != county_id:
             raise _error(field, f"该{label}不属于本县。", "other_county")
+        # A retired choice stays on the records that have it, but is not chosen anew.
+        newly_chosen = before is None or before.get(field) != getattr(activity, f"{field}_id")
+        if choice is not None and not choice.is_active and newly_chosen:
+            raise _error(field, f"该{label}已停用。", "retired")
     activity.full_clean(
         exclude=[*PLACEMENT, "association", "theme", "themed_day"],
         validate_unique=False,
@@ -109,7 +113,7 @@ def _check_activity(activity: Activity) -> None:
 
 
 def _save_activity(activity: Activity, *, actor, before: dict | None) -> Activity:
-    _check_activity(activity)
+    _check_activity(activity, before)
     after = snapshot(activity, ACTIVITY_FIELDS)
     if before is not None and before == after:
         return activity
@@ -317,16 +321,18 @@ def handouts_set(*, actor, activity: Activity, materials: Mapping[Material, int]
     """The activity's handouts become `materials` ({material: quantity}); a material with
     quantity 0 or None, or not named, is not handed out."""
     require_field_work(actor, activity.association)
+    current = {row.material_id: row for row in activity.handouts.all()}
     wanted = {}
     for material, quantity in materials.items():
         if material.county_id != activity.county_id:
             raise _error("materials", "该物资不属于本县。", "other_county")
+        if not material.is_active and material.pk not in current:
+            raise _error("materials", f"物资“{material}”已停用。", "retired")
         if quantity is not None and quantity < 0:
             raise _error("materials", f"{material.name}的数量不能为负数。", "negative")
         if quantity:
             wanted[material.pk] = (material, int(quantity))
     node = activity.association
-    current = {row.material_id: row for row in activity.handouts.all()}
     changes = []
     for material_id, row in current.items():
         if material_id not in wanted:

@@ -437,3 +437,41 @@ class TestHomeVisits:
             assert not HomeVisit.objects.filter(pk=visit.pk).exists()
         with activate(Scope.for_node(a.villages[0])):
             assert HomeVisit.objects.filter(pk=visit.pk).exists()
+
+
+class TestRetiredChoices:
+    def test_a_retired_theme_or_material_is_not_chosen_anew_but_stays_where_it_is(self, a):
+        admin = a.users["county_admin"]
+        theme = catalogues.themes(county_id=a.county.pk)[0]
+        material = catalogues.materials(county_id=a.county.pk)[0]
+        activity = services.activity_create(
+            actor=admin,
+            association=a.villages[0],
+            kind="publicity",
+            date=D(2025, 5, 29),
+            theme=theme,
+            materials={material: 5},
+        )
+        catalogues.theme_update(actor=admin, theme=theme, is_active=False)
+        catalogues.material_update(actor=admin, material=material, is_active=False)
+        services.activity_update(
+            actor=admin, activity=activity, place="村委会", materials={material: 6}
+        )
+        with pytest.raises(ValidationError) as caught:
+            services.activity_create(
+                actor=admin,
+                association=a.villages[0],
+                kind="publicity",
+                date=D(2025, 5, 30),
+                theme=theme,
+            )
+        assert codes(caught.value, "theme") == {"retired"}
+        with pytest.raises(ValidationError) as caught:
+            services.activity_create(
+                actor=admin,
+                association=a.villages[0],
+                kind="publicity",
+                date=D(2025, 5, 30),
+                materials={material: 1},
+            )
+        assert codes(caught.value, "materials") == {"retired"}
