@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from associations.models import Association
 
+from .filters import ActivityFilter, HomeVisitFilter
 from .models import Activity, Attendance, HomeVisit, MaterialHandout
 from .periods import Period
 
@@ -22,9 +23,11 @@ def activity_list(
     node: Association | None = None,
     period: Period | None = None,
     kind: str | None = None,
+    filters: dict | None = None,
 ) -> QuerySet[Activity]:
-    """Activities in the actor's scope (narrowed to a node, a period, a kind), newest first,
-    with the number of members recorded as attending."""
+    """Activities in the actor's scope (narrowed to a node, a period, a kind, or by the
+    ActivityFilter's `filters`), newest first, with the number of members recorded as
+    attending."""
     queryset = Activity.objects.select_related("association", "theme", "themed_day").annotate(
         attendee_count=Count("attendances")
     )
@@ -34,6 +37,8 @@ def activity_list(
         queryset = queryset.filter(date__range=(period.start, period.end))
     if kind:
         queryset = queryset.filter(kind=kind)
+    if filters is not None:
+        queryset = ActivityFilter(filters, queryset=queryset).qs
     return queryset.order_by("-date", "-id")
 
 
@@ -62,6 +67,7 @@ def visit_list(
     period: Period | None = None,
     household_id: int | None = None,
     visitor_id: int | None = None,
+    filters: dict | None = None,
 ) -> QuerySet[HomeVisit]:
     """Home visits in the actor's scope: a household's visits (household page), a member's
     visits (member page), or everything under a node in a period."""
@@ -74,6 +80,8 @@ def visit_list(
         queryset = queryset.filter(household_id=household_id)
     if visitor_id is not None:
         queryset = queryset.filter(visitor_id=visitor_id)
+    if filters is not None:
+        queryset = HomeVisitFilter(filters, queryset=queryset).qs
     return queryset.order_by("-visited_on", "-id")
 
 
@@ -94,3 +102,15 @@ def material_totals(*, node: Association, period: Period) -> list[dict]:
         .annotate(total=Sum("quantity"))
         .order_by("material_id")
     )
+
+
+def pairing_visit_counts(*, pairing_ids) -> dict[int, int]:
+    """{pairing id: home visits linked to it} in one query: visits to a paired household
+    count toward the pairing (结对帮扶)."""
+    rows = (
+        HomeVisit.objects.filter(pairing_id__in=list(pairing_ids))
+        .values("pairing_id")
+        .annotate(n=Count("id"))
+        .values_list("pairing_id", "n")
+    )
+    return dict(rows)

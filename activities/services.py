@@ -65,6 +65,10 @@ def _not_in_future(field: str, value: datetime.date | None, label: str) -> None:
         raise _error(field, f"{label}晚于今天,不能登记尚未发生的事。", "future_date")
 
 
+def _stripped(fields: dict) -> dict:
+    return {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
+
+
 def _member_active_on(member: Member, day: datetime.date) -> bool:
     return member.joined_on <= day and (member.left_on is None or member.left_on >= day)
 
@@ -154,7 +158,7 @@ def activity_create(
     ({material: quantity}). `fields`: the other fields of Activity (title, place, theme, …)."""
     require_field_work(actor, association)
     refuse_unknown_fields(Activity, fields, EDITABLE_ACTIVITY_FIELDS)
-    activity = Activity(association=association, kind=kind, date=date, **fields)
+    activity = Activity(association=association, kind=kind, date=date, **_stripped(fields))
     activity.place_under(association)
     _save_activity(activity, actor=actor, before=None)
     if attendees or whole_groups:
@@ -179,8 +183,8 @@ def activity_update(
     require_field_work(actor, activity.association)
     refuse_unknown_fields(Activity, fields, EDITABLE_ACTIVITY_FIELDS)
     before = snapshot(activity, ACTIVITY_FIELDS)
-    for field, value in fields.items():
-        setattr(activity, field, value.strip() if isinstance(value, str) else value)
+    for field, value in _stripped(fields).items():
+        setattr(activity, field, value)
     _save_activity(activity, actor=actor, before=before)
     if attendees is not None:
         attendance_set(actor=actor, activity=activity, members=attendees)
@@ -466,7 +470,11 @@ def visit_record(
     require_field_work(actor, visitor.placed_at())
     refuse_unknown_fields(HomeVisit, fields, EDITABLE_VISIT_FIELDS - {"household"})
     visit = HomeVisit(
-        visitor=visitor, household=household, visited_on=visited_on, purpose=purpose, **fields
+        visitor=visitor,
+        household=household,
+        visited_on=visited_on,
+        purpose=purpose,
+        **_stripped(fields),
     )
     _place_with(visit, visitor)
     return _save_visit(visit, actor=actor, before=None)
@@ -479,8 +487,8 @@ def visit_update(*, actor, visit: HomeVisit, **fields) -> HomeVisit:
     require_field_work(actor, visit.visitor.placed_at())
     refuse_unknown_fields(HomeVisit, fields, EDITABLE_VISIT_FIELDS)
     before = snapshot(visit, VISIT_FIELDS)
-    for field, value in fields.items():
-        setattr(visit, field, value.strip() if isinstance(value, str) else value)
+    for field, value in _stripped(fields).items():
+        setattr(visit, field, value)
     return _save_visit(visit, actor=actor, before=before)
 
 

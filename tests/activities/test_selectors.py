@@ -60,3 +60,43 @@ def test_the_township_narrows_by_node_period_and_kind(activities):
         assert [x.pk for x in village] == [made["sibling"].pk]
         attendees = selectors.activity_attendees(activity=made["village"])
         assert [row.member.person.name for row in attendees] == [a.members[0].person.name]
+
+
+def test_filters_narrow_the_lists(activities):
+    a, made = activities
+    user = a.users["township_staff"]
+    with activate(Scope.for_node(a.townships[0])):
+        found = selectors.activity_list(
+            actor=user, filters={"under": a.villages[0].pk, "date_from": "2025-05-30"}
+        )
+        assert [x.pk for x in found] == [made["group"].pk]
+        found = selectors.activity_list(actor=user, filters={"kind": "training", "q": ""})
+        assert {x.pk for x in found} == {made["sibling"].pk, made["township"].pk}
+        # a node of another county filters everything out
+        foreign = selectors.activity_list(actor=user, filters={"under": a.county.pk + 10_000})
+        assert not foreign.exists()
+
+
+def test_open_follow_ups_and_visits_counted_toward_a_pairing(world):
+    a = world.a
+    admin = a.users["county_admin"]
+    with activate(Scope.for_node(a.county)):
+        open_visit = services.visit_record(
+            actor=admin,
+            visitor=a.members[1],
+            household=a.households[1],
+            visited_on=datetime.date.today(),
+            purpose="hardship_help",
+            follow_up_needed=True,
+        )
+        services.visit_record(
+            actor=admin,
+            visitor=a.members[1],
+            household=a.households[1],
+            visited_on=datetime.date.today(),
+            purpose="condolence",
+        )
+        found = selectors.visit_list(actor=admin, filters={"follow_up_open": True})
+        assert [v.pk for v in found] == [open_visit.pk]
+        pairing = open_visit.pairing
+        assert selectors.pairing_visit_counts(pairing_ids=[pairing.pk]) == {pairing.pk: 2}
