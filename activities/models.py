@@ -196,8 +196,8 @@ class Activity(ScopedModel):
 
 class Attendance(ScopedModel):
     """One member who took part in an activity: a meeting of 40 members is 40 rows. Sits where
-    the member sits (the member is always within the activity's subtree), so both the
-    activity's association and the member's village see it."""
+    the activity sits, so whoever sees the activity sees all its attendees, and a
+    redistricting moves them with it (the member is always within the activity's subtree)."""
 
     activity = models.ForeignKey(
         Activity, on_delete=models.CASCADE, related_name="attendances", verbose_name="活动"

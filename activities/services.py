@@ -266,7 +266,7 @@ def _add_attendees(activity: Activity, members: list[Member], actor) -> list[Att
     rows = []
     for member in unique:
         row = Attendance(activity=activity, member=member)
-        _place_with(row, member)
+        row.place_under(activity.association)
         rows.append(row)
     try:
         with transaction.atomic():

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from activities import catalogues, selectors, services
 from activities.models import Activity, Attendance, HomeVisit, MaterialHandout
 from activities.periods import Period
+from associations import services as association_services
 from associations.models import ChangeRecord
 from associations.scope import Scope, activate
 from members import services as member_services
@@ -201,7 +202,7 @@ class TestAttendance:
             attendees=[a.members[0]],
         )
         again = Attendance(activity=activity, member=a.members[0])
-        again.place_under(a.groups[0])
+        again.place_under(a.villages[0])
         with (
             pytest.raises(IntegrityError, match="attendance_once_per_member"),
             transaction.atomic(),
@@ -475,3 +476,33 @@ class TestRetiredChoices:
                 materials={material: 1},
             )
         assert codes(caught.value, "materials") == {"retired"}
+
+
+def test_redistricting_moves_a_groups_activities_attendees_and_visits(a):
+    admin = a.users["county_admin"]
+    member = second_member(a, group_index=1)
+    activity = services.activity_create(
+        actor=admin,
+        association=a.groups[1],
+        kind="meeting",
+        meeting_type="group_meeting",
+        date=D(2025, 3, 3),
+        attendees=[member],
+    )
+    visit = services.visit_record(
+        actor=admin,
+        visitor=member,
+        household=a.households[0],
+        visited_on=D(2025, 3, 4),
+        purpose="policy",
+    )
+    association_services.association_move(
+        actor=admin,
+        association=a.groups[1],
+        new_parent=a.villages[1],
+        new_division_code=f"{a.villages[1].division_code}009",
+    )
+    moved = a.villages[1].pk
+    assert Activity.objects.get(pk=activity.pk).village_id == moved
+    assert Attendance.objects.get(activity=activity).village_id == moved
+    assert HomeVisit.objects.get(pk=visit.pk).village_id == moved
