@@ -23,6 +23,14 @@ def can_edit_node(user, node: Association) -> bool:
     return in_user_subtree(user, node)
 
 
+def can_record_field_work(user, node: Association) -> bool:
+    """Activities and home visits: the one write a group leader has (in their own group); the
+    other staff roles record them at or below their node. County viewers only read."""
+    if user.role == Role.COUNTY_VIEWER or not user.role:
+        return False
+    return in_user_subtree(user, node)
+
+
 def can_create_child(user, parent: Association) -> bool:
     return parent.child_level is not None and can_edit_node(user, parent)
 

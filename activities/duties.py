@@ -1,0 +1,337 @@
+"""The duties the assessment counts (seed 000, seed 002 art. 8), computed for every group and
+village under a node for a period, in set-based SQL: one query per duty (two for the
+president's), plus one each for the groups and villages — the same handful of queries for a
+village or for a whole county. The reports app builds its indicators on these functions.
+
+The rules, exactly as computed:
+
+- Group activity (每个会员小组每月至少开展一次活动): for each group and each month the period
+  touches, the activities held at the group node (any kind; a 会员小组会 is a 会议 at the
+  group) whose start date falls in the month. Required: 1.
+- Leader's visits (女组长每月入户随访不少于 3 次): for each group and month, the home visits whose
+  visitor held the group's leader role (members.GroupRole, role leader) on the visit date
+  (starts_on ≤ date, and no ends_on or ends_on ≥ date). So a visit counts for the group the
+  visitor led that day, and a leader who changed mid-month shares the month with the next.
+  Required: 3.
+- President's group visits (村会长每月深入 3 个以上小组指导工作): the platform has no record of
+  its own for this, so it is read from two records that exist, for each village and month:
+  the distinct groups of the village where the president (the member linked through
+  members.SeatHolder to the president's seat of a council of the village whose term covers
+  the date) either attended an activity held at the group node, or made a home visit to a
+  household of the group (only a group's own members are recorded at its activities, so
+  for the other groups it is the president's visits that show them going there).
+  Required: 3, or the number of groups the village has if fewer (a village of two groups
+  meets it by going to both); a village without groups: not applicable (`met` is None).
+  A president's seat not linked to a member counts nothing (`president_id` None says why).
+- Council meeting (理事会每季度至少召开一次): for each village and each quarter the period
+  touches, 会议 of type 理事会 held at the village node. Required: 1.
+- Member congress (每年召开会员代表大会) and training (年度会员学习培训班): for each village and
+  each year the period touches, 会议 of type 会员代表大会 at the village node, and 培训 held
+  at the village node or any of its groups. Required: 1 each.
+
+Quarterly and yearly duties are counted over the whole quarter or year, whatever part of it
+the period covers: a month's table shows where its quarter and year stand."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import TruncMonth, TruncQuarter
+
+from associations.models import Association, CouncilPosition, Level
+from members.models import GroupRole, SeatHolder
+
+from .models import Activity, Attendance, HomeVisit
+from .periods import Period
+from .selectors import under
+
+GROUP_ACTIVITIES_A_MONTH = 1
+LEADER_VISITS_A_MONTH = 3
+PRESIDENT_GROUPS_A_MONTH = 3
+COUNCIL_MEETINGS_A_QUARTER = 1
+CONGRESSES_A_YEAR = 1
+TRAININGS_A_YEAR = 1
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many were recorded against how many the duty asks for. `required` None: the duty
+    does not apply (a village without groups has no groups to visit)."""
+
+    count: int
+    required: int | None
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.required is None else self.count >= self.required
+
+
+@dataclass
+class GroupDuties:
+    group_id: int
+    village_id: int
+    name: str
+    leader_id: int | None  # the member who led the group last in the period
+    activities: dict[datetime.date, Tally] = field(default_factory=dict)  # by month
+    leader_visits: dict[datetime.date, Tally] = field(default_factory=dict)  # by month
+
+
+@dataclass
+class VillageDuties:
+    village_id: int
+    township_id: int | None
+    name: str
+    group_count: int
+    president_id: int | None  # the member linked to the president's seat in the period
+    president_group_visits: dict[datetime.date, Tally] = field(default_factory=dict)  # by month
+    council_meetings: dict[datetime.date, Tally] = field(default_factory=dict)  # by quarter
+    congress: dict[int, Tally] = field(default_factory=dict)  # by year
+    training: dict[int, Tally] = field(default_factory=dict)  # by year
+
+
+@dataclass
+class Duties:
+    period: Period
+    groups: dict[int, GroupDuties]
+    villages: dict[int, VillageDuties]
+
+
+# --- one query per duty ----------------------------------------------------------------------
+
+
+def group_activity_counts(*, node: Association, period: Period) -> dict[int, dict]:
+    """{group id: {month: activities held at the group}}."""
+    rows = (
+        Activity.objects.filter(
+            group__isnull=False, date__range=(period.start, period.end), **under(node)
+        )
+        .values("group_id", month=TruncMonth("date"))
+        .annotate(n=Count("id"))
+        .values_list("group_id", "month", "n")
+    )
+    return _nest(rows)
+
+
+def leader_visit_counts(*, node: Association, period: Period) -> dict[int, dict]:
+    """{group id: {month: visits made by the group's leader of the day}}."""
+    led_group = (
+        GroupRole.objects.filter(
+            member_id=OuterRef("visitor_id"),
+            role=GroupRole.Role.LEADER,
+            starts_on__lte=OuterRef("visited_on"),
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=OuterRef("visited_on")))
+        .order_by("-starts_on")
+        .values("group_id")[:1]
+    )
+    rows = (
+        HomeVisit.objects.filter(visited_on__range=(period.start, period.end), **under(node))
+        .annotate(led_group=Subquery(led_group))
+        .filter(led_group__isnull=False)
+        .values("led_group", month=TruncMonth("visited_on"))
+        .annotate(n=Count("id"))
+        .values_list("led_group", "month", "n")
+    )
+    return _nest(rows)
+
+
+def _is_president(member_ref: str, village_ref: str, date_ref: str) -> Exists:
+    """The member held the president's seat of a council of the village on the date."""
+    return Exists(
+        SeatHolder.objects.filter(
+            member_id=OuterRef(member_ref),
+            seat__position=CouncilPosition.PRESIDENT,
+            seat__council__association_id=OuterRef(village_ref),
+            seat__council__starts_on__lte=OuterRef(date_ref),
+            seat__council__ends_on__gte=OuterRef(date_ref),
+        )
+    )
+
+
+def president_group_visit_counts(*, node: Association, period: Period) -> dict[int, dict]:
+    """{village id: {month: distinct groups the president went to}} — two queries (the
+    president's attendances at group activities, and their home visits), joined here."""
+    span = (period.start, period.end)
+    attended = (
+        Attendance.objects.filter(
+            activity__date__range=span, activity__group__isnull=False, **under(node)
+        )
+        .filter(_is_president("member_id", "activity__village_id", "activity__date"))
+        .values_list("activity__village_id", TruncMonth("activity__date"), "activity__group_id")
+        .distinct()
+    )
+    visited = (
+        HomeVisit.objects.filter(
+            visited_on__range=span, household__group__isnull=False, **under(node)
+        )
+        .filter(_is_president("visitor_id", "village_id", "visited_on"))
+        .values_list("village_id", TruncMonth("visited_on"), "household__group_id")
+        .distinct()
+    )
+    groups = defaultdict(set)
+    for village_id, month, group_id in [*attended, *visited]:
+        groups[(village_id, month)].add(group_id)
+    return _nest((village, month, len(seen)) for (village, month), seen in groups.items())
+
+
+def village_meeting_counts(*, node: Association, period: Period) -> dict[int, dict]:
+    """{village id: {quarter start: {"council": n, "congress": n, "training": n}}} over the
+    whole years the period touches, in one query (conditional aggregation)."""
+    years = period.whole_years()
+    at_village = Q(group__isnull=True, kind=Activity.Kind.MEETING)
+    rows = (
+        Activity.objects.filter(
+            village__isnull=False, date__range=(years.start, years.end), **under(node)
+        )
+        .filter(
+            Q(kind=Activity.Kind.TRAINING)
+            | Q(
+                at_village,
+                meeting_type__in=[Activity.MeetingType.COUNCIL, Activity.MeetingType.CONGRESS],
+            )
+        )
+        .values("village_id", quarter=TruncQuarter("date"))
+        .annotate(
+            council=Count("id", filter=at_village & Q(meeting_type=Activity.MeetingType.COUNCIL)),
+            congress=Count("id", filter=at_village & Q(meeting_type=Activity.MeetingType.CONGRESS)),
+            training=Count("id", filter=Q(kind=Activity.Kind.TRAINING)),
+        )
+    )
+    counts: dict[int, dict] = defaultdict(dict)
+    for row in rows:
+        counts[row["village_id"]][row["quarter"]] = row
+    return counts
+
+
+def group_leaders(*, node: Association, period: Period) -> dict[int, int]:
+    """{group id: member id of the last leader whose term overlaps the period}."""
+    rows = (
+        GroupRole.objects.filter(
+            role=GroupRole.Role.LEADER, starts_on__lte=period.end, **under(node)
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period.start))
+        .order_by("group_id", "starts_on", "id")
+        .values_list("group_id", "member_id")
+    )
+    return dict(rows)  # later terms overwrite earlier ones
+
+
+def village_presidents(*, node: Association, period: Period) -> dict[int, int]:
+    """{village id: member id linked to the president's seat of a council whose term
+    overlaps the period (the latest such council)}."""
+    rows = (
+        SeatHolder.objects.filter(
+            seat__position=CouncilPosition.PRESIDENT,
+            seat__council__association__level=Level.VILLAGE,
+            seat__council__starts_on__lte=period.end,
+            seat__council__ends_on__gte=period.start,
+            **under(node),
+        )
+        .order_by("seat__council__association_id", "seat__council__starts_on")
+        .values_list("seat__council__association_id", "member_id")
+    )
+    return dict(rows)
+
+
+def _nest(rows) -> dict[int, dict]:
+    nested: dict[int, dict] = defaultdict(dict)
+    for key, period_start, n in rows:
+        nested[key][period_start] = n
+    return nested
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+def duties(*, node: Association, period: Period) -> Duties:
+    """Every duty of every group and village under `node` for the period: nine queries,
+    whatever the number of villages and groups."""
+    groups_rows = list(
+        Association.objects.filter(level=Level.GROUP, **under(node))
+        .order_by("division_code")
+        .values("id", "village_id", "name")
+    )
+    village_rows = list(
+        Association.objects.filter(level=Level.VILLAGE, **under(node))
+        .order_by("division_code")
+        .values("id", "township_id", "name")
+    )
+    return Duties(
+        period=period,
+        groups=_group_duties(groups_rows, node=node, period=period),
+        villages=_village_duties(village_rows, groups_rows, node=node, period=period),
+    )
+
+
+def _group_duties(rows, *, node, period) -> dict[int, GroupDuties]:
+    activities = group_activity_counts(node=node, period=period)
+    visits = leader_visit_counts(node=node, period=period)
+    leaders = group_leaders(node=node, period=period)
+    result = {}
+    for row in rows:
+        group_id = row["id"]
+        result[group_id] = GroupDuties(
+            group_id=group_id,
+            village_id=row["village_id"],
+            name=row["name"],
+            leader_id=leaders.get(group_id),
+            activities={
+                month: Tally(activities[group_id].get(month, 0), GROUP_ACTIVITIES_A_MONTH)
+                for month in period.months()
+            },
+            leader_visits={
+                month: Tally(visits[group_id].get(month, 0), LEADER_VISITS_A_MONTH)
+                for month in period.months()
+            },
+        )
+    return result
+
+
+def _village_duties(rows, group_rows, *, node, period) -> dict[int, VillageDuties]:
+    president_visits = president_group_visit_counts(node=node, period=period)
+    meetings = village_meeting_counts(node=node, period=period)
+    presidents = village_presidents(node=node, period=period)
+    group_count = defaultdict(int)
+    for group in group_rows:
+        group_count[group["village_id"]] += 1
+    result = {}
+    for row in rows:
+        village_id = row["id"]
+        groups = group_count[village_id]
+        by_quarter = meetings[village_id]
+        result[village_id] = VillageDuties(
+            village_id=village_id,
+            township_id=row["township_id"],
+            name=row["name"],
+            group_count=groups,
+            president_id=presidents.get(village_id),
+            president_group_visits={
+                month: Tally(
+                    president_visits[village_id].get(month, 0),
+                    min(PRESIDENT_GROUPS_A_MONTH, groups) or None,
+                )
+                for month in period.months()
+            },
+            council_meetings={
+                quarter: Tally(
+                    by_quarter.get(quarter, {}).get("council", 0), COUNCIL_MEETINGS_A_QUARTER
+                )
+                for quarter in period.quarters()
+            },
+            congress={
+                year: Tally(_year_sum(by_quarter, year, "congress"), CONGRESSES_A_YEAR)
+                for year in period.years()
+            },
+            training={
+                year: Tally(_year_sum(by_quarter, year, "training"), TRAININGS_A_YEAR)
+                for year in period.years()
+            },
+        )
+    return result
+
+
+def _year_sum(by_quarter: dict, year: int, key: str) -> int:
+    return sum(row[key] for quarter, row in by_quarter.items() if quarter.year == year)
