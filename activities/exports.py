@@ -30,24 +30,34 @@ def duties_filename(node, period) -> str:
     return f"{DUTIES_STEM}_{name}_{period_key(period)}.xlsx"
 
 
-def _top_line(period, made_on: datetime.date) -> sheets.Line:
+def _top_line(period, made_on: datetime.date, *, legend: bool = False) -> sheets.Line:
     return sheets.Line(
         f"统计期:{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}    "
         f"制表日期:{made_on:%Y-%m-%d}    ✓ 达标  ✗ 未达标  — 不适用"
+        + ("    活动:小组活动次数  入户:组长入户随访次数" if legend else "")
     )
 
 
 def village_layout(node, table: VillageTable, *, made_on: datetime.date) -> sheets.Layout:
     """Groups down the side; for every month, the group's activities and its leader's visits
-    under the month's label."""
+    under the month's label (for a year, short labels in narrow columns: the title names the
+    year, and the legend line says what 活动 and 入户 are)."""
+    narrow = len(table.months) > 3  # a year: 24 cells a row still print on one A4 width
+    width = 5.5 if narrow else 9
     months = [
-        sheets.Group(month_label(m), [sheets.Column("小组活动", 9), sheets.Column("组长入户", 9)])
+        sheets.Group(
+            f"{m.month}月" if narrow else month_label(m),
+            [
+                sheets.Column("活动" if narrow else "小组活动", width),
+                sheets.Column("入户" if narrow else "组长入户", width),
+            ],
+        )
         for m in table.months
     ]
     return sheets.Layout(
         title=f"{node.name}工作职责落实情况({period_label(table.period)})",
-        lines=[_top_line(table.period, made_on)],
-        header=[sheets.Column("会员小组", 14, "left"), sheets.Column("组长", 9), *months],
+        lines=[_top_line(table.period, made_on, legend=narrow)],
+        header=[sheets.Column("会员小组", 14, "left"), sheets.Column("组长", 8), *months],
         frozen_columns=2,
         repeat_title=False,
     )

@@ -304,3 +304,17 @@ def test_village_export_reads_back(client, march):
     notes = [row[0] for row in rows[2:] if row[0]]
     assert any(note.startswith("理事会:2025年第一季度 1 ✓") for note in notes)
     assert ws.page_setup.orientation == "landscape"
+
+
+def test_a_years_village_sheet_has_short_month_labels(client, march):
+    response = get(
+        client, march.users["village_secretary"], "node-duties-export", march.villages[0], "2025"
+    )
+    ws = workbook(response).active
+    assert [c.value for c in ws[3]][2:6] == ["1月", None, "2月", None]
+    assert [c.value for c in ws[4]][2:4] == ["活动", "入户"]
+    assert "入户:组长入户随访次数" in ws["A2"].value
+    row = body_rows(ws, 5)[0]
+    assert len(row) == 2 + 24 and row[2 + 2 * 2 : 2 + 2 * 3] == ["2 ✓", "3 ✓"]  # March
+    assert ws.print_title_rows == "$3:$4"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
