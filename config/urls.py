@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("households.urls")),
     path("", include("associations.urls")),
+    path("", include("activities.urls")),
 ]
 
 handler403 = "config.errors.permission_denied"

@@ -129,6 +129,10 @@ ROUTES: dict[str, Route] = {
     "import-errors": page(JOB),
     "import-commit": page(JOB, get=False, post=True),
     "import-recheck": page(JOB, get=False, post=True),
+    # activities
+    "node-duties": page(NODE),
+    "node-duties-export": page(NODE),
+    "node-activities": page(NODE),
     # API
     "api-root": api(),
     "api-token": api(),
