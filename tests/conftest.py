@@ -14,6 +14,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from activities import services as activity_services
 from associations import services
 from associations.models import (
     Association,
@@ -184,6 +185,24 @@ def _member_records(admin, member, household, village) -> None:
         actor=admin, node=village, name=f"{village.name}志愿者服务队", service="general"
     )
     member_services.volunteer_join(actor=admin, team=team, member=member)
+    # Well before the months the duties tests work by hand.
+    activity_services.activity_create(
+        actor=admin,
+        association=member.group,
+        kind="meeting",
+        meeting_type="group_meeting",
+        date=datetime.date(2023, 6, 15),
+        attendees=[member],
+        external_ref=f"world-activity-{village.division_code}",
+    )
+    activity_services.visit_record(
+        actor=admin,
+        visitor=member,
+        household=household,
+        visited_on=datetime.date(2023, 6, 16),
+        purpose="policy",
+        external_ref=f"world-visit-{village.division_code}",
+    )
     export = Job(
         kind="export.members", step="build", node=village, owner=admin, output_name="x.xlsx"
     )
