@@ -118,13 +118,14 @@ class TestActivityWrites:
         assert viewer.patch(f"{ACTIVITIES}{activity_id}/", {"title": "改"}).status_code == 403
         assert viewer.delete(f"{ACTIVITIES}{activity_id}/").status_code == 403
         assert count(Activity, pk=activity_id) == 1
+        assert viewer.put(f"{ACTIVITIES}by-ref/X-1/", group_meeting(world)).status_code == 403
 
-    def test_sibling_villages_activity_is_404_for_reads_and_writes(self, world):
+    def test_sibling_villages_activity_is_404_for_reads_and_writes(self, world, admin):
         a = world.a
-        with a.scope():
-            foreign = Activity.objects.get(village=a.villages[1])
+        payload = {"association": a.villages[1].pk, "kind": "publicity", "date": "2025-03-05"}
+        foreign = admin.post(ACTIVITIES, payload, format="json").json()["id"]
         secretary = client_for(a.users["village_secretary"])
-        url = f"{ACTIVITIES}{foreign.pk}/"
+        url = f"{ACTIVITIES}{foreign}/"
         assert secretary.get(url).status_code == 404
         assert secretary.patch(url, {"title": "改"}, format="json").status_code == 404
         assert secretary.delete(url).status_code == 404
@@ -217,7 +218,7 @@ class TestActivityReads:
 
         everything = ids()
         assert everything[:2] == [publicity["id"], meeting["id"]]  # newest first
-        assert len(everything) == 2 + 3  # and the world's activity of villages 1-3
+        assert len(everything) == 2 + 2  # and the world's activity of villages 2 and 3
         assert ids(under=a.villages[0].pk) == [publicity["id"], meeting["id"]]
         assert ids(under=a.groups[0].pk) == [meeting["id"]]
         assert ids(kind="meeting", under=a.villages[0].pk) == [meeting["id"]]
@@ -282,7 +283,7 @@ class TestActivityUpsert:
     def test_a_reference_used_elsewhere_in_the_county_is_taken(self, world):
         a = world.a
         with a.scope():
-            elsewhere = Activity.objects.get(village=a.villages[1])
+            elsewhere = Activity.objects.get(village=a.villages[2])
         secretary = client_for(a.users["village_secretary"])
         url = f"{ACTIVITIES}by-ref/{elsewhere.external_ref}/"
         payload = {"kind": "publicity", "date": "2025-03-05"}
@@ -382,7 +383,7 @@ class TestVisits:
         assert ids(purpose="condolence") == [mine["id"]]
         assert ids(household=a.households[0].pk) == [mine["id"]]
         assert ids(visitor=a.members[0].pk, date_from="2025-03-08") == []
-        assert len(ids()) == 1 + 3  # and the world's visit in villages 1-3
+        assert len(ids()) == 1 + 2  # and the world's visit in villages 2 and 3
 
     def test_upsert_twice_is_one_visit_updated(self, world, leader):
         url = f"{VISITS}by-ref/VISIT-7/"
