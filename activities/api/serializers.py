@@ -281,6 +281,9 @@ class ActivityWriteSerializer(serializers.Serializer):
     def validate_materials(self, rows):
         seen = set()
         for row in rows:
+            if "material" not in row or "quantity" not in row:
+                # A partial update leaves a row's own fields optional too: not here.
+                raise serializers.ValidationError("每项物资须填写物资和数量。", code="required")
             if row["material"].pk in seen:
                 raise serializers.ValidationError("同一物资只能填写一次。", code="duplicate")
             seen.add(row["material"].pk)

@@ -23,6 +23,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from associations.api.base import ScopedGenericViewSet, error_responses
@@ -91,7 +92,12 @@ class ScopedDetailMixin:
     lookup_value_regex = r"\d+"
 
     def get_object(self):
-        obj = self.detail_selector(actor=self.request.user, pk=self.kwargs["pk"])
+        pk = self.kwargs.get("pk")
+        if pk is None:  # a by-ref route (DRF's OPTIONS asks for its object too)
+            pk = get_object_or_404(
+                self.model.objects.all(), external_ref=_external_ref(self.kwargs)
+            ).pk
+        obj = self.detail_selector(actor=self.request.user, pk=pk)
         self.check_object_permissions(self.request, obj)
         return obj
 
@@ -105,8 +111,12 @@ class ActivityViewSet(ScopedDetailMixin, mixins.ListModelMixin, ScopedGenericVie
 
     serializer_class = ActivitySerializer
     filterset_class = ActivityFilter
+    # JSON only: attendee lists and nested materials have no sound form encoding (and a
+    # long list as form fields passes Django's cap on the number of fields).
+    parser_classes = [JSONParser]
     pagination_class = HasNextPagination
     detail_selector = staticmethod(selectors.activity_get)
+    model = Activity
 
     def get_queryset(self):
         return selectors.activity_list(actor=self.request.user)
@@ -210,6 +220,7 @@ class VisitViewSet(ScopedDetailMixin, mixins.ListModelMixin, ScopedGenericViewSe
     filterset_class = HomeVisitFilter
     pagination_class = HasNextPagination
     detail_selector = staticmethod(selectors.visit_get)
+    model = HomeVisit
 
     def get_queryset(self):
         return selectors.visit_list(actor=self.request.user)

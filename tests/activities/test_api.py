@@ -115,10 +115,13 @@ class TestActivityWrites:
         response = viewer.post(ACTIVITIES, group_meeting(world), format="json")
         assert response.status_code == 403
         assert response.json()["error"]["code"] == "permission_denied"
-        assert viewer.patch(f"{ACTIVITIES}{activity_id}/", {"title": "改"}).status_code == 403
-        assert viewer.delete(f"{ACTIVITIES}{activity_id}/").status_code == 403
+        url = f"{ACTIVITIES}{activity_id}/"
+        assert viewer.patch(url, {"title": "改"}, format="json").status_code == 403
+        assert viewer.patch(url, {"title": "改"}).status_code == 415  # JSON only
+        assert viewer.delete(url).status_code == 403
         assert count(Activity, pk=activity_id) == 1
-        assert viewer.put(f"{ACTIVITIES}by-ref/X-1/", group_meeting(world)).status_code == 403
+        by_ref = f"{ACTIVITIES}by-ref/X-1/"
+        assert viewer.put(by_ref, group_meeting(world), format="json").status_code == 403
 
     def test_sibling_villages_activity_is_404_for_reads_and_writes(self, world, admin):
         a = world.a
@@ -183,6 +186,8 @@ class TestActivityWrites:
         response = leader.patch(url, {"whole_groups": [world.a.groups[0].pk]}, format="json")
         assert response.json()["attendees"] == [world.a.members[0].pk]
         assert field_codes(leader.patch(url, {"kind": "training"}, format="json"), "meeting_type")
+        halves = {"materials": [{"material": second}]}
+        assert field_codes(leader.patch(url, halves, format="json"), "materials") == ["required"]
 
     def test_delete_removes_the_activity_and_its_rows(self, world, leader):
         created = leader.post(ACTIVITIES, group_meeting(world), format="json").json()
