@@ -174,18 +174,25 @@ def activity_update(
     actor,
     activity: Activity,
     attendees: Iterable[Member] | None = None,
+    whole_groups: Iterable[Association] = (),
     materials: Mapping[Material, int] | None = None,
     **fields,
 ) -> Activity:
     """Change an activity's fields; `attendees` and `materials`, when given, replace the
-    activity's attendee list and handouts. A date change keeps the attendees only if each was
-    a member on the new date."""
+    activity's attendee list and handouts. `whole_groups` adds every member of each group on
+    the day: to `attendees` when given (the list becomes both), else to the current list. A
+    date change keeps the attendees only if each was a member on the new date."""
     require_field_work(actor, activity.association)
     refuse_unknown_fields(Activity, fields, EDITABLE_ACTIVITY_FIELDS)
     before = snapshot(activity, ACTIVITY_FIELDS)
     for field, value in _stripped(fields).items():
         setattr(activity, field, value)
     _save_activity(activity, actor=actor, before=before)
+    whole_groups = list(whole_groups)
+    if whole_groups:
+        if attendees is None:
+            attendees = [a.member for a in activity.attendances.select_related("member__person")]
+        attendees = [*attendees, *_group_members(activity, whole_groups)]
     if attendees is not None:
         attendance_set(actor=actor, activity=activity, members=attendees)
     elif "date" in fields:

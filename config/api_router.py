@@ -3,6 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from activities.api.urls import router as activities_router
 from associations.api.urls import router as associations_router
 from associations.api.views import TokenView
 from households.api.urls import router as households_router
@@ -12,6 +13,7 @@ router = DefaultRouter()
 router.registry.extend(associations_router.registry)
 router.registry.extend(households_router.registry)
 router.registry.extend(members_router.registry)
+router.registry.extend(activities_router.registry)
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

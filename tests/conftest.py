@@ -14,6 +14,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from activities import services as activity_services
 from associations import services
 from associations.models import (
     Association,
@@ -161,6 +162,8 @@ def _build_county(code: str, name: str) -> CountyWorld:
             )
             if (code, index) != ("130534", 0):  # county A's first village stays bare for tests
                 _member_records(admin, world.members[-1], household, village)
+            if (code, index) not in {("130534", 0), ("130534", 1)}:  # (and A's second's duties)
+                _field_work(admin, world.members[-1], household, village)
     return world
 
 
@@ -199,6 +202,28 @@ def _member_records(admin, member, household, village) -> None:
     )
     job.place_under(village)
     job.save()
+
+
+def _field_work(admin, member, household, village) -> None:
+    """An activity and a home visit with external references, well before the months the
+    activities tests work by hand."""
+    activity_services.activity_create(
+        actor=admin,
+        association=member.group,
+        kind="meeting",
+        meeting_type="group_meeting",
+        date=datetime.date(2023, 6, 15),
+        attendees=[member],
+        external_ref=f"world-activity-{village.division_code}",
+    )
+    activity_services.visit_record(
+        actor=admin,
+        visitor=member,
+        household=household,
+        visited_on=datetime.date(2023, 6, 16),
+        purpose="policy",
+        external_ref=f"world-visit-{village.division_code}",
+    )
 
 
 def make_id_number(region: str, birth: datetime.date, sequence: int, sex: str) -> str:

@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from activities.models import Activity, HomeVisit
 from associations.models import Association, Council, CouncilSeat
 from households.models import Household, Person
 from members.models import (
@@ -84,6 +85,8 @@ RESOURCES = {
     "pairings": Pairing,
     "commendations": Commendation,
     "volunteer-teams": VolunteerTeam,
+    "activities": Activity,
+    "visits": HomeVisit,
 }
 
 
@@ -112,6 +115,7 @@ REFERENCES = {
     "mother": "persons",
     "head": "persons",
     "member": "members",
+    "visitor": "members",
     "council": "councils",
     "village": "villages",
     "to_village": "villages",

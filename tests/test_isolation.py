@@ -53,6 +53,8 @@ PAIRING = "members.Pairing"
 COMMENDATION = "members.Commendation"
 TEAM = "members.VolunteerTeam"
 JOB = "associations.Job"
+ACTIVITY = "activities.Activity"
+VISIT = "activities.HomeVisit"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -175,6 +177,15 @@ ROUTES: dict[str, Route] = {
     "api-volunteer-team-list": api(),
     "api-volunteer-team-detail": api(TEAM),
     "api-volunteer-team-members": api(TEAM, "post", get=False),
+    "api-activity-list": api(),
+    "api-activity-detail": api(ACTIVITY, "patch", "delete"),
+    "api-activity-by-ref": api(),  # by external reference: test_by_ref_reaches_only_the_subtree
+    "api-visit-list": api(),
+    "api-visit-detail": api(VISIT, "patch", "delete"),
+    "api-visit-by-ref": api(),
+    "api-activity-theme-list": api(),
+    "api-themed-day-list": api(),
+    "api-material-list": api(),
 }
 # List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {
@@ -189,6 +200,8 @@ API_LISTS = {
     "api-pairing-list": PAIRING,
     "api-commendation-list": COMMENDATION,
     "api-volunteer-team-list": TEAM,
+    "api-activity-list": ACTIVITY,
+    "api-visit-list": VISIT,
 }
 # List pages and the (URL prefix of detail links, model) they link to.
 PAGE_LISTS: dict[str, list[tuple[str, str]]] = {
@@ -407,3 +420,52 @@ def test_platform_pages_are_closed_to_county_staff(client, world, role):
     assert client.get(reverse("platform-counties")).status_code == 403
     assert client.get(reverse("platform-county-create")).status_code == 403
     assert client.get("/admin/").status_code == 302  # to the admin login: not staff
+
+
+BY_REF = [("api-activity-by-ref", ACTIVITY), ("api-visit-by-ref", VISIT)]
+
+
+def _upsert_body(world, name: str) -> dict:
+    """A whole record in county A's first village (every role of county A sees it)."""
+    a = world.a
+    if name == "api-activity-by-ref":
+        return {"kind": "publicity", "date": "2024-01-10", "title": "改名"}
+    return {
+        "visitor": a.members[0].pk,
+        "household": a.households[0].pk,
+        "visited_on": "2024-01-10",
+        "purpose": "policy",
+        "notes": "改名",
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "model"), BY_REF)
+def test_by_ref_reaches_only_the_subtree(world, role, name, model):
+    """A foreign record's external reference reads as 404, and a PUT with it never touches
+    that record: another county's reference is free in the caller's county (a new record
+    there), a sibling subtree's is `taken` (400), and a county viewer writes nothing (403)."""
+    user = world.a.users[role]
+    api_client = APIClient()
+    api_client.force_authenticate(user)
+    targets = [row for row in foreign_rows(model, user, limit=100) if row.external_ref]
+    assert targets, f"the world must give {role} a foreign {model} with a reference"
+    model_class = apps.get_model(model)
+    for obj in targets:
+        url = reverse(name, kwargs={"external_ref": obj.external_ref})
+        assert api_client.get(url).status_code == 404, url
+        response = api_client.put(url, _upsert_body(world, name), format="json")
+        with unscoped(reason=UnscopedReason.TEST_FIXTURES):
+            fresh = model_class.objects.get(pk=obj.pk)
+            created = model_class.objects.filter(external_ref=obj.external_ref).exclude(pk=obj.pk)
+            created = list(created)
+        assert (fresh.updated_at, fresh.county_id) == (obj.updated_at, obj.county_id)
+        if role == "county_viewer":
+            assert response.status_code == 403, response.content[:300]
+        elif obj.county_id == user.county_id:
+            assert response.status_code == 400, response.content[:300]
+            assert response.json()["error"]["fields"]["external_ref"][0]["code"] == "taken"
+        else:
+            assert response.status_code == 201, response.content[:300]
+            assert [row.county_id for row in created] == [user.county_id]
+            assert response.json()["id"] == created[0].pk

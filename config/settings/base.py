@@ -216,6 +216,7 @@ SPECTACULAR_SETTINGS = {
         "AssociationKindEnum": "associations.models.Kind",
         "AssistanceKindEnum": "households.models.AssistanceKind",
         "HardshipStatusEnum": "households.models.HardshipAssessment.Status",
+        "ActivityKindEnum": "activities.models.Activity.Kind",
     },
 }
 
