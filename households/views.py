@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from activities import selectors as activity_selectors
 from associations import permissions
 from associations import selectors as association_selectors
 from associations.forms import add_service_errors
@@ -139,6 +140,7 @@ def household_page(request, household: Household, *, bound: dict | None = None, 
         .order_by("-at", "-id")[:HISTORY_LIMIT],
         user,
     )
+    visits, more_visits = activity_selectors.recent_visits(actor=user, household_id=household.pk)
     context = {
         "household": household,
         "breadcrumbs": place_crumbs(household),
@@ -155,6 +157,8 @@ def household_page(request, household: Household, *, bound: dict | None = None, 
             .order_by("-moved_on", "-id")
         ),
         "history": history,
+        "visits": visits,
+        "more_visits": more_visits,
         "can_edit": can_edit,
         "can_move": can_edit and user.node_level in (Level.COUNTY, Level.TOWNSHIP),
         "sees_full_identity": masking.sees_full_identity(user),

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from activities import selectors as activity_selectors
 from associations import permissions
 from associations import selectors as association_selectors
 from associations.models import Association, ChangeRecord, Level
@@ -130,6 +131,13 @@ class MemberDetailView(StaffView):
             .order_by("-joined_on")
         )
         teams = VolunteerMembership.objects.filter(member=member).select_related("team")
+        pairings = list(member.pairings.all())
+        visit_counts = activity_selectors.pairing_visit_counts(pairing_ids=[p.pk for p in pairings])
+        for pairing in pairings:
+            pairing.visit_count = visit_counts.get(pairing.pk, 0)
+        visits, more_visits = activity_selectors.recent_visits(
+            actor=request.user, visitor_id=member.pk
+        )
         context = {
             "member": member,
             "person": person,
@@ -141,7 +149,9 @@ class MemberDetailView(StaffView):
             "phone": masking.phone_for(request.user, person.phone, detail=True),
             "roles": list(member.group_roles.all()),
             "contacts": list(member.contacts.all()),
-            "pairings": list(member.pairings.all()),
+            "pairings": pairings,
+            "visits": visits,
+            "more_visits": more_visits,
             "commendations": list(member.commendations.all()),
             "other_memberships": other_memberships,
             "teams": teams,
