@@ -72,7 +72,7 @@ def test_household_page_lists_its_visits_newest_first(world, client):
     assert dates == ["2025-03-04", "2025-03-02", "2025-03-01"]
     assert card.count(a.members[0].person.name) == 3
     assert "困难帮扶" in card and "慰问" in card and "宣传政策" in card
-    assert "需跟进" in card
+    assert "待跟进" in card
     assert "已跟进 2025-03-09" in card
     assert "宣传生育政策" in card
     assert "别户的随访" not in card
@@ -168,7 +168,7 @@ def test_member_page_lists_the_members_visits_and_pairing_counts(world, client):
     assert card.count("<tr>") == 1 + 2
     assert f"{a.households[1].number}户" in card
     assert a.persons[2].name in card  # the head of household 1
-    assert "结对户走访" in card and "信息核实" in card and "需跟进" in card
+    assert "结对户走访" in card and "信息核实" in card and "待跟进" in card
     assert "他人的走访" not in card
     pairings = re.search(r"<h2>结对帮扶</h2>(.*?)</section>", html, re.S).group(1)
     assert re.search(r'<td class="num nowrap">2 次</td>', pairings)
