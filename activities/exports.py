@@ -8,7 +8,7 @@ import datetime
 import io
 
 from associations import sheets
-from households import exports as household_exports
+from associations.sheets.responses import ascii_stem
 
 from .duty_tables import (
     RULES,
@@ -20,7 +20,7 @@ from .duty_tables import (
 from .periods import period_key, period_label
 
 DUTIES_STEM = "工作职责"
-household_exports.ASCII_STEMS[DUTIES_STEM] = "duties"
+ascii_stem(DUTIES_STEM, "duties")
 SHEET_NAME = "工作职责"
 
 

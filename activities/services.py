@@ -116,20 +116,25 @@ def _check_activity(activity: Activity, before: dict | None) -> None:
     )
 
 
+def _save_with_external_ref(obj, constraint: str, noun: str) -> None:
+    """Save; a reference another record of the county holds is the field's error, in words."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as error:
+        if constraint in str(error):
+            raise _error(
+                "external_ref", f"外部编号 {obj.external_ref} 已被本县其他{noun}使用。", "taken"
+            ) from error
+        raise
+
+
 def _save_activity(activity: Activity, *, actor, before: dict | None) -> Activity:
     _check_activity(activity, before)
     after = snapshot(activity, ACTIVITY_FIELDS)
     if before is not None and before == after:
         return activity
-    try:
-        with transaction.atomic():
-            activity.save()
-    except IntegrityError as error:
-        if "activity_external_ref_unique_in_county" in str(error):
-            raise _error(
-                "external_ref", f"外部编号 {activity.external_ref} 已被本县其他活动使用。", "taken"
-            ) from error
-        raise
+    _save_with_external_ref(activity, "activity_external_ref_unique_in_county", "活动")
     record_change(
         actor=actor,
         node=activity.association,
@@ -441,15 +446,7 @@ def _save_visit(visit: HomeVisit, *, actor, before: dict | None) -> HomeVisit:
     after = snapshot(visit, VISIT_FIELDS)
     if before is not None and before == after:
         return visit
-    try:
-        with transaction.atomic():
-            visit.save()
-    except IntegrityError as error:
-        if "visit_external_ref_unique_in_county" in str(error):
-            raise _error(
-                "external_ref", f"外部编号 {visit.external_ref} 已被本县其他走访记录使用。", "taken"
-            ) from error
-        raise
+    _save_with_external_ref(visit, "visit_external_ref_unique_in_county", "走访记录")
     record_change(
         actor=actor,
         node=visit.visitor.placed_at(),

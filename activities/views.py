@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from associations import selectors as association_selectors
 from associations.models import Association, Level
+from associations.sheets.responses import xlsx_response
 from associations.views import StaffView
-from households import exports as household_exports
 
 from . import exports, selectors
 from .duties import duties
@@ -97,7 +97,7 @@ class NodeDutiesExportView(StaffView):
         else:
             content = exports.area_xlsx(node, context["area_table"], made_on=today)
         filename = exports.duties_filename(node, context["period"])
-        return household_exports.xlsx_response(content, filename)
+        return xlsx_response(content, filename)
 
 
 class NodeRecordsView(StaffView):

@@ -23,15 +23,15 @@ import datetime
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from associations import sheets
 from associations.scope import Scope, activate, current_scope, scope_filter
+from associations.sheets.responses import ascii_stem, attachment
 
 from . import masking
 from .categories import age_shown, category_labels
@@ -51,9 +51,9 @@ from .models import Household, Person
 CHUNK_SIZE = 2000
 CSV_BATCH = 200  # rows per chunk of the streamed body
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PEOPLE_STEM, HOUSEHOLDS_STEM = "人员名单", "家庭户名单"
-ASCII_STEMS = {PEOPLE_STEM: "people", HOUSEHOLDS_STEM: "households"}
+ascii_stem(PEOPLE_STEM, "people")
+ascii_stem(HOUSEHOLDS_STEM, "households")
 
 
 @dataclass(frozen=True)
@@ -271,28 +271,10 @@ def export_filename(stem: str, extension: str, day: datetime.date | None = None)
     return f"{stem}_{day:%Y%m%d}.{extension}"
 
 
-def attachment(response, filename: str):
-    """Content-Disposition with an ASCII fallback name and the real (Chinese) name in RFC 5987
-    form, which every current browser uses."""
-    fallback = filename
-    for stem, ascii_stem in ASCII_STEMS.items():
-        fallback = fallback.replace(stem, ascii_stem)
-    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in fallback)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    response["Cache-Control"] = "no-store"  # personal data: keep it out of shared caches
-    return response
-
-
-def xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    return attachment(HttpResponse(content, content_type=XLSX_CONTENT_TYPE), filename)
-
-
 # --- the figures table -------------------------------------------------------------------------
 
 FIGURES_STEM = "人口统计"
-ASCII_STEMS[FIGURES_STEM] = "figures"
+ascii_stem(FIGURES_STEM, "figures")
 STUB_WIDTH, COUNT_WIDTH, RATIO_WIDTH = 14, 6.5, 8
 
 

@@ -12,6 +12,7 @@ from django.utils.html import format_html_join
 
 from associations import selectors as association_selectors
 from associations.models import Association, Level
+from associations.sheets.responses import xlsx_response
 from associations.views import StaffView
 
 from . import exports, figures, selectors
@@ -106,7 +107,7 @@ class NodeFiguresExportView(StaffView):
         content = exports.figures_xlsx(
             context["table"], made_on=context["today"], period_notes=context["period_notes"]
         )
-        return exports.xlsx_response(content, exports.figures_filename(node, context["period"]))
+        return xlsx_response(content, exports.figures_filename(node, context["period"]))
 
 
 FIRST_ROSTER_YEAR = 2000

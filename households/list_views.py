@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from associations.sheets.responses import xlsx_response
 from associations.views import StaffView
 
 from . import exports, masking, selectors
@@ -148,7 +149,7 @@ class PersonExportXlsxView(StaffView):
         content = exports.people_xlsx(
             rows, request.user, title=_export_title(request, "人员名单", filterset)
         )
-        return exports.xlsx_response(content, exports.export_filename(exports.PEOPLE_STEM, "xlsx"))
+        return xlsx_response(content, exports.export_filename(exports.PEOPLE_STEM, "xlsx"))
 
 
 class HouseholdExportCsvView(StaffView):
@@ -177,6 +178,4 @@ class HouseholdExportXlsxView(StaffView):
         content = exports.households_xlsx(
             rows, request.user, title=_export_title(request, "家庭户名单", filterset)
         )
-        return exports.xlsx_response(
-            content, exports.export_filename(exports.HOUSEHOLDS_STEM, "xlsx")
-        )
+        return xlsx_response(content, exports.export_filename(exports.HOUSEHOLDS_STEM, "xlsx"))

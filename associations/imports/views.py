@@ -10,21 +10,20 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 
 from .. import jobs, permissions
-from ..job_views import job_for, no_store
+from ..job_views import job_for
 from ..models import Job
 from ..selectors import association_get
+from ..sheets.responses import xlsx_response
 from ..views import StaffView
 from . import jobs as import_jobs
 from .checks import FileRefused, max_bytes, max_rows
 from .pipeline import KINDS, template_workbook
 
 PROBLEMS_ON_PAGE = 500
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOTHING_TO_IMPORT_MESSAGE = "无需导入:文件中的每一行都与系统中的数据一致,没有要新增或更新的内容。"
 
 
@@ -167,9 +166,7 @@ class ImportErrorsView(StaffView):
         if content is None:
             return redirect("job", pk=job.pk)
         stem = job.input_name.rsplit(".", 1)[0]
-        response = HttpResponse(content, content_type=XLSX_TYPE)
-        response["Content-Disposition"] = _attachment(f"{stem}-错误标注.xlsx")
-        return no_store(response)
+        return xlsx_response(content, f"{stem}-错误标注.xlsx")
 
 
 class ImportTemplateView(StaffView):
@@ -177,10 +174,4 @@ class ImportTemplateView(StaffView):
         spec = KINDS.get(kind)
         if spec is None:
             raise Http404("没有这种导入模板。")
-        response = HttpResponse(template_workbook(kind), content_type=XLSX_TYPE)
-        response["Content-Disposition"] = _attachment(f"{spec.label}导入模板.xlsx")
-        return response
-
-
-def _attachment(filename: str) -> str:
-    return content_disposition_header(as_attachment=True, filename=filename)
+        return xlsx_response(template_workbook(kind), f"{spec.label}导入模板.xlsx")

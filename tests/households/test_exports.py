@@ -13,6 +13,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from associations.scope import NoActiveScope, Scope, activate, current_scope
+from associations.sheets.responses import XLSX_CONTENT_TYPE
 from households import exports, masking, selectors, services
 from households.identity import mask_id_number
 from households.models import Household, Person
@@ -139,7 +140,7 @@ def test_people_xlsx_title_header_frozen_and_formulas_as_text(client, world):
     user = a.users["village_secretary"]
     response = export(client, user, "person-export-xlsx")
     assert response.status_code == 200
-    assert response["Content-Type"] == exports.XLSX_CONTENT_TYPE
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
     assert quote(f"人员名单_{timezone.localdate():%Y%m%d}.xlsx") in response["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.title == "人员名单"
