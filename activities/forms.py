@@ -22,6 +22,7 @@ from members.models import GroupRole, Member
 from . import catalogues
 from .models import Activity, HomeVisit
 from .selectors import under
+from .services import group_members_on
 
 DIGITS = {"inputmode": "numeric", "pattern": "[0-9]*", "min": 0, "autocomplete": "off"}
 MAX_COUNT = 100_000
@@ -78,18 +79,29 @@ class MemberChoices(forms.ModelMultipleChoiceField):
         return obj.person.name
 
 
+TAPPABLE_LEVELS = (Level.VILLAGE, Level.GROUP)  # whose members fit on a phone as chips
+
+
 def node_members(node: Association, keep=()) -> forms.models.QuerySet:
     """The members under the node who are on the roll today, group by group (plus `keep`:
-    members already on the record, who may have left since)."""
+    members already on the record, who may have left since). Above a village (thousands of
+    members) only `keep`: a township's or county's activity keeps its attendees (recorded by
+    import or the API) but does not offer the county's members as chips."""
+    on_roll = Q(status=Member.Status.ACTIVE, left_on__isnull=True)
+    if node.level not in TAPPABLE_LEVELS:
+        on_roll = Q(pk__in=[])
     return (
         Member.objects.filter(**under(node))
-        .filter(Q(status=Member.Status.ACTIVE, left_on__isnull=True) | Q(pk__in=list(keep)))
+        .filter(on_roll | Q(pk__in=list(keep)))
         .select_related("person")
         .order_by("group_id", "member_number", "id")
     )
 
 
 def node_groups(node: Association):
+    """The groups whose "全组" a village's or group's activity offers (none above)."""
+    if node.level not in TAPPABLE_LEVELS:
+        return Association.objects.none()
     return Association.objects.filter(level=Level.GROUP, **under(node)).order_by("division_code")
 
 
@@ -156,6 +168,8 @@ class ActivityForm(forms.Form):
         ]
         keep = [a.member_id for a in activity.attendances.all()] if activity else []
         self.fields["attendees"].queryset = node_members(node, keep)
+        if node.level not in TAPPABLE_LEVELS and not keep:
+            del self.fields["attendees"]
         self.groups = list(node_groups(node))
         if self.groups:
             self.fields["whole_groups"].queryset = node_groups(node)
@@ -229,7 +243,7 @@ class ActivityForm(forms.Form):
             "theme": self.themes.get(data.get("theme") or ""),
             "themed_day": self.days.get(data.get("themed_day") or ""),
             "end_date": data.get("end_date"),
-            "attendees": list(data.get("attendees") or []),
+            "attendees": list(data.get("attendees") or []) if "attendees" in self.fields else None,
             "whole_groups": list(data.get("whole_groups") or []),
             "materials": {m: data.get(self.material_key(m)) or 0 for m in self.materials},
         }
@@ -238,8 +252,10 @@ class ActivityForm(forms.Form):
         for name in self.NUMBERS:
             fields[name] = data.get(name) or 0
         if data.get("participants") is None:
-            # left empty: the members tapped are the participants
-            fields["participants"] = len(fields["attendees"])
+            # left empty: the members tapped (and the whole groups chosen) took part
+            taking_part = {m.pk for m in fields["attendees"] or []}
+            taking_part |= {m.pk for m in group_members_on(fields["whole_groups"], data["date"])}
+            fields["participants"] = len(taking_part)
         return fields
 
 

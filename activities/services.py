@@ -270,9 +270,14 @@ def _group_members(activity: Activity, groups: Iterable[Association]) -> list[Me
                 f"{group.name}不是{activity.association.name}的会员小组。",
                 "group_elsewhere",
             )
+    return group_members_on(groups, activity.date)
+
+
+def group_members_on(groups: Iterable[Association], day: datetime.date) -> list[Member]:
+    """Everyone who was a member of the groups on the day ("the whole group")."""
+    groups = list(groups)
     if not groups:
         return []
-    day = activity.date
     return list(
         Member.objects.filter(group__in=groups, joined_on__lte=day)
         .filter(Q(left_on__isnull=True) | Q(left_on__gte=day))

@@ -324,3 +324,45 @@ def test_node_page_and_records_page_link_to_the_entry_forms(client, a):
     client.force_login(a.users["county_viewer"])
     body = client.get(reverse("node-detail", args=[village.pk])).content.decode()
     assert reverse("activity-create", args=[village.pk]) not in body
+
+
+def test_a_county_activity_offers_no_member_chips(client, a):
+    """Above a village the county's members do not fit on a phone: no attendee chips, no
+    全组; the activity is recorded with its counts."""
+    client.force_login(a.users["county_admin"])
+    body = client.get(reverse("activity-create", args=[a.county.pk])).content.decode()
+    assert 'name="attendees"' not in body and 'name="whole_groups"' not in body
+    assert 'name="participants"' in body
+    response = post_activity(client, a, node=a.county, participants="300")
+    assert response.status_code == 302
+    with a.scope():
+        activity = Activity.objects.get(association=a.county)
+        assert activity.participants == 300 and not activity.attendances.exists()
+    body = client.get(reverse("activity-attendees", args=[activity.pk])).content.decode()
+    assert 'name="attendees"' not in body and "全组" not in body
+
+
+def test_a_village_activity_lists_its_groups_members_and_whole_groups(client, a):
+    other = new_member(a, "李秀英", village=0, group=1)
+    client.force_login(a.users["village_secretary"])
+    body = client.get(reverse("activity-create", args=[a.villages[0].pk])).content.decode()
+    assert f'name="attendees" value="{a.members[0].pk}"' in body
+    assert f'name="attendees" value="{other.pk}"' in body
+    assert body.count('name="whole_groups"') == 2
+    response = post_activity(
+        client,
+        a,
+        node=a.villages[0],
+        kind="meeting",
+        meeting_type="council",
+        whole_groups=[a.groups[1].pk],
+        attendees=[a.members[0].pk],
+    )
+    assert response.status_code == 302
+    with a.scope():
+        activity = Activity.objects.get(association=a.villages[0])
+        assert set(activity.attendances.values_list("member_id", flat=True)) == {
+            a.members[0].pk,
+            other.pk,
+        }
+        assert activity.participants == 2  # left empty: the members tapped and group 1's

@@ -18,6 +18,7 @@ from activities.models import HomeVisit
 from associations.models import ChangeRecord
 from households import services as household_services
 from members import services as member_services
+from tests.members.test_pages import new_member
 
 pytestmark = pytest.mark.django_db
 
@@ -273,3 +274,21 @@ def test_detail_edit_delete(client, a):
         assert ChangeRecord.objects.filter(
             object_type="activities.HomeVisit", object_id=visit.pk, action="delete"
         ).exists()
+
+
+def test_at_a_village_the_visitors_offered_are_the_group_leaders(client, a):
+    plain = new_member(a, "李秀英", village=0, group=1)
+    client.force_login(a.users["village_secretary"])
+    url = reverse("visit-create", args=[a.villages[0].pk])
+    body = client.get(url).content.decode()
+    assert f'name="visitor" value="{a.members[0].pk}"' in body
+    assert f'name="visitor" value="{plain.pk}"' not in body
+    assert "本村家庭户" in body and f'value="{a.zhao.pk}"' in body
+    # any member of the village may still be sent (the president, a volunteer, …)
+    response = post_visit(client, a, node=a.villages[0], visitor=plain.pk, household=a.zhao.pk)
+    assert response.status_code == 302
+    with a.scope():
+        assert HomeVisit.objects.get(household=a.zhao).visitor_id == plain.pk
+    # a member of another village is not
+    response = post_visit(client, a, node=a.villages[0], visitor=a.members[1].pk)
+    assert response.status_code == 400 and "请从列出的会员中选择走访人" in response.content.decode()
