@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from associations import permissions
+from associations import permissions, submissions
 from associations.history import build_change, record_change, record_changes, snapshot
 from associations.models import Association, ChangeRecord, Level
 from associations.validators import refuse_unknown_fields
@@ -156,13 +156,20 @@ def activity_create(
     attendees: Iterable[Member] = (),
     whole_groups: Iterable[Association] = (),
     materials: Mapping[Material, int] | None = None,
+    form_token=None,
     **fields,
 ) -> Activity:
     """An activity held by `association`, with the members who took part (`attendees`, plus
     every member of each of `whole_groups` on the day) and the materials handed out
-    ({material: quantity}). `fields`: the other fields of Activity (title, place, theme, …)."""
+    ({material: quantity}). `fields`: the other fields of Activity (title, place, theme, …).
+    `form_token`: a form sent twice creates one activity (associations.submissions); the
+    second sending gets the first one's activity, marked `replayed`."""
     require_field_work(actor, association)
     refuse_unknown_fields(Activity, fields, EDITABLE_ACTIVITY_FIELDS)
+    earlier = submissions.claim(actor=actor, token=form_token, node=association, model=Activity)
+    if earlier is not None:
+        earlier.replayed = True
+        return earlier
     activity = Activity(association=association, kind=kind, date=date, **_stripped(fields))
     activity.place_under(association)
     _save_activity(activity, actor=actor, before=None)
@@ -170,6 +177,7 @@ def activity_create(
         _add_attendees(activity, [*attendees, *_group_members(activity, whole_groups)], actor)
     if materials:
         handouts_set(actor=actor, activity=activity, materials=materials)
+    submissions.complete(token=form_token, obj=activity)
     return activity
 
 
@@ -262,9 +270,14 @@ def _group_members(activity: Activity, groups: Iterable[Association]) -> list[Me
                 f"{group.name}不是{activity.association.name}的会员小组。",
                 "group_elsewhere",
             )
+    return group_members_on(groups, activity.date)
+
+
+def group_members_on(groups: Iterable[Association], day: datetime.date) -> list[Member]:
+    """Everyone who was a member of the groups on the day ("the whole group")."""
+    groups = list(groups)
     if not groups:
         return []
-    day = activity.date
     return list(
         Member.objects.filter(group__in=groups, joined_on__lte=day)
         .filter(Q(left_on__isnull=True) | Q(left_on__gte=day))
@@ -466,13 +479,20 @@ def visit_record(
     household: Household,
     visited_on: datetime.date,
     purpose: str,
+    form_token=None,
     **fields,
 ) -> HomeVisit:
     """入户随访 by `visitor` to a household of the visitor's village. The visit sits where the
     visitor sits; it is linked to the visitor's pairing with the household, if one runs on the
-    visit date. `fields`: notes, follow_up_needed, follow_up_done_on, external_ref."""
-    require_field_work(actor, visitor.placed_at())
+    visit date. `fields`: notes, follow_up_needed, follow_up_done_on, external_ref.
+    `form_token`: a form sent twice records one visit (the second gets it, `replayed`)."""
+    node = visitor.placed_at()
+    require_field_work(actor, node)
     refuse_unknown_fields(HomeVisit, fields, EDITABLE_VISIT_FIELDS - {"household"})
+    earlier = submissions.claim(actor=actor, token=form_token, node=node, model=HomeVisit)
+    if earlier is not None:
+        earlier.replayed = True
+        return earlier
     visit = HomeVisit(
         visitor=visitor,
         household=household,
@@ -481,7 +501,9 @@ def visit_record(
         **_stripped(fields),
     )
     _place_with(visit, visitor)
-    return _save_visit(visit, actor=actor, before=None)
+    _save_visit(visit, actor=actor, before=None)
+    submissions.complete(token=form_token, obj=visit)
+    return visit
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import activity_views, start_views, views, visit_views
 
 urlpatterns = [
     path("nodes/<int:pk>/duties/", views.NodeDutiesView.as_view(), name="node-duties"),
@@ -10,4 +10,37 @@ urlpatterns = [
         name="node-duties-export",
     ),
     path("nodes/<int:pk>/activities/", views.NodeRecordsView.as_view(), name="node-activities"),
+    # --- phone entry: activity and home visit pages, the group leader's start page ---
+    path("start/", start_views.LeaderStartView.as_view(), name="leader-start"),
+    path(
+        "nodes/<int:pk>/activities/new/",
+        activity_views.ActivityCreateView.as_view(),
+        name="activity-create",
+    ),
+    path(
+        "activities/<int:pk>/", activity_views.ActivityDetailView.as_view(), name="activity-detail"
+    ),
+    path(
+        "activities/<int:pk>/edit/", activity_views.ActivityEditView.as_view(), name="activity-edit"
+    ),
+    path(
+        "activities/<int:pk>/attendees/",
+        activity_views.ActivityAttendeesView.as_view(),
+        name="activity-attendees",
+    ),
+    path(
+        "activities/<int:pk>/delete/",
+        activity_views.ActivityDeleteView.as_view(),
+        name="activity-delete",
+    ),
+    path("nodes/<int:pk>/visits/new/", visit_views.VisitCreateView.as_view(), name="visit-create"),
+    path(
+        "nodes/<int:pk>/visits/households/",
+        visit_views.VisitHouseholdsView.as_view(),
+        name="visit-households",
+    ),
+    path("visits/<int:pk>/", visit_views.VisitDetailView.as_view(), name="visit-detail"),
+    path("visits/<int:pk>/edit/", visit_views.VisitEditView.as_view(), name="visit-edit"),
+    path("visits/<int:pk>/delete/", visit_views.VisitDeleteView.as_view(), name="visit-delete"),
+    # --- end of phone entry ---
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.utils import timezone
 
+from associations import permissions
 from associations import selectors as association_selectors
 from associations.models import Association, Level
 from associations.sheets.responses import xlsx_response
@@ -123,5 +124,6 @@ class NodeRecordsView(StaffView):
             visits=visits[:RECORDS_SHOWN],
             visits_cut=len(visits) > RECORDS_SHOWN,
             shown=RECORDS_SHOWN,
+            can_record=permissions.can_record_field_work(request.user, node),
         )
         return render(request, "activities/records.html", context)

@@ -21,7 +21,7 @@ from .forms import (
     StaffForm,
     add_service_errors,
 )
-from .models import Association, Level
+from .models import Association, Level, Role
 
 
 class StaffView(LoginRequiredMixin, View):
@@ -82,6 +82,8 @@ def home(request):
         return redirect("platform-counties")
     if not request.user.node_id:
         raise PermissionDenied("该账号尚未分配组织节点,请联系县级管理员。")
+    if request.user.role == Role.GROUP_LEADER:
+        return redirect("leader-start")  # activities/start_views.py: this month's duties
     return redirect("node-detail", pk=request.user.node_id)
 
 
@@ -98,6 +100,7 @@ class NodeDetailView(StaffView):
             "council_check": council and selectors.council_model_check(council=council),
             "history": history.redacted(selectors.node_history(node=node, limit=10), request.user),
             "can_edit": permissions.can_edit_node(request.user, node),
+            "can_record_field_work": permissions.can_record_field_work(request.user, node),
             "can_create_child": permissions.can_create_child(request.user, node),
             "can_move": permissions.can_move_node(request.user)
             and node.level in (Level.VILLAGE, Level.GROUP),
