@@ -93,7 +93,7 @@ def test_a_png_named_jpg_is_stored_and_served_as_png(a, client):
 )
 def test_other_types_are_refused_whatever_their_name(a, name, content):
     assert refused_code(a, name, content) == checks.TYPE_REFUSED
-    assert not CouncilAttachment.objects.exists()
+    assert not CouncilAttachment.objects.filter(council=council_of(a)).exists()
 
 
 def test_the_refusal_says_in_chinese_what_is_accepted(a):
@@ -238,7 +238,7 @@ def test_the_same_file_twice_is_stored_once(a):
     first = add(a, "照片.png", samples.png())
     again = add(a, "照片(1).png", samples.png())
     assert again.pk == first.pk and again.replayed
-    assert CouncilAttachment.objects.count() == 1
+    assert CouncilAttachment.objects.filter(council=council_of(a)).count() == 1
 
 
 # --- permissions, change records, deletion ----------------------------------------------------
@@ -260,14 +260,16 @@ def test_upload_and_delete_are_recorded_and_delete_removes_the_files(
 ):
     attachment = add(a, "现场.jpg", samples.jpeg_with_location(), user="village_secretary")
     paths = [storage.resolve(attachment.file), storage.resolve(attachment.thumbnail)]
-    records = ChangeRecord.objects.filter(object_type="associations.CouncilAttachment")
+    records = ChangeRecord.objects.filter(
+        object_type="associations.CouncilAttachment", object_id=attachment.pk
+    )
     created = records.get(action="create")
     assert created.after["name"] == "现场.jpg"
     assert created.after["council"] == council_of(a).pk
     assert created.node_id == a.villages[0].pk
     with django_capture_on_commit_callbacks(execute=True):
         ca.council_attachment_delete(actor=a.users["village_secretary"], attachment=attachment)
-    assert not CouncilAttachment.objects.exists()
+    assert not CouncilAttachment.objects.filter(pk=attachment.pk).exists()
     assert records.filter(action="delete").count() == 1
     assert not any(p.exists() for p in paths)
 
@@ -301,7 +303,7 @@ def test_the_council_page_shows_the_card_and_uploads(world, client, media_root):
     assert "已上传 1 个附件:选举报告.pdf" in body
     assert "“x”未能上传" in body
     with activate(Scope.for_node(a.county)):
-        attachment = CouncilAttachment.objects.get()
+        attachment = CouncilAttachment.objects.get(council=council)
     assert attachment.download_url() in body
     assert attachment.uploaded_by == a.users["village_secretary"]
 
