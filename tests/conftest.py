@@ -276,6 +276,13 @@ def world(db, _world_rows) -> World:
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path_factory):
+    """Files a test writes (demo photos, uploads) go to a temporary folder, never the
+    checkout's var/media (tests that look at files set their own MEDIA_ROOT)."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: the member list keeps its ratio for minutes."""
     cache.clear()
