@@ -19,6 +19,7 @@ from .models import Activity, ActivityAttachment
 ACTIVITY_PHOTOS = 12
 COUNCIL_PHOTOS = 4
 PHOTO_NAMES = ["活动现场", "宣传展板", "合影", "发放宣传资料", "咨询服务台", "会议现场"]
+COUNCIL_PHOTO_NAMES = ["换届选举大会", "理事会会议", "理事会成员合影"]
 
 
 def picture(rng: random.Random, size=(800, 600)) -> bytes:
@@ -40,8 +41,8 @@ def picture(rng: random.Random, size=(800, 600)) -> bytes:
     return out.getvalue()
 
 
-def _photo(rng: random.Random, index: int) -> SimpleUploadedFile:
-    name = f"{rng.choice(PHOTO_NAMES)}{index + 1}.jpg"
+def _photo(rng: random.Random, index: int, names=PHOTO_NAMES) -> SimpleUploadedFile:
+    name = f"{rng.choice(names)}{index + 1}.jpg"
     return SimpleUploadedFile(name, picture(rng), content_type="image/jpeg")
 
 
@@ -76,7 +77,7 @@ def seed_photos(*, county: Association) -> int:
             model=CouncilAttachment,
             owner=council,
             node=council.association,
-            upload=_photo(rng, index),
+            upload=_photo(rng, index, COUNCIL_PHOTO_NAMES),
             allowed=True,
         )
         stored += 1

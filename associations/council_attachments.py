@@ -46,7 +46,7 @@ def council_attachment_get(*, actor, pk) -> CouncilAttachment:
 
 
 def _back(council: Council) -> str:
-    return reverse("council", kwargs={"pk": council.association_id}) + "#attachments"
+    return reverse("council", kwargs={"pk": council.association_id})
 
 
 RULES = attachment_views.AttachmentRules(

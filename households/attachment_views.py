@@ -17,9 +17,7 @@ RULES = attachment_views.AttachmentRules(
     model=HouseholdAttachment,
     may_write=services.may_attach,
     node_of=lambda household: household.placed_at(),
-    back_url=lambda household: (
-        reverse("household-detail", kwargs={"pk": household.pk}) + "#attachments"
-    ),
+    back_url=lambda household: reverse("household-detail", kwargs={"pk": household.pk}),
 )
 
 
@@ -29,7 +27,7 @@ def household_attachment_card(request, household) -> dict:
         rules=RULES,
         owner=household,
         upload_url=reverse("household-attachment-upload", kwargs={"pk": household.pk}),
-        here=reverse("household-detail", kwargs={"pk": household.pk}) + "#attachments",
+        here=reverse("household-detail", kwargs={"pk": household.pk}),
     )
 
 

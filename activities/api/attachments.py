@@ -14,12 +14,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from associations.api.base import ScopedGenericViewSet, error_responses
+from associations.attachments.checks import too_large
 from associations.attachments.serializers import (
     FILE_RESPONSES,
     AnyAccept,
     AttachmentSerializer,
     AttachmentUploadSerializer,
 )
+from associations.attachments.uploads import oversize_uploads
 from associations.attachments.views import serve
 
 from .. import selectors, services
@@ -32,6 +34,9 @@ class ActivityAttachmentSerializer(AttachmentSerializer):
 
 
 def upload(request, activity) -> Response:
+    if "file" not in request.FILES and oversize_uploads(request._request):  # (parses first)
+        services.require_field_work(request.user, activity.association)
+        raise too_large()  # skipped while the body was read
     payload = AttachmentUploadSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     attachment = services.activity_attachment_add(

@@ -27,6 +27,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from associations.api.base import ScopedGenericViewSet, error_responses
+from associations.attachments.uploads import cap_uploads
 from associations.models import Association
 from households.api.pagination import HasNextPagination
 
@@ -125,6 +126,12 @@ class ActivityViewSet(ScopedDetailMixin, mixins.ListModelMixin, ScopedGenericVie
     def _detail(self, pk, *, status_code: int = status.HTTP_200_OK) -> Response:
         activity = selectors.activity_get(actor=self.request.user, pk=pk)
         return Response(ActivityDetailSerializer(activity).data, status=status_code)
+
+    def initialize_request(self, request, *args, **kwargs):
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        if self.action == "attachments":
+            cap_uploads(request)  # before authentication reads the body
+        return drf_request
 
     @attachment_api.UPLOAD_SCHEMA
     @action(

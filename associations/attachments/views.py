@@ -20,10 +20,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from ..views import StaffView
-from . import checks, services, storage
+from . import checks, services, storage, uploads
 from .models import AttachmentBase
 
 MAX_FILES_PER_UPLOAD = 10
@@ -69,8 +71,19 @@ def _error_text(error: ValidationError) -> str:
     return ";".join(str(m) for m in error.messages)
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 class AttachmentUploadView(StaffView):
+    """POST: the files of the `file` field. The size cap is kept while the body is read
+    (uploads.cap_uploads), so CSRF is checked here, after the handler is in place."""
+
     rules: AttachmentRules
+
+    def dispatch(self, request, *args, **kwargs):
+        uploads.cap_uploads(request)
+        checked = csrf_protect(
+            lambda request, *a, **k: super(AttachmentUploadView, self).dispatch(request, *a, **k)
+        )
+        return checked(request, *args, **kwargs)
 
     def owner(self, pk):
         raise NotImplementedError
@@ -83,15 +96,21 @@ class AttachmentUploadView(StaffView):
         rules = self.rules
         allowed = rules.may_write(request.user, owner)
         back = _back(request, rules.back_url(owner))
-        uploads = request.FILES.getlist("file")
-        if allowed and not uploads:
-            messages.error(request, "请选择要上传的文件。")
-            return redirect(back)
-        if len(uploads) > MAX_FILES_PER_UPLOAD:
+        files = request.FILES.getlist("file")
+        oversize = uploads.oversize_uploads(request)
+        if allowed:
+            for name in oversize:
+                text = checks.too_large().message_text
+                messages.error(request, f"“{storage.display_name(name, '')[:-1]}”未能上传:{text}")
+            if not files and not oversize:
+                messages.error(request, "请选择要上传的文件。")
+            if not files:
+                return redirect(back)
+        if len(files) > MAX_FILES_PER_UPLOAD:
             messages.error(request, f"一次最多上传 {MAX_FILES_PER_UPLOAD} 个文件。")
             return redirect(back)
         stored, replayed = [], []
-        for upload in uploads or [None]:
+        for upload in files or [None]:
             try:
                 attachment = services.attachment_add(
                     actor=request.user,

@@ -218,3 +218,26 @@ def test_the_api_upload(world):
     delete = reverse("api-activity-attachment-detail", kwargs={"pk": response.json()["id"]})
     assert viewer.delete(delete).status_code == 403
     assert leader.delete(delete).status_code == 204
+
+
+def test_the_api_upload_over_the_cap_is_a_400(world, settings):
+    settings.ATTACHMENT_MAX_BYTES = 1000
+    a = world.a
+    activity = group_activity(a)
+    url = reverse("api-activity-attachments", kwargs={"pk": activity.pk})
+    big = samples.upload("big.pdf", samples.PDF + b"%" * 300_000)
+    response = api_as(a.users["group_leader"]).post(url, {"file": big})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["file"][0]["code"] == "attachment_too_large"
+    big = samples.upload("big.pdf", samples.PDF + b"%" * 300_000)
+    assert api_as(a.users["county_viewer"]).post(url, {"file": big}).status_code == 403
+
+
+def test_the_api_upload_checks_csrf_for_a_session(world):
+    a = world.a
+    activity = group_activity(a)
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(a.users["group_leader"])
+    url = reverse("api-activity-attachments", kwargs={"pk": activity.pk})
+    response = client.post(url, {"file": samples.upload("a.pdf", samples.PDF)})
+    assert response.status_code == 403

@@ -348,3 +348,53 @@ def test_another_countys_and_a_sibling_villages_attachment_is_404(world, client)
     client.force_login(a.users["county_admin"])
     assert client.get(sibling.download_url()).status_code == 200
     assert client.get(foreign.download_url()).status_code == 404
+
+
+# --- the cap while the request is read, and CSRF --------------------------------------------
+
+
+def test_an_oversize_upload_is_skipped_while_read_and_named(world, client, settings):
+    settings.ATTACHMENT_MAX_BYTES = 1000
+    a = world.a
+    client.force_login(a.users["county_admin"])
+    council = a.councils[a.villages[0].pk]
+    url = reverse("council-attachment-upload", kwargs={"pk": council.pk})
+    big = samples.upload("大文件.pdf", samples.PDF + b"%" * 300_000)
+    response = client.post(url, {"file": [big, samples.upload("小.pdf", samples.PDF)]}, follow=True)
+    body = response.content.decode()
+    assert "“大文件”未能上传:文件超过了" in body
+    assert "已上传 1 个附件:小.pdf" in body
+    with activate(Scope.for_node(a.county)):
+        assert list(CouncilAttachment.objects.filter(council=council).values_list("name")) == [
+            ("小.pdf",)
+        ]
+
+
+def test_the_capped_handler_stops_passing_bytes_past_the_cap(rf):
+    from django.core.files.uploadhandler import SkipFile
+
+    from associations.attachments.uploads import CappedUploadHandler, oversize_uploads
+
+    request = rf.post("/")
+    handler = CappedUploadHandler(request, limit=100)
+    handler.new_file("file", "a.pdf", "application/pdf", None)
+    assert handler.receive_data_chunk(b"x" * 60, 0) == b"x" * 60
+    with pytest.raises(SkipFile):
+        handler.receive_data_chunk(b"x" * 60, 60)
+    assert oversize_uploads(request) == ["a.pdf"]
+    handler.new_file("file", "b.pdf", "application/pdf", None)  # the next file starts at 0
+    assert handler.receive_data_chunk(b"x" * 100, 0) == b"x" * 100
+
+
+def test_the_upload_page_still_checks_csrf(world):
+    from django.test import Client
+
+    a = world.a
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(a.users["county_admin"])
+    council = a.councils[a.villages[0].pk]
+    url = reverse("council-attachment-upload", kwargs={"pk": council.pk})
+    response = client.post(url, {"file": samples.upload("a.pdf", samples.PDF)})
+    assert response.status_code == 403
+    with activate(Scope.for_node(a.county)):
+        assert not CouncilAttachment.objects.filter(council=council).exists()
