@@ -53,7 +53,7 @@ class AttachmentBase(ScopedModel):
         ordering = ["-uploaded_at", "-id"]
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self._meta.verbose_name} {self.name}"
 
     @property
     def owner(self):
