@@ -18,6 +18,7 @@ from associations.models import Association, ChangeRecord, Level
 from associations.views import ServiceFormView, StaffView
 
 from . import selectors, services
+from .attachment_views import activity_attachment_card
 from .forms import ActivityForm, AttendeesForm, node_groups
 from .models import Activity
 
@@ -230,5 +231,6 @@ class ActivityDetailView(StaffView):
                 "recorded": recorded_by(activity),
                 "can_edit": permissions.can_record_field_work(request.user, node),
                 "groups": list(node_groups(node)) if node.level != Level.GROUP else [node],
+                "attachment_card": activity_attachment_card(request, activity),
             },
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from associations.attachments.models import AttachmentBase
 from associations.models import ScopedModel
 from associations.scope import ScopedManager
 
@@ -320,3 +321,21 @@ class HomeVisit(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.visited_on:%Y-%m-%d} 走访 {self.household}"
+
+
+class ActivityAttachment(AttachmentBase):
+    """A photo or document of an activity (活动照片、签到表、会议纪要): sits where the activity
+    sits. Stored and served through associations.attachments."""
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="attachments", verbose_name="活动"
+    )
+
+    objects = ScopedManager()
+
+    owner_field = "activity"
+    url_names = ("activity-attachment", "activity-attachment-thumb", "activity-attachment-delete")
+
+    class Meta(AttachmentBase.Meta):
+        verbose_name = "活动附件"
+        verbose_name_plural = "活动附件"

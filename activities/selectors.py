@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from associations.models import Association
 
 from .filters import ActivityFilter, HomeVisitFilter
-from .models import Activity, Attendance, HomeVisit, MaterialHandout
+from .models import Activity, ActivityAttachment, Attendance, HomeVisit, MaterialHandout
 from .periods import Period
 
 
@@ -128,3 +128,10 @@ def pairing_visit_counts(*, pairing_ids) -> dict[int, int]:
         .values_list("pairing_id", "n")
     )
     return dict(rows)
+
+
+def activity_attachment_get(*, actor, pk) -> ActivityAttachment:
+    """One attachment of an activity the actor sees (404 otherwise), with its activity."""
+    return get_object_or_404(
+        ActivityAttachment.objects.select_related("activity__association"), pk=pk
+    )

@@ -16,13 +16,21 @@ from django.db.models import Q
 from django.utils import timezone
 
 from associations import permissions, submissions
+from associations.attachments import services as attachment_services
 from associations.history import build_change, record_change, record_changes, snapshot
 from associations.models import Association, ChangeRecord, Level
 from associations.validators import refuse_unknown_fields
 from households.models import Household
 from members.models import Member, Pairing
 
-from .models import Activity, Attendance, HomeVisit, Material, MaterialHandout
+from .models import (
+    Activity,
+    ActivityAttachment,
+    Attendance,
+    HomeVisit,
+    Material,
+    MaterialHandout,
+)
 
 ACTIVITY_FIELDS = [
     "association",
@@ -218,8 +226,14 @@ def activity_update(
 
 @transaction.atomic
 def activity_delete(*, actor, activity: Activity) -> None:
-    """Deletes the activity with its attendance rows and handouts, each recorded."""
+    """Deletes the activity with its attendance rows, handouts and attachments, each
+    recorded (the attachments' files are removed once the deletion commits)."""
     require_field_work(actor, activity.association)
+    attachment_services.attachments_delete_all(
+        actor=actor,
+        queryset=ActivityAttachment.objects.filter(activity=activity),
+        node=activity.association,
+    )
     rows = [*activity.attendances.all(), *activity.handouts.all()]
     changes = [_deletion(actor, row, activity.association) for row in rows]
     changes.append(_deletion(actor, activity, activity.association, ACTIVITY_FIELDS))
@@ -530,3 +544,34 @@ def visit_delete(*, actor, visit: HomeVisit) -> None:
         after=None,
     )
     visit.delete()
+
+
+# --- attachments (photos, sign-in sheets, minutes) -------------------------------------------
+
+
+def may_attach(user, activity: Activity) -> bool:
+    """Who may add or delete an activity's attachments: whoever records the activity."""
+    return permissions.can_record_field_work(user, activity.association)
+
+
+def activity_attachment_add(*, actor, activity: Activity, upload) -> ActivityAttachment:
+    """A photo or document attached to the activity (checked, pictures re-encoded without
+    their metadata: associations.attachments)."""
+    return attachment_services.attachment_add(
+        actor=actor,
+        model=ActivityAttachment,
+        owner=activity,
+        node=activity.association,
+        upload=upload,
+        allowed=may_attach(actor, activity),
+    )
+
+
+def activity_attachment_delete(*, actor, attachment: ActivityAttachment) -> None:
+    activity = attachment.activity
+    attachment_services.attachment_delete(
+        actor=actor,
+        attachment=attachment,
+        node=activity.association,
+        allowed=may_attach(actor, activity),
+    )

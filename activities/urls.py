@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import activity_views, start_views, views, visit_views
+from . import activity_views, attachment_views, start_views, views, visit_views
 
 urlpatterns = [
     path("nodes/<int:pk>/duties/", views.NodeDutiesView.as_view(), name="node-duties"),
@@ -43,4 +43,25 @@ urlpatterns = [
     path("visits/<int:pk>/edit/", visit_views.VisitEditView.as_view(), name="visit-edit"),
     path("visits/<int:pk>/delete/", visit_views.VisitDeleteView.as_view(), name="visit-delete"),
     # --- end of phone entry ---
+    # attachments of an activity (photos, sign-in sheets, minutes)
+    path(
+        "activities/<int:pk>/attachments/",
+        attachment_views.ActivityAttachmentUploadView.as_view(),
+        name="activity-attachment-upload",
+    ),
+    path(
+        "attachments/activity/<int:pk>/",
+        attachment_views.ActivityAttachmentView.as_view(),
+        name="activity-attachment",
+    ),
+    path(
+        "attachments/activity/<int:pk>/thumb/",
+        attachment_views.ActivityAttachmentThumbView.as_view(),
+        name="activity-attachment-thumb",
+    ),
+    path(
+        "attachments/activity/<int:pk>/delete/",
+        attachment_views.ActivityAttachmentDeleteView.as_view(),
+        name="activity-attachment-delete",
+    ),
 ]

@@ -317,6 +317,9 @@ def seed_county(
             ]
         )
         _create_role_accounts(county, admin, accounts)
+        from activities.demo_photos import seed_photos
+
+        seed_photos(county=county)
         if with_people:
             _analyze_apps("associations", "members")
     return county, True

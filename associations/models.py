@@ -542,3 +542,25 @@ class FormSubmission(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.object_type} {self.object_id or ''}".strip()
+
+
+# The attachment base builds on ScopedModel above: imported here, after it, to break the cycle.
+from .attachments.models import AttachmentBase  # noqa: E402
+
+
+class CouncilAttachment(AttachmentBase):
+    """A document or photo of a council term (选举报告、批复文件、会议照片): sits where the
+    council's association sits. Stored and served through associations.attachments."""
+
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="attachments", verbose_name="理事会"
+    )
+
+    objects = ScopedManager()
+
+    owner_field = "council"
+    url_names = ("council-attachment", "council-attachment-thumb", "council-attachment-delete")
+
+    class Meta(AttachmentBase.Meta):
+        verbose_name = "理事会附件"
+        verbose_name_plural = "理事会附件"

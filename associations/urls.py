@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import council_attachments, views
 
 urlpatterns = [
     path("", include("associations.job_urls")),
@@ -17,6 +17,26 @@ urlpatterns = [
     path("councils/<int:pk>/seats/new/", views.SeatCreateView.as_view(), name="seat-create"),
     path("seats/<int:pk>/edit/", views.SeatEditView.as_view(), name="seat-edit"),
     path("seats/<int:pk>/delete/", views.SeatDeleteView.as_view(), name="seat-delete"),
+    path(
+        "councils/<int:pk>/attachments/",
+        council_attachments.CouncilAttachmentUploadView.as_view(),
+        name="council-attachment-upload",
+    ),
+    path(
+        "attachments/council/<int:pk>/",
+        council_attachments.CouncilAttachmentView.as_view(),
+        name="council-attachment",
+    ),
+    path(
+        "attachments/council/<int:pk>/thumb/",
+        council_attachments.CouncilAttachmentThumbView.as_view(),
+        name="council-attachment-thumb",
+    ),
+    path(
+        "attachments/council/<int:pk>/delete/",
+        council_attachments.CouncilAttachmentDeleteView.as_view(),
+        name="council-attachment-delete",
+    ),
     path("staff/", views.StaffListView.as_view(), name="staff-list"),
     path("staff/new/", views.StaffCreateView.as_view(), name="staff-create"),
     path("platform/", views.PlatformCountyListView.as_view(), name="platform-counties"),

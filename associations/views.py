@@ -230,12 +230,16 @@ class NodeHistoryView(StaffView):
 
 class CouncilView(StaffView):
     def get(self, request, pk):
+        # Imported here: the attachment views build on StaffView, defined in this module.
+        from .council_attachments import council_attachment_card
+
         node = selectors.association_get(actor=request.user, pk=pk)
         council = selectors.current_council(association=node)
         return render(
             request,
             "associations/council.html",
             {
+                "attachment_card": council and council_attachment_card(request, council),
                 "node": node,
                 "breadcrumbs": node.lineage(),
                 "council": council,

@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from associations.attachments.models import AttachmentBase
 from associations.models import ScopedModel
 from associations.scope import ScopedManager
 
@@ -390,3 +391,25 @@ class Relocation(ScopedModel):
 
     def __str__(self) -> str:
         return f"迁移 {self.moved_on}"
+
+
+class HouseholdAttachment(AttachmentBase):
+    """A photo or document of a household's archive (帮扶照片、证明材料): sits where the
+    household sits. Stored and served through associations.attachments."""
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="attachments", verbose_name="家庭户"
+    )
+
+    objects = ScopedManager()
+
+    owner_field = "household"
+    url_names = (
+        "household-attachment",
+        "household-attachment-thumb",
+        "household-attachment-delete",
+    )
+
+    class Meta(AttachmentBase.Meta):
+        verbose_name = "家庭户附件"
+        verbose_name_plural = "家庭户附件"

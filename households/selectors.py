@@ -13,7 +13,14 @@ from associations.models import Association
 
 from .figures import FiguresTable, Period, figures, resident_on, under
 from .filters import HouseholdFilter, PersonFilter, search_q
-from .models import AssistanceRecord, HardshipAssessment, Household, Person, Relocation
+from .models import (
+    AssistanceRecord,
+    HardshipAssessment,
+    Household,
+    HouseholdAttachment,
+    Person,
+    Relocation,
+)
 
 
 def person_list(*, actor, filters: dict | None = None) -> QuerySet[Person]:
@@ -147,3 +154,11 @@ def hardship_roster(*, node: Association, year: int) -> HardshipRoster:
 def mothers_for(*, household: Household) -> QuerySet[Person]:
     """Candidates for a child's mother: women of the household."""
     return Person.objects.filter(household=household, sex="female").order_by("birth_date")
+
+
+def household_attachment_get(*, actor, pk) -> HouseholdAttachment:
+    """One attachment of a household the actor sees (404 otherwise), with its household."""
+    return get_object_or_404(
+        HouseholdAttachment.objects.select_related("household__village", "household__group"),
+        pk=pk,
+    )

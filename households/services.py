@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from associations import permissions, submissions
+from associations.attachments import services as attachment_services
 from associations.history import record_change, snapshot
 from associations.models import Association, ChangeRecord, Level
 from associations.validators import refuse_unknown_fields
@@ -23,6 +24,7 @@ from .models import (
     AssistanceRecord,
     HardshipAssessment,
     Household,
+    HouseholdAttachment,
     Person,
     Relocation,
     Residency,
@@ -339,6 +341,7 @@ def household_move(
     _save_household(household, actor=actor, before=before)
     keys = {f"{k}_id": getattr(household, f"{k}_id") for k in ("township", "village", "group")}
     moved = Person.objects.filter(household=household).update(**keys)
+    HouseholdAttachment.objects.filter(household=household).update(**keys)
     relocation = Relocation(
         household=household,
         from_village=from_village,
@@ -491,3 +494,32 @@ def assistance_add(*, actor, household: Household, **fields) -> AssistanceRecord
         after=snapshot(record, ASSISTANCE_FIELDS),
     )
     return record
+
+
+# --- attachments (the household's archive: photos, certificates) ---------------------------
+
+
+def may_attach(user, household: Household) -> bool:
+    """Whoever may edit the household adds and deletes its attachments."""
+    return permissions.can_edit_node(user, household.placed_at())
+
+
+def household_attachment_add(*, actor, household: Household, upload) -> HouseholdAttachment:
+    return attachment_services.attachment_add(
+        actor=actor,
+        model=HouseholdAttachment,
+        owner=household,
+        node=household.placed_at(),
+        upload=upload,
+        allowed=may_attach(actor, household),
+    )
+
+
+def household_attachment_delete(*, actor, attachment: HouseholdAttachment) -> None:
+    household = attachment.household
+    attachment_services.attachment_delete(
+        actor=actor,
+        attachment=attachment,
+        node=household.placed_at(),
+        allowed=may_attach(actor, household),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import figure_views, list_views, person_views, views
+from . import attachment_views, figure_views, list_views, person_views, views
 
 urlpatterns = [
     # lists and exports
@@ -40,6 +40,26 @@ urlpatterns = [
         "households/<int:pk>/assistance/add/",
         views.AssistanceAddView.as_view(),
         name="household-assistance-add",
+    ),
+    path(
+        "households/<int:pk>/attachments/",
+        attachment_views.HouseholdAttachmentUploadView.as_view(),
+        name="household-attachment-upload",
+    ),
+    path(
+        "attachments/household/<int:pk>/",
+        attachment_views.HouseholdAttachmentView.as_view(),
+        name="household-attachment",
+    ),
+    path(
+        "attachments/household/<int:pk>/thumb/",
+        attachment_views.HouseholdAttachmentThumbView.as_view(),
+        name="household-attachment-thumb",
+    ),
+    path(
+        "attachments/household/<int:pk>/delete/",
+        attachment_views.HouseholdAttachmentDeleteView.as_view(),
+        name="household-attachment-delete",
     ),
     path(
         "nodes/<int:pk>/households/new/",

@@ -26,6 +26,7 @@ from associations.models import Association, ChangeRecord, Level
 from associations.views import ServiceFormView, StaffView
 
 from . import masking, selectors, services
+from .attachment_views import household_attachment_card
 from .categories import age_shown, category_labels
 from .forms import AssistanceForm, HardshipForm, HouseholdForm, HouseholdMoveForm, PersonForm
 from .models import HardshipReason, Household, Relocation
@@ -159,6 +160,7 @@ def household_page(request, household: Household, *, bound: dict | None = None, 
         "history": history,
         "visits": visits,
         "more_visits": more_visits,
+        "attachment_card": household_attachment_card(request, household),
         "can_edit": can_edit,
         "can_move": can_edit and user.node_level in (Level.COUNTY, Level.TOWNSHIP),
         "sees_full_identity": masking.sees_full_identity(user),

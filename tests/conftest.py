@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from activities import services as activity_services
@@ -164,6 +165,8 @@ def _build_county(code: str, name: str) -> CountyWorld:
                 _member_records(admin, world.members[-1], household, village)
             if (code, index) not in {("130534", 0), ("130534", 1)}:  # (and A's second's duties)
                 _field_work(admin, world.members[-1], household, village)
+            if (code, index) != ("130534", 0):
+                _attachments(admin, household, world.councils[village.pk])
     return world
 
 
@@ -226,6 +229,27 @@ def _field_work(admin, member, household, village) -> None:
     )
 
 
+def _attachments(admin, household, council) -> None:
+    """A photo of the household, of the council and of the village's activity (if any), so
+    every attachment route has objects to isolate. Their files go to a folder of the session
+    (tests that read files set their own MEDIA_ROOT)."""
+    from activities.models import Activity
+    from associations import council_attachments
+    from tests import attachment_samples as samples
+
+    picture = samples.png(size=(8, 8), color=(household.pk % 256, 90, 90))
+    household_services.household_attachment_add(
+        actor=admin, household=household, upload=samples.upload("户档案.png", picture)
+    )
+    council_attachments.council_attachment_add(
+        actor=admin, council=council, upload=samples.upload("选举报告.png", picture)
+    )
+    for activity in Activity.objects.filter(village=household.village_id):
+        activity_services.activity_attachment_add(
+            actor=admin, activity=activity, upload=samples.upload("活动照片.png", picture)
+        )
+
+
 def make_id_number(region: str, birth: datetime.date, sequence: int, sex: str) -> str:
     """A valid 18-digit resident ID number (GB 11643) for test data."""
     from stdnum.cn import ric
@@ -236,11 +260,12 @@ def make_id_number(region: str, birth: datetime.date, sequence: int, sex: str) -
 
 
 @pytest.fixture(scope="session")
-def _world_rows(django_db_setup, django_db_blocker) -> World:
+def _world_rows(django_db_setup, django_db_blocker, tmp_path_factory) -> World:
     """Built once per session and committed; every test runs in a transaction rolled back
     at its end, so each sees exactly these rows. (pytest-django runs the transactional tests,
     whose teardown empties the tables, after all the others.)"""
-    with django_db_blocker.unblock(), unscoped(reason=UnscopedReason.TEST_FIXTURES):
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("world-media"))
+    with django_db_blocker.unblock(), unscoped(reason=UnscopedReason.TEST_FIXTURES), media:
         return World(a=_build_county("130534", "清河县"), b=_build_county("130535", "临西县"))
 
 
@@ -248,6 +273,13 @@ def _world_rows(django_db_setup, django_db_blocker) -> World:
 def world(db, _world_rows) -> World:
     # Fresh Python objects for each test: a test may change the instances it is handed.
     return copy.deepcopy(_world_rows)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path_factory):
+    """Files a test writes (demo photos, uploads) go to a temporary folder, never the
+    checkout's var/media (tests that look at files set their own MEDIA_ROOT)."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
 @pytest.fixture(autouse=True)

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from activities.models import Activity, HomeVisit
+from activities.models import Activity, ActivityAttachment, HomeVisit
 from associations.models import Association, Council, CouncilSeat
 from households.models import Household, Person
 from members.models import (
@@ -87,6 +87,7 @@ RESOURCES = {
     "volunteer-teams": VolunteerTeam,
     "activities": Activity,
     "visits": HomeVisit,
+    "activity-attachments": ActivityAttachment,
 }
 
 

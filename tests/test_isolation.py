@@ -55,6 +55,9 @@ TEAM = "members.VolunteerTeam"
 JOB = "associations.Job"
 ACTIVITY = "activities.Activity"
 VISIT = "activities.HomeVisit"
+ACTIVITY_FILE = "activities.ActivityAttachment"
+HOUSEHOLD_FILE = "households.HouseholdAttachment"
+COUNCIL_FILE = "associations.CouncilAttachment"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -80,6 +83,10 @@ ROUTES: dict[str, Route] = {
     "seat-create": page(COUNCIL, post=True),
     "seat-edit": page(SEAT, post=True),
     "seat-delete": page(SEAT, get=False, post=True),
+    "council-attachment-upload": page(COUNCIL, post=True),  # GET leads back to the page
+    "council-attachment": page(COUNCIL_FILE),
+    "council-attachment-thumb": page(COUNCIL_FILE),
+    "council-attachment-delete": page(COUNCIL_FILE, get=False, post=True),
     # households
     "person-list": page(),
     "person-export-csv": page(),
@@ -94,6 +101,10 @@ ROUTES: dict[str, Route] = {
     "household-hardship-record": page(HOUSEHOLD, post=True),
     "household-assistance-add": page(HOUSEHOLD, post=True),
     "household-create": page(NODE, post=True),
+    "household-attachment-upload": page(HOUSEHOLD, post=True),
+    "household-attachment": page(HOUSEHOLD_FILE),
+    "household-attachment-thumb": page(HOUSEHOLD_FILE),
+    "household-attachment-delete": page(HOUSEHOLD_FILE, get=False, post=True),
     "person-detail": page(PERSON),
     "person-edit": page(PERSON, post=True),
     "person-remove-from-household": page(PERSON, post=True),
@@ -146,6 +157,10 @@ ROUTES: dict[str, Route] = {
     "visit-detail": page(VISIT),
     "visit-edit": page(VISIT, post=True),
     "visit-delete": page(VISIT, post=True),
+    "activity-attachment-upload": page(ACTIVITY, post=True),
+    "activity-attachment": page(ACTIVITY_FILE),
+    "activity-attachment-thumb": page(ACTIVITY_FILE),
+    "activity-attachment-delete": page(ACTIVITY_FILE, get=False, post=True),
     # API
     "api-root": api(),
     "api-token": api(),
@@ -190,6 +205,10 @@ ROUTES: dict[str, Route] = {
     "api-volunteer-team-members": api(TEAM, "post", get=False),
     "api-activity-list": api(),
     "api-activity-detail": api(ACTIVITY, "patch", "delete"),
+    "api-activity-attachments": api(ACTIVITY, "post", get=False),
+    "api-activity-attachment-detail": api(ACTIVITY_FILE, "delete"),
+    "api-activity-attachment-download": api(ACTIVITY_FILE),
+    "api-activity-attachment-thumbnail": api(ACTIVITY_FILE),
     "api-activity-by-ref": api(),  # by external reference: test_by_ref_reaches_only_the_subtree
     "api-visit-list": api(),
     "api-visit-detail": api(VISIT, "patch", "delete"),

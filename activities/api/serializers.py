@@ -23,6 +23,7 @@ from members.models import Member
 
 from .. import catalogues
 from ..models import Activity, HomeVisit, Material, Theme, ThemedDay
+from .attachments import ActivityAttachmentSerializer
 
 MAX_COUNT = 2_147_483_647  # PositiveIntegerField's ceiling in PostgreSQL
 EXTERNAL_REF_HELP = "其他系统的记录编号(本县唯一),用于接口同步;也可用 by-ref 接口按编号写入。"
@@ -41,6 +42,9 @@ class ActivitySerializer(serializers.ModelSerializer):
     theme_name = serializers.SerializerMethodField()
     themed_day_name = serializers.SerializerMethodField()
     attendee_count = serializers.IntegerField(read_only=True, help_text="登记的参加会员人数")
+    attachments = ActivityAttachmentSerializer(
+        many=True, read_only=True, help_text="照片与文档,含按账号范围校验的下载地址"
+    )
 
     class Meta:
         model = Activity
@@ -73,6 +77,7 @@ class ActivitySerializer(serializers.ModelSerializer):
             "summary",
             "external_ref",
             "attendee_count",
+            "attachments",
             "created_at",
             "updated_at",
         ]

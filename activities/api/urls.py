@@ -4,6 +4,7 @@ unique)."""
 
 from rest_framework.routers import DefaultRouter
 
+from .attachments import ActivityAttachmentViewSet
 from .views import ActivityViewSet, MaterialViewSet, ThemedDayViewSet, ThemeViewSet, VisitViewSet
 
 router = DefaultRouter()
@@ -12,3 +13,6 @@ router.register("visits", VisitViewSet, basename="api-visit")
 router.register("activity-themes", ThemeViewSet, basename="api-activity-theme")
 router.register("themed-days", ThemedDayViewSet, basename="api-themed-day")
 router.register("materials", MaterialViewSet, basename="api-material")
+router.register(
+    "activity-attachments", ActivityAttachmentViewSet, basename="api-activity-attachment"
+)

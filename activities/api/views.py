@@ -23,16 +23,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from associations.api.base import ScopedGenericViewSet, error_responses
+from associations.attachments.uploads import cap_uploads
 from associations.models import Association
 from households.api.pagination import HasNextPagination
 
 from .. import catalogues, selectors, services
 from ..filters import ActivityFilter, HomeVisitFilter
 from ..models import Activity, HomeVisit, Material, Theme, ThemedDay
+from . import attachments as attachment_api
 from .serializers import (
     ActivityCreateSerializer,
     ActivityDetailSerializer,
@@ -119,11 +121,28 @@ class ActivityViewSet(ScopedDetailMixin, mixins.ListModelMixin, ScopedGenericVie
     model = Activity
 
     def get_queryset(self):
-        return selectors.activity_list(actor=self.request.user)
+        return selectors.activity_list(actor=self.request.user).prefetch_related("attachments")
 
     def _detail(self, pk, *, status_code: int = status.HTTP_200_OK) -> Response:
         activity = selectors.activity_get(actor=self.request.user, pk=pk)
         return Response(ActivityDetailSerializer(activity).data, status=status_code)
+
+    def initialize_request(self, request, *args, **kwargs):
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        if self.action == "attachments":
+            cap_uploads(request)  # before authentication reads the body
+        return drf_request
+
+    @attachment_api.UPLOAD_SCHEMA
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="attachments",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def attachments(self, request, pk=None):
+        """上传活动的照片或文档。"""
+        return attachment_api.upload(request, self.get_object())
 
     @extend_schema(responses={200: ActivityDetailSerializer, **error_responses(404)})
     def retrieve(self, request, pk=None):

@@ -259,3 +259,10 @@ IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 50_000))  # data rows pe
 IMPORT_MAX_LINES = int(os.environ.get("IMPORT_MAX_LINES", 100_000))
 IMPORT_BACKGROUND_ROWS = 2000  # larger files are checked and imported by the Celery worker
 IMPORT_MAX_PROBLEMS = 5000  # problems kept on the job (the total is always counted)
+
+# --- Attachments (associations/attachments/) -----------------------------------------------
+# Photos and documents of activities, households and councils, under MEDIA_ROOT/attachments/.
+ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+ATTACHMENT_MAX_PIXELS = 40_000_000  # a picture's header declaring more is refused undecoded
+ATTACHMENT_MAX_EDGE = 2560  # pictures are stored at most this many pixels on the long edge
+ATTACHMENT_THUMB_EDGE = 320
