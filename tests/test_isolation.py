@@ -135,6 +135,8 @@ ROUTES: dict[str, Route] = {
     "node-duties": page(NODE),
     "node-duties-export": page(NODE),
     "node-activities": page(NODE),
+    "node-activity-stats": page(NODE),
+    "node-activity-stats-export": page(NODE),
     # API
     "api-root": api(),
     "api-token": api(),
