@@ -35,6 +35,7 @@ the period covers: a month's table shows where its quarter and year stand."""
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -67,6 +68,13 @@ class Tally:
     @property
     def met(self) -> bool | None:
         return None if self.required is None else self.count >= self.required
+
+
+@functools.lru_cache(maxsize=4096)
+def tally(count: int, required: int | None) -> Tally:
+    """A shared Tally (they are immutable): a county's quarter needs 30,000 of them, mostly
+    the same few, and fewer new objects means fewer garbage-collector passes."""
+    return Tally(count, required)
 
 
 @dataclass
@@ -306,6 +314,7 @@ def _group_duties(rows, *, node, period) -> dict[int, GroupDuties]:
     activities = group_activity_counts(node=node, period=period)
     visits = leader_visit_counts(node=node, period=period)
     leaders = group_leaders(node=node, period=period)
+    months = period.months()
     result = {}
     for row in rows:
         group_id = row["id"]
@@ -315,12 +324,12 @@ def _group_duties(rows, *, node, period) -> dict[int, GroupDuties]:
             name=row["name"],
             leader_id=leaders.get(group_id),
             activities={
-                month: Tally(activities[group_id].get(month, 0), GROUP_ACTIVITIES_A_MONTH)
-                for month in period.months()
+                month: tally(activities[group_id].get(month, 0), GROUP_ACTIVITIES_A_MONTH)
+                for month in months
             },
             leader_visits={
-                month: Tally(visits[group_id].get(month, 0), LEADER_VISITS_A_MONTH)
-                for month in period.months()
+                month: tally(visits[group_id].get(month, 0), LEADER_VISITS_A_MONTH)
+                for month in months
             },
         )
     return result
@@ -345,24 +354,24 @@ def _village_duties(rows, group_rows, *, node, period) -> dict[int, VillageDutie
             group_count=groups,
             president_id=presidents.get(village_id),
             president_group_visits={
-                month: Tally(
+                month: tally(
                     president_visits[village_id].get(month, 0),
                     min(PRESIDENT_GROUPS_A_MONTH, groups) or None,
                 )
                 for month in period.months()
             },
             council_meetings={
-                quarter: Tally(
+                quarter: tally(
                     by_quarter.get(quarter, {}).get("council", 0), COUNCIL_MEETINGS_A_QUARTER
                 )
                 for quarter in period.quarters()
             },
             congress={
-                year: Tally(_year_sum(by_quarter, year, "congress"), CONGRESSES_A_YEAR)
+                year: tally(_year_sum(by_quarter, year, "congress"), CONGRESSES_A_YEAR)
                 for year in period.years()
             },
             training={
-                year: Tally(_year_sum(by_quarter, year, "training"), TRAININGS_A_YEAR)
+                year: tally(_year_sum(by_quarter, year, "training"), TRAININGS_A_YEAR)
                 for year in period.years()
             },
         )
