@@ -80,7 +80,8 @@ def layout(stats: ActivityStatistics, *, made_on: datetime.date) -> sheets.Layou
         groups.append(
             sheets.Group(
                 "发放资料",
-                [sheets.Column(material_label(m), 9) for m in stats.materials],
+                # name over unit on two lines: "避孕药具(盒)" does not fit a number's width
+                [sheets.Column(f"{m.name}\n({m.unit})", 9) for m in stats.materials],
             )
         )
     period = stats.period
@@ -136,12 +137,12 @@ REMARKS = [
 
 def _theme_sheet(book, stats: ActivityStatistics, *, made_on: datetime.date) -> None:
     theme_layout = sheets.Layout(
-        title=f"{statistics_title(stats)}(按主题)",
+        title=f"{stats.node.name}{period_label(stats.period)}活动主题统计",
         lines=[sheets.Line(f"统计期:{stats.period.start:%Y-%m-%d} 至 {stats.period.end:%Y-%m-%d}")],
         header=[
-            sheets.Column("活动主题 / 主题日", 24, "left"),
-            sheets.Column("活动次数", 10),
-            sheets.Column("参加人数", 10),
+            sheets.Column("活动主题 / 主题日", 32, "left"),
+            sheets.Column("活动次数", 14),
+            sheets.Column("参加人数", 14),
         ],
     )
     sheet = book.sheet(theme_layout, name=THEME_SHEET_NAME)
