@@ -26,7 +26,7 @@ from associations.history import build_change, record_changes, snapshot
 from associations.models import Association, ChangeRecord, CouncilPosition, CouncilSeat, Level
 from associations.scope import current_scope
 from households.models import Household
-from members.models import GroupRole, Member, SeatHolder
+from members.models import GroupRole, Member, Pairing, SeatHolder
 
 from . import catalogues
 from .demo_plan import Place, PlannedMember, World, YearPlan
@@ -147,6 +147,11 @@ def load_world(county: Association) -> World:
         Household.objects.filter(group__isnull=False).order_by("id").values_list("id", "group_id")
     ):
         households[group_id].append(household_id)
+    pairings: dict[tuple[int, int], list] = defaultdict(list)
+    for pairing_id, member_id, household_id, starts_on, ends_on in Pairing.objects.values_list(
+        "id", "member_id", "household_id", "starts_on", "ends_on"
+    ):
+        pairings[(member_id, household_id)].append((starts_on, ends_on, pairing_id))
     return World(
         townships=townships,
         villages=villages,
@@ -162,6 +167,7 @@ def load_world(county: Association) -> World:
             (d.pk, d.month, d.day, d.name) for d in catalogues.themed_days(county_id=county.pk)
         ],
         materials={(m.name, m.unit): m.pk for m in catalogues.materials(county_id=county.pk)},
+        pairings=pairings,
     )
 
 
@@ -279,7 +285,7 @@ def _visit_rows(plan: YearPlan, now):
             v.notes,
             v.follow_up_needed,
             v.follow_up_done_on,
-            None,
+            v.pairing_id,
             "",
             now,
             now,
@@ -321,6 +327,7 @@ def _record_history(plan: YearPlan, world: World, per_row: bool) -> int:
                 notes=v.notes,
                 follow_up_needed=v.follow_up_needed,
                 follow_up_done_on=v.follow_up_done_on,
+                pairing_id=v.pairing_id,
             )
             place = nodes[v.visitor.key[3] or v.visitor.key[2]]
             records.append(_created(_node(place), visit, VISIT_FIELDS))

@@ -34,7 +34,7 @@ MEETING, PUBLICITY, TRAINING, SERVICE, VOLUNTEER = (
 # Each group: the chance it holds its monthly activity (a weak group: WEAK_GROUP_ACTIVITY).
 GROUP_ACTIVITY = 0.9
 WEAK_GROUP_ACTIVITY = 0.4
-WEAK_GROUP_SHARE = 0.04
+WEAK_GROUP_SHARE = 0.04  # of the county's groups, at least two
 # A leader's visits in a month (weights); a weak group's leader's.
 LEADER_VISITS = {2: 25, 3: 55, 4: 18, 5: 2}
 WEAK_LEADER_VISITS = {0: 30, 1: 40, 2: 30}
@@ -151,6 +151,7 @@ class PlannedVisit:
     notes: str
     follow_up_needed: bool
     follow_up_done_on: datetime.date | None
+    pairing_id: int | None = None
     id: int | None = None
 
 
@@ -170,6 +171,16 @@ class World:
     themes: dict[str, int]  # name → id
     themed_days: list[tuple[int, int, int, str]]  # (id, month, day, name)
     materials: dict[tuple[str, str], int]  # (name, unit) → id
+    # (member id, household id) → [(starts_on, ends_on, pairing id)]: 结对帮扶 that exist
+    pairings: dict[tuple[int, int], list] = field(default_factory=dict)
+
+    def pairing_on(self, member_id: int, household_id: int, day: datetime.date) -> int | None:
+        """The member's pairing with the household running on the day (as the services link
+        a visit to it)."""
+        for starts_on, ends_on, pairing_id in self.pairings.get((member_id, household_id), ()):
+            if starts_on <= day and (ends_on is None or ends_on >= day):
+                return pairing_id
+        return None
 
 
 def months_up_to(today: datetime.date, count: int = 12) -> list[datetime.date]:
@@ -238,10 +249,12 @@ class YearPlan:
         themed = self.passed_themed_days()
         for township in self.world.townships:
             self.township_year(township, themed)
+        every_group = [g.id for v in self.world.villages for g in self.world.groups.get(v.id, [])]
+        count = min(len(every_group), max(2, round(len(every_group) * WEAK_GROUP_SHARE)))
+        weak = set(self.rng.sample(every_group, count))
         for village in self.world.villages:
             self.village_year(village, themed)
             groups = self.world.groups.get(village.id, [])
-            weak = {g.id for g in groups if self.rng.random() < WEAK_GROUP_SHARE}
             for group in groups:
                 self.group_year(group, weak=group.id in weak, themed=themed)
             self.president_year(village, groups)
@@ -347,6 +360,7 @@ class YearPlan:
                     rng.choice(VISIT_NOTES[purpose]),
                     follow_up,
                     done,
+                    self.world.pairing_on(visitor.id, household_id, day),
                 )
             )
 

@@ -175,14 +175,20 @@ def _seed_group_roles(members, nodes, rng) -> list[ChangeRecord]:
 
 def _seed_president_holders(members, nodes) -> list[ChangeRecord]:
     """Each village council's president is one of the village's members (the longest-standing
-    one in a group): linked to the seat (SeatHolder), and the seat's name follows the member's,
-    as `services.seat_link_member` does. The duties count the president's visits through it."""
+    one in a group who leads none): linked to the seat (SeatHolder), and the seat's name
+    follows the member's, as `services.seat_link_member` does. The duties count the
+    president's visits through it."""
+    leaders = set(
+        GroupRole.objects.filter(role=GroupRole.Role.LEADER).values_list("member_id", flat=True)
+    )
     senior: dict[int, Member] = {}
     for member in members:
         if member.group_id is None:
             continue
         current = senior.get(member.village_id)
-        if current is None or member.joined_on < current.joined_on:
+        # Not a group leader if the village has anyone else: their visits would count twice.
+        rank = (member.pk in leaders, member.joined_on)
+        if current is None or rank < (current.pk in leaders, current.joined_on):
             senior[member.village_id] = member
     seats = list(
         CouncilSeat.objects.filter(
