@@ -421,3 +421,20 @@ def test_sheet_of_a_village_lists_groups(client, year):
     assert [r[0] for r in body] == [a.groups[0].name, a.groups[1].name, "村本级", "合计"]
     assert [v or 0 for v in body[3][1:]] == EXPECTED_COUNTY[0][3]
     assert len(KINDS) == 5
+
+
+def test_group_leader_sees_own_group_totals(client, year):
+    a = year
+    leader = a.users["group_leader"]  # of group 0
+    response = get(client, leader, "node-activity-stats", a.groups[0])
+    assert response.status_code == 200
+    assert response.context["total_values"] == row([1, 0, 0, 0, 0], 40, 15, 0, 资料=100, 横幅=2)
+    assert get(client, leader, "node-activity-stats", a.groups[1]).status_code == 404
+    assert get(client, leader, "node-activity-stats", a.villages[0]).status_code == 404
+
+
+def test_page_defaults_to_this_month(client, year):
+    client.force_login(year.users["county_admin"])
+    response = client.get(reverse("node-activity-stats", args=[year.county.pk]))
+    assert response.status_code == 200
+    assert response.context["total_values"][len(KINDS)] == 0  # nothing recorded this month
