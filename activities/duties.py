@@ -35,11 +35,12 @@ the period covers: a month's table shows where its quarter and year stand."""
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import TruncMonth, TruncQuarter
+from django.db.models import Count, DateField, Exists, F, OuterRef, Q
+from django.db.models.functions import Cast, TruncMonth, TruncQuarter
 
 from associations.models import Association, CouncilPosition, Level
 from members.models import GroupRole, SeatHolder
@@ -67,6 +68,13 @@ class Tally:
     @property
     def met(self) -> bool | None:
         return None if self.required is None else self.count >= self.required
+
+
+@functools.lru_cache(maxsize=4096)
+def tally(count: int, required: int | None) -> Tally:
+    """A shared Tally (they are immutable): a county's quarter needs 30,000 of them, mostly
+    the same few, and fewer new objects means fewer garbage-collector passes."""
+    return Tally(count, required)
 
 
 @dataclass
@@ -102,13 +110,24 @@ class Duties:
 # --- one query per duty ----------------------------------------------------------------------
 
 
+def month_of(field: str) -> Cast:
+    """The first day of the month of a date field, as a date in SQL: PostgreSQL's date_trunc
+    makes a timestamp with time zone, which the driver loads several times slower than a date
+    (a county's quarter has tens of thousands of such values)."""
+    return Cast(TruncMonth(field), DateField())
+
+
+def quarter_of_date(field: str) -> Cast:
+    return Cast(TruncQuarter(field), DateField())
+
+
 def group_activity_counts(*, node: Association, period: Period) -> dict[int, dict]:
     """{group id: {month: activities held at the group}}."""
     rows = (
         Activity.objects.filter(
             group__isnull=False, date__range=(period.start, period.end), **under(node)
         )
-        .values("group_id", month=TruncMonth("date"))
+        .values("group_id", month=month_of("date"))
         .annotate(n=Count("id"))
         .values_list("group_id", "month", "n")
     )
@@ -116,23 +135,37 @@ def group_activity_counts(*, node: Association, period: Period) -> dict[int, dic
 
 
 def leader_visit_counts(*, node: Association, period: Period) -> dict[int, dict]:
-    """{group id: {month: visits made by the group's leader of the day}}."""
-    led_group = (
-        GroupRole.objects.filter(
-            member_id=OuterRef("visitor_id"),
-            role=GroupRole.Role.LEADER,
-            starts_on__lte=OuterRef("visited_on"),
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=OuterRef("visited_on")))
-        .order_by("-starts_on")
-        .values("group_id")[:1]
+    """{group id: {month: visits made by the group's leader of the day}}.
+
+    One join of the visits to the leader roles covering their date; where a visitor held
+    two such roles that day, the anti-join keeps the one that started last. (A scalar
+    subquery per visit gives the same counts but runs once per visit, and its cost estimate
+    sets PostgreSQL's JIT compiler off: several times slower on a county's quarter.)"""
+    covering = Q(
+        visitor__group_roles__role=GroupRole.Role.LEADER,
+        visitor__group_roles__starts_on__lte=F("visited_on"),
+    ) & (
+        Q(visitor__group_roles__ends_on__isnull=True)
+        | Q(visitor__group_roles__ends_on__gte=F("visited_on"))
     )
+    later_role = GroupRole.objects.filter(
+        member_id=OuterRef("visitor_id"),
+        role=GroupRole.Role.LEADER,
+        starts_on__gt=OuterRef("role_starts_on"),
+        starts_on__lte=OuterRef("visited_on"),
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=OuterRef("visited_on")))
     rows = (
-        HomeVisit.objects.filter(visited_on__range=(period.start, period.end), **under(node))
-        .annotate(led_group=Subquery(led_group))
-        .filter(led_group__isnull=False)
-        .values("led_group", month=TruncMonth("visited_on"))
+        HomeVisit.objects.filter(
+            covering, visited_on__range=(period.start, period.end), **under(node)
+        )
+        .annotate(
+            role_starts_on=F("visitor__group_roles__starts_on"),
+            led_group=F("visitor__group_roles__group_id"),
+        )
+        .filter(~Exists(later_role))
+        .values("led_group", month=month_of("visited_on"))
         .annotate(n=Count("id"))
+        .order_by()
         .values_list("led_group", "month", "n")
     )
     return _nest(rows)
@@ -155,12 +188,22 @@ def president_group_visit_counts(*, node: Association, period: Period) -> dict[i
     """{village id: {month: distinct groups the president went to}} — two queries (the
     president's attendances at group activities, and their home visits), joined here."""
     span = (period.start, period.end)
+    # Only members linked to a president's seat can count: narrowing to them first lets
+    # PostgreSQL start from the few hundred presidents (by the attendance_member index)
+    # instead of every attendance row of the period.
+    presidents = SeatHolder.objects.filter(seat__position=CouncilPosition.PRESIDENT).values(
+        "member_id"
+    )
     attended = (
         Attendance.objects.filter(
-            activity__date__range=span, activity__group__isnull=False, **under(node)
+            activity__date__range=span,
+            activity__group__isnull=False,
+            member_id__in=presidents,
+            **under(node),
         )
         .filter(_is_president("member_id", "activity__village_id", "activity__date"))
-        .values_list("activity__village_id", TruncMonth("activity__date"), "activity__group_id")
+        .values_list("activity__village_id", month_of("activity__date"), "activity__group_id")
+        .order_by()  # the default ordering would join members and enter the DISTINCT
         .distinct()
     )
     visited = (
@@ -168,7 +211,8 @@ def president_group_visit_counts(*, node: Association, period: Period) -> dict[i
             visited_on__range=span, household__group__isnull=False, **under(node)
         )
         .filter(_is_president("visitor_id", "village_id", "visited_on"))
-        .values_list("village_id", TruncMonth("visited_on"), "household__group_id")
+        .values_list("village_id", month_of("visited_on"), "household__group_id")
+        .order_by()
         .distinct()
     )
     groups = defaultdict(set)
@@ -193,7 +237,7 @@ def village_meeting_counts(*, node: Association, period: Period) -> dict[int, di
                 meeting_type__in=[Activity.MeetingType.COUNCIL, Activity.MeetingType.CONGRESS],
             )
         )
-        .values("village_id", quarter=TruncQuarter("date"))
+        .values("village_id", quarter=quarter_of_date("date"))
         .annotate(
             council=Count("id", filter=at_village & Q(meeting_type=Activity.MeetingType.COUNCIL)),
             congress=Count("id", filter=at_village & Q(meeting_type=Activity.MeetingType.CONGRESS)),
@@ -270,6 +314,7 @@ def _group_duties(rows, *, node, period) -> dict[int, GroupDuties]:
     activities = group_activity_counts(node=node, period=period)
     visits = leader_visit_counts(node=node, period=period)
     leaders = group_leaders(node=node, period=period)
+    months = period.months()
     result = {}
     for row in rows:
         group_id = row["id"]
@@ -279,12 +324,12 @@ def _group_duties(rows, *, node, period) -> dict[int, GroupDuties]:
             name=row["name"],
             leader_id=leaders.get(group_id),
             activities={
-                month: Tally(activities[group_id].get(month, 0), GROUP_ACTIVITIES_A_MONTH)
-                for month in period.months()
+                month: tally(activities[group_id].get(month, 0), GROUP_ACTIVITIES_A_MONTH)
+                for month in months
             },
             leader_visits={
-                month: Tally(visits[group_id].get(month, 0), LEADER_VISITS_A_MONTH)
-                for month in period.months()
+                month: tally(visits[group_id].get(month, 0), LEADER_VISITS_A_MONTH)
+                for month in months
             },
         )
     return result
@@ -309,24 +354,24 @@ def _village_duties(rows, group_rows, *, node, period) -> dict[int, VillageDutie
             group_count=groups,
             president_id=presidents.get(village_id),
             president_group_visits={
-                month: Tally(
+                month: tally(
                     president_visits[village_id].get(month, 0),
                     min(PRESIDENT_GROUPS_A_MONTH, groups) or None,
                 )
                 for month in period.months()
             },
             council_meetings={
-                quarter: Tally(
+                quarter: tally(
                     by_quarter.get(quarter, {}).get("council", 0), COUNCIL_MEETINGS_A_QUARTER
                 )
                 for quarter in period.quarters()
             },
             congress={
-                year: Tally(_year_sum(by_quarter, year, "congress"), CONGRESSES_A_YEAR)
+                year: tally(_year_sum(by_quarter, year, "congress"), CONGRESSES_A_YEAR)
                 for year in period.years()
             },
             training={
-                year: Tally(_year_sum(by_quarter, year, "training"), TRAININGS_A_YEAR)
+                year: tally(_year_sum(by_quarter, year, "training"), TRAININGS_A_YEAR)
                 for year in period.years()
             },
         )

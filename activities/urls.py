@@ -1,6 +1,13 @@
 from django.urls import path
 
-from . import activity_views, attachment_views, start_views, views, visit_views
+from . import (
+    activity_views,
+    attachment_views,
+    start_views,
+    statistics_views,
+    views,
+    visit_views,
+)
 
 urlpatterns = [
     path("nodes/<int:pk>/duties/", views.NodeDutiesView.as_view(), name="node-duties"),
@@ -63,5 +70,16 @@ urlpatterns = [
         "attachments/activity/<int:pk>/delete/",
         attachment_views.ActivityAttachmentDeleteView.as_view(),
         name="activity-attachment-delete",
+    ),
+    # activity statistics (page and sheet)
+    path(
+        "nodes/<int:pk>/activity-stats/",
+        statistics_views.NodeActivityStatsView.as_view(),
+        name="node-activity-stats",
+    ),
+    path(
+        "nodes/<int:pk>/activity-stats/export.xlsx",
+        statistics_views.NodeActivityStatsExportView.as_view(),
+        name="node-activity-stats-export",
     ),
 ]

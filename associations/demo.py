@@ -289,9 +289,11 @@ def seed_county(
             seed_people(county=county, scale=scale, rng=rng) if with_people else None
         )
         if with_people:
+            from activities.demo import seed_activities
             from members.demo import seed_members
 
             county.demo_members = seed_members(county=county, rng=rng)
+            county.demo_activities = seed_activities(county=county, rng=rng)
         record_changes(
             [
                 build_change(

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from associations.demo_copy import allocate_ids, analyze, check_deferred_foreign_keys, copy_rows
 from associations.history import build_change, record_changes, snapshot
 from associations.models import Association, ChangeRecord, Level
 from associations.scope import current_scope
 
-from .demo_copy import _allocate_ids, _analyze, _check_deferred_foreign_keys, _copy
 from .demo_people import _Household, _PeopleGenerator, years_before
 from .demo_rows import (
     ASSISTANCE_COLUMNS,
@@ -189,8 +189,8 @@ def seed_people(
                     persons += generator.add_parents(home, rng.choice([1, 1, 2]))
         lap("generate")
 
-        person_ids = iter(_allocate_ids(Person._meta.db_table, persons))
-        household_ids = iter(_allocate_ids(Household._meta.db_table, len(homes)))
+        person_ids = iter(allocate_ids(Person._meta.db_table, persons))
+        household_ids = iter(allocate_ids(Household._meta.db_table, len(homes)))
         for home in homes:
             home.id = next(household_ids)
             for person in home.persons:
@@ -201,20 +201,20 @@ def seed_people(
         # Persons first: their rows are produced while the server inserts (the categories of
         # each household are derived on the way); foreign keys are checked at the end.
         rows = _person_rows(homes, townships, today, now)
-        counts = {"persons": _copy(Person, PERSON_COLUMNS, rows)}
+        counts = {"persons": copy_rows(Person, PERSON_COLUMNS, rows)}
         lap("copy_persons")  # with the categories, derived on the way
         rows = _household_rows(homes, today, now)
-        counts["households"] = _copy(Household, HOUSEHOLD_COLUMNS, rows)
+        counts["households"] = copy_rows(Household, HOUSEHOLD_COLUMNS, rows)
         lap("copy_households")
         hardship, assistance = _hardship_and_assistance(homes, rng, today, townships, now)
-        counts["hardship"] = _copy(HardshipAssessment, HARDSHIP_COLUMNS, hardship)
-        counts["assistance"] = _copy(AssistanceRecord, ASSISTANCE_COLUMNS, assistance)
+        counts["hardship"] = copy_rows(HardshipAssessment, HARDSHIP_COLUMNS, hardship)
+        counts["assistance"] = copy_rows(AssistanceRecord, ASSISTANCE_COLUMNS, assistance)
         lap("copy_hardship_assistance")
-        _check_deferred_foreign_keys(Household, Person, HardshipAssessment, AssistanceRecord)
+        check_deferred_foreign_keys(Household, Person, HardshipAssessment, AssistanceRecord)
         lap("foreign_key_checks")
         counts["change_records"] = _record_history(shape, homes, villages, groups)
         lap("change_records")
-        _analyze(Household, Person, HardshipAssessment, AssistanceRecord)
+        analyze(Household, Person, HardshipAssessment, AssistanceRecord)
         lap("analyze")
     counts["timings"] = timings
     counts["seconds"] = round(sum(timings.values()), 2)

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from associations.history import build_change, record_changes, snapshot
-from associations.models import Association, ChangeRecord, Level
+from associations.models import Association, ChangeRecord, CouncilPosition, CouncilSeat, Level
 from households.demo import years_before
 from households.models import Household, Person
 
@@ -26,6 +26,7 @@ from .models import (
     GroupRole,
     Member,
     MemberCategory,
+    SeatHolder,
     VolunteerMembership,
     VolunteerTeam,
 )
@@ -127,6 +128,7 @@ def seed_members(*, county: Association, rng: random.Random, share: float = 0.12
     changes = _record(members, lambda m: nodes[m.group_id or m.village_id], MEMBER_FIELDS)
 
     changes += _seed_group_roles(members, nodes, rng)
+    changes += _seed_president_holders(members, nodes)
     changes += _seed_commendations(members, nodes, rng, today.year - 1)
     changes += _seed_volunteer_teams(volunteers, nodes, today)
     record_changes(changes)
@@ -169,6 +171,46 @@ def _seed_group_roles(members, nodes, rng) -> list[ChangeRecord]:
     return _record(roles, lambda r: nodes[r.group_id], ["member", "role", "starts_on"]) + _record(
         links, lambda c: nodes[c.group_id], ["member", "household", "since"]
     )
+
+
+def _seed_president_holders(members, nodes) -> list[ChangeRecord]:
+    """Each village council's president is one of the village's members (the longest-standing
+    one in a group who leads none): linked to the seat (SeatHolder), and the seat's name
+    follows the member's, as `services.seat_link_member` does. The duties count the
+    president's visits through it."""
+    leaders = set(
+        GroupRole.objects.filter(role=GroupRole.Role.LEADER).values_list("member_id", flat=True)
+    )
+    senior: dict[int, Member] = {}
+    for member in members:
+        if member.group_id is None:
+            continue
+        current = senior.get(member.village_id)
+        # Not a group leader if the village has anyone else: their visits would count twice.
+        rank = (member.pk in leaders, member.joined_on)
+        if current is None or rank < (current.pk in leaders, current.joined_on):
+            senior[member.village_id] = member
+    seats = list(
+        CouncilSeat.objects.filter(
+            position=CouncilPosition.PRESIDENT,
+            council__association_id__in=list(senior),
+            holders__isnull=True,
+        ).values_list("id", "council__association_id", "person_name")
+    )
+    holders, renamed = [], []
+    for seat_id, village_id, person_name in seats:
+        member = senior[village_id]
+        seat = CouncilSeat(
+            pk=seat_id, position=CouncilPosition.PRESIDENT, person_name=member.person.name
+        )
+        holder = SeatHolder(seat=seat, member=member)
+        holder.place_under(nodes[village_id])
+        holders.append(holder)
+        if person_name != member.person.name:
+            renamed.append(seat)
+    SeatHolder.objects.bulk_create(holders, batch_size=BATCH)
+    CouncilSeat.objects.bulk_update(renamed, ["person_name"], batch_size=BATCH)
+    return _record(holders, lambda h: nodes[h.village_id], ["seat", "member"])
 
 
 def _seed_commendations(members, nodes, rng, year) -> list[ChangeRecord]:

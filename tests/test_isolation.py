@@ -161,6 +161,8 @@ ROUTES: dict[str, Route] = {
     "activity-attachment": page(ACTIVITY_FILE),
     "activity-attachment-thumb": page(ACTIVITY_FILE),
     "activity-attachment-delete": page(ACTIVITY_FILE, get=False, post=True),
+    "node-activity-stats": page(NODE),
+    "node-activity-stats-export": page(NODE),
     # API
     "api-root": api(),
     "api-token": api(),

@@ -40,7 +40,8 @@ BYPASS_ALLOWLIST = UNSCOPED_CALL_ALLOWLIST | {
     "associations/rls.py",  # cursor(): set_config of the row-level-security setting
     "associations/management/commands/grant_app_role.py",  # cursor(): role DDL and grants
     "tests/associations/test_rls.py",  # raw SQL proving the policies beneath the ORM
-    "households/demo_copy.py",  # cursor(): ids from the sequence, COPY, deferred FK checks, ANALYZE
+    # cursor(): ids from the sequence, COPY, deferred FK checks, ANALYZE (the demo seeds)
+    "associations/demo_copy.py",
     # cursor(): EXPLAIN ANALYZE of a captured, scoped SELECT
     "households/management/commands/benchmark_registry.py",
     "associations/demo.py",  # cursor(): ANALYZE of the tables the seed wrote
@@ -48,6 +49,8 @@ BYPASS_ALLOWLIST = UNSCOPED_CALL_ALLOWLIST | {
     # cursor(): the floor's COPY of the file's rows into a temporary table (no county data)
     "members/management/commands/benchmark_import.py",
     "tests/members/test_lists.py",  # cursor(): the planner's statistics after seeding
+    # cursor(): the floors' hand-written SQL, on the scoped connection (row-level security)
+    "activities/management/commands/benchmark_activities.py",
 }
 
 

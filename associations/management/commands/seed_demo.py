@@ -42,6 +42,15 @@ class Command(BaseCommand):
                     f"(本进程 CPU {people['python_cpu_seconds']:.1f} 秒;"
                     f"{', '.join(f'{k} {v:.1f}s' for k, v in people['timings'].items())})。"
                 )
+            done = getattr(node, "demo_activities", None)
+            if done:
+                self.stdout.write(
+                    f"  活动与走访:活动 {done['activities']} 次、"
+                    f"参加活动 {done['attendance']} 人次、"
+                    f"物资发放 {done['handouts']} 条、入户随访 {done['visits']} 次、"
+                    f"变更记录 {done['change_records']} 条,用时 {done['seconds']:.1f} 秒"
+                    f"({', '.join(f'{k} {v:.1f}s' for k, v in done['timings'].items())})。"
+                )
         else:
             self.stdout.write(f"{node.division_code} {node.name} 已存在,未做修改。")
         self.stdout.write("演示账号(用户名 / 角色 / 密码 / 所属组织):")

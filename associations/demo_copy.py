@@ -1,6 +1,13 @@
-"""The demo seed's SQL: ids taken from the sequences in one block, COPY of the generated rows
-(through a temporary table when row-level security applies to the role), the deferred
-foreign-key checks run at once, and ANALYZE of the new rows."""
+"""The demo seeds' SQL, shared by every app that seeds a large county (households' persons,
+activities' year of records): ids taken from the sequences in one block, COPY of generated
+tuples (through a temporary table when row-level security applies to the role), the deferred
+foreign-key checks run at once, and ANALYZE of the new rows.
+
+Unlike `associations.bulk.insert_many`, which takes model instances or Rows and checks them
+against the active scope, these take plain tuples in the order of a column list: for the
+hundreds of thousands of rows of the large demo county, where even a Row per row costs more
+than the COPY. The seeds run inside the county's scope, and row-level security checks the
+INSERT … SELECT for a role it applies to."""
 
 from __future__ import annotations
 
@@ -10,17 +17,17 @@ from django.db import connection
 from psycopg.copy import QueuedLibpqWriter
 
 
-def _check_columns(model, columns: list[str]) -> None:
+def check_columns(model, columns: list[str]) -> None:
     """The COPY column lists must follow the models: a new column fails loudly here."""
     expected = {f.column for f in model._meta.concrete_fields} - ({"id"} - set(columns))
     if expected != set(columns):
         raise RuntimeError(
             f"{model._meta.label}: demo columns differ from the model by "
-            f"{sorted(expected ^ set(columns))}; update households/demo_rows.py."
+            f"{sorted(expected ^ set(columns))}; update the demo's column list."
         )
 
 
-def _allocate_ids(table: str, count: int) -> list[int] | range:
+def allocate_ids(table: str, count: int) -> list[int] | range:
     """`count` ids from the table's sequence. Only the first and last come back to Python
     when they form one block (no concurrent session took ids in between): the usual case."""
     if not count:
@@ -40,11 +47,11 @@ def _allocate_ids(table: str, count: int) -> list[int] | range:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _copy(model, columns: list[str], rows: Iterable[tuple]) -> int:
+def copy_rows(model, columns: list[str], rows: Iterable[tuple]) -> int:
     """COPY the rows into the model's table. PostgreSQL refuses COPY FROM into a table whose
     row-level security applies to the current role (the app role, CI): then the rows go into
     a temporary table first and move with one INSERT … SELECT, which the policy checks."""
-    _check_columns(model, columns)
+    check_columns(model, columns)
     table = model._meta.db_table
     names = ", ".join(columns)
     with connection.cursor() as cursor:
@@ -69,7 +76,7 @@ def _copy(model, columns: list[str], rows: Iterable[tuple]) -> int:
                 cursor.execute(f"DROP TABLE IF EXISTS {target}")
 
 
-def _check_deferred_foreign_keys(*models) -> None:
+def check_deferred_foreign_keys(*models) -> None:
     """Run the deferred foreign-key checks of these tables now, then defer them again."""
     tables = [m._meta.db_table for m in models]
     with connection.cursor() as cursor:
@@ -85,7 +92,7 @@ def _check_deferred_foreign_keys(*models) -> None:
             cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
 
 
-def _analyze(*models) -> None:
+def analyze(*models) -> None:
     """Planner statistics for the new rows, so the first list page after seeding is planned
     for 500,000 persons, not for an empty table (autovacuum may be off or slow to come)."""
     with connection.cursor() as cursor:
