@@ -21,6 +21,8 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
+from associations.models import Level
+
 from .models import Activity, HomeVisit
 from .periods import _month_end, quarter_of
 
@@ -139,6 +141,7 @@ class PlannedActivity:
     summary: str = ""
     attendees: list[int] = field(default_factory=list)
     handouts: list[tuple[int, int]] = field(default_factory=list)  # (material id, quantity)
+    venue: str = ""  # the place field
     id: int | None = None
 
 
@@ -190,6 +193,28 @@ def months_up_to(today: datetime.date, count: int = 12) -> list[datetime.date]:
         months.append(day)
         day = (day - datetime.timedelta(days=1)).replace(day=1)
     return months[::-1]
+
+
+def _hall(village_name: str) -> str:
+    """后陈洼村 → 后陈洼村委会; an enterprise association keeps its name."""
+    return village_name + "委会" if village_name.endswith("村") else village_name
+
+
+def venue(activity: PlannedActivity, names: dict[int, str]) -> str:
+    """Where an activity took place, from its level and kind."""
+    place, kind = activity.place, activity.kind
+    if place.level == Level.GROUP:
+        village = names[place.key[2]]
+        if kind == MEETING:
+            return f"{_hall(village)}{place.name}活动点"
+        return f"{village}{place.name}" if kind == VOLUNTEER else f"{village}文化广场"
+    if place.level == Level.VILLAGE:
+        if kind == SERVICE:
+            return f"{place.name}困难家庭家中"
+        return f"{place.name}文化广场" if kind == PUBLICITY else f"{_hall(place.name)}会议室"
+    if kind == SERVICE:
+        return f"{place.name}卫生院"
+    return f"{place.name}各村" if activity.end_date else f"{place.name}政府门前广场"
 
 
 class YearPlan:
@@ -258,6 +283,9 @@ class YearPlan:
             for group in groups:
                 self.group_year(group, weak=group.id in weak, themed=themed)
             self.president_year(village, groups)
+        names = {p.id: p.name for p in self.world.villages + self.world.townships}
+        for activity in self.activities:
+            activity.venue = venue(activity, names)
         return self
 
     def group_year(self, group: Place, *, weak: bool, themed) -> None:

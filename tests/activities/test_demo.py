@@ -74,6 +74,9 @@ def test_every_group_works_in_most_months_with_some_misses(demo_county):
             ("volunteer", ""),
         }
         assert kinds[("meeting", "group_meeting")] > kinds[("publicity", "")] > 0
+        group = Association.objects.filter(level=Level.GROUP).order_by("division_code").first()
+        meeting = Activity.objects.filter(group=group, meeting_type="group_meeting").first()
+        assert meeting.place == f"{group.parent.name}委会{group.name}活动点"
 
 
 def test_nothing_is_dated_after_today_or_before_the_year(demo_county):
