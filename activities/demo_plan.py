@@ -13,7 +13,8 @@ did in the twelve months up to today (activities.demo writes it).
   every township and at about half the villages, with materials handed out; the 红五月
   campaign in May; township free clinics and health checks; 慰问 before the Spring Festival.
 
-Nothing is dated after today; attendees and visitors were members on the day."""
+Nothing is dated after today, and the current month, quarter and year are only as far along
+as today is; attendees and visitors were members on the day."""
 
 from __future__ import annotations
 
@@ -42,8 +43,8 @@ LEADER_VISITS = {2: 25, 3: 55, 4: 18, 5: 2}
 WEAK_LEADER_VISITS = {0: 30, 1: 40, 2: 30}
 PRESIDENT_GROUPS = {2: 25, 3: 50, 4: 25}
 COUNCIL_HELD = 0.88  # per village and quarter
-CONGRESS_HELD = 0.92  # per village, this year
-TRAINING_HELD = 0.9
+CONGRESS_HELD = 0.92  # per village, this year (in March-June)
+TRAINING_HELD = 0.9  # (in April-November)
 VILLAGE_THEMED_DAY = 0.55
 SPRING_FESTIVAL = {
     2024: datetime.date(2024, 2, 10),
@@ -228,11 +229,14 @@ class YearPlan:
     # --- helpers ---------------------------------------------------------------------------
 
     def day_in(self, first: datetime.date, last: datetime.date) -> datetime.date | None:
-        """A random day from first to last, both clipped to the window; None if empty."""
-        first, last = max(first, self.start), min(last, self.today)
+        """A random day from first (not before the window) to last; None if that day is still
+        to come: so the current month, quarter and year are as far along as today is (on the
+        3rd, few groups have met yet), not crammed into the days gone by."""
+        first = max(first, self.start)
         if last < first:
             return None
-        return first + datetime.timedelta(days=self.rng.randrange((last - first).days + 1))
+        day = first + datetime.timedelta(days=self.rng.randrange((last - first).days + 1))
+        return day if day <= self.today else None
 
     def weighted(self, weights: dict):
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
@@ -435,7 +439,7 @@ class YearPlan:
             self.village_gathering(
                 village,
                 members,
-                self.day_in(this_year.replace(month=3), self.today),
+                self.day_in(this_year.replace(month=3), this_year.replace(month=6, day=30)),
                 kind=MEETING,
                 title=f"{self.today.year}年会员代表大会",
                 summary="审议村计生协年度工作报告,表彰优秀会员,部署全年工作。",
@@ -445,7 +449,7 @@ class YearPlan:
             self.village_gathering(
                 village,
                 members,
-                self.day_in(this_year.replace(month=3), self.today),
+                self.day_in(this_year.replace(month=4), this_year.replace(month=11, day=30)),
                 kind=TRAINING,
                 title=f"{self.today.year}年会员学习培训班",
                 summary="培训政策宣传、入户随访记录和生殖健康知识。",
