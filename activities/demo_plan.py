@@ -261,6 +261,7 @@ class YearPlan:
         return picked
 
     def passed_themed_days(self) -> list[tuple[int, str, datetime.date]]:
+        """(themed day id, name, date) of every themed day from the window's start to today."""
         days = []
         for themed_day_id, month, day, name in self.world.themed_days:
             for year in sorted({self.start.year, self.today.year}):
@@ -311,7 +312,7 @@ class YearPlan:
         on_day = [t for t in themed if month <= t[2] <= month_end]
         if on_day and rng.random() < 0.4:
             themed_day_id, name, date = on_day[0]
-            activity = self.publicity(group, date, f"“{name}”宣传活动", themed_day_id, name)
+            activity = self.publicity(group, date, f"“{name}”宣传活动", themed_day_id)
         elif second or rng.random() < 0.25:
             date = self.day_in(month, month_end)
             if date is None:
@@ -322,7 +323,7 @@ class YearPlan:
                 )
             else:
                 theme = rng.choice(list(self.world.themes)) if self.world.themes else ""
-                activity = self.publicity(group, date, f"{theme}入户宣传", None, "")
+                activity = self.publicity(group, date, f"{theme}入户宣传", None)
         else:
             date = self.day_in(month, month_end)
             if date is None:
@@ -347,7 +348,8 @@ class YearPlan:
             )
         self.activities.append(activity)
 
-    def publicity(self, place, date, title, themed_day_id, day_name) -> PlannedActivity:
+    def publicity(self, place, date, title, themed_day_id) -> PlannedActivity:
+        """A publicity stand; on a themed day it carries the day's usual campaign theme."""
         rng = self.rng
         theme_name = THEMED_DAY_THEMES.get((date.month, date.day)) if themed_day_id else None
         if theme_name not in self.world.themes:
@@ -457,9 +459,7 @@ class YearPlan:
             )
         for themed_day_id, name, date in themed:
             if rng.random() < VILLAGE_THEMED_DAY:
-                activity = self.publicity(
-                    village, date, f"“{name}”宣传服务活动", themed_day_id, name
-                )
+                activity = self.publicity(village, date, f"“{name}”宣传服务活动", themed_day_id)
                 activity.participants = rng.randint(30, 150)
                 activity.consultations = rng.randint(10, 50)
                 present = self.some(self.active(members, date), 0.03, 0.08, cap=8)
@@ -523,7 +523,7 @@ class YearPlan:
         rng = self.rng
         for themed_day_id, name, date in themed:
             activity = self.publicity(
-                township, date, f"{township.name}“{name}”集中宣传服务活动", themed_day_id, name
+                township, date, f"{township.name}“{name}”集中宣传服务活动", themed_day_id
             )
             activity.participants = rng.randint(150, 600)
             activity.consultations = rng.randint(40, 200)
