@@ -13,13 +13,16 @@ did in the twelve months up to today (activities.demo writes it).
   every township and at about half the villages, with materials handed out; the 红五月
   campaign in May; township free clinics and health checks; 慰问 before the Spring Festival.
 
-Nothing is dated after today; attendees and visitors were members on the day."""
+Nothing is dated after today, and the current month, quarter and year are only as far along
+as today is; attendees and visitors were members on the day."""
 
 from __future__ import annotations
 
 import datetime
 import random
 from dataclasses import dataclass, field
+
+from associations.models import Level
 
 from .models import Activity, HomeVisit
 from .periods import _month_end, quarter_of
@@ -40,8 +43,8 @@ LEADER_VISITS = {2: 25, 3: 55, 4: 18, 5: 2}
 WEAK_LEADER_VISITS = {0: 30, 1: 40, 2: 30}
 PRESIDENT_GROUPS = {2: 25, 3: 50, 4: 25}
 COUNCIL_HELD = 0.88  # per village and quarter
-CONGRESS_HELD = 0.92  # per village, this year
-TRAINING_HELD = 0.9
+CONGRESS_HELD = 0.92  # per village, this year (in March-June)
+TRAINING_HELD = 0.9  # (in April-November)
 VILLAGE_THEMED_DAY = 0.55
 SPRING_FESTIVAL = {
     2024: datetime.date(2024, 2, 10),
@@ -139,6 +142,7 @@ class PlannedActivity:
     summary: str = ""
     attendees: list[int] = field(default_factory=list)
     handouts: list[tuple[int, int]] = field(default_factory=list)  # (material id, quantity)
+    venue: str = ""  # the place field
     id: int | None = None
 
 
@@ -192,6 +196,28 @@ def months_up_to(today: datetime.date, count: int = 12) -> list[datetime.date]:
     return months[::-1]
 
 
+def _hall(village_name: str) -> str:
+    """后陈洼村 → 后陈洼村委会; an enterprise association keeps its name."""
+    return village_name + "委会" if village_name.endswith("村") else village_name
+
+
+def venue(activity: PlannedActivity, names: dict[int, str]) -> str:
+    """Where an activity took place, from its level and kind."""
+    place, kind = activity.place, activity.kind
+    if place.level == Level.GROUP:
+        village = names[place.key[2]]
+        if kind == MEETING:
+            return f"{_hall(village)}{place.name}活动点"
+        return f"{village}{place.name}" if kind == VOLUNTEER else f"{village}文化广场"
+    if place.level == Level.VILLAGE:
+        if kind == SERVICE:
+            return f"{place.name}困难家庭家中"
+        return f"{place.name}文化广场" if kind == PUBLICITY else f"{_hall(place.name)}会议室"
+    if kind == SERVICE:
+        return f"{place.name}卫生院"
+    return f"{place.name}各村" if activity.end_date else f"{place.name}政府门前广场"
+
+
 class YearPlan:
     def __init__(self, world: World, rng: random.Random, today: datetime.date):
         self.world, self.rng, self.today = world, rng, today
@@ -203,11 +229,14 @@ class YearPlan:
     # --- helpers ---------------------------------------------------------------------------
 
     def day_in(self, first: datetime.date, last: datetime.date) -> datetime.date | None:
-        """A random day from first to last, both clipped to the window; None if empty."""
-        first, last = max(first, self.start), min(last, self.today)
+        """A random day from first (not before the window) to last; None if that day is still
+        to come: so the current month, quarter and year are as far along as today is (on the
+        3rd, few groups have met yet), not crammed into the days gone by."""
+        first = max(first, self.start)
         if last < first:
             return None
-        return first + datetime.timedelta(days=self.rng.randrange((last - first).days + 1))
+        day = first + datetime.timedelta(days=self.rng.randrange((last - first).days + 1))
+        return day if day <= self.today else None
 
     def weighted(self, weights: dict):
         return self.rng.choices(list(weights), weights=list(weights.values()))[0]
@@ -232,6 +261,7 @@ class YearPlan:
         return picked
 
     def passed_themed_days(self) -> list[tuple[int, str, datetime.date]]:
+        """(themed day id, name, date) of every themed day from the window's start to today."""
         days = []
         for themed_day_id, month, day, name in self.world.themed_days:
             for year in sorted({self.start.year, self.today.year}):
@@ -258,6 +288,9 @@ class YearPlan:
             for group in groups:
                 self.group_year(group, weak=group.id in weak, themed=themed)
             self.president_year(village, groups)
+        names = {p.id: p.name for p in self.world.villages + self.world.townships}
+        for activity in self.activities:
+            activity.venue = venue(activity, names)
         return self
 
     def group_year(self, group: Place, *, weak: bool, themed) -> None:
@@ -279,7 +312,7 @@ class YearPlan:
         on_day = [t for t in themed if month <= t[2] <= month_end]
         if on_day and rng.random() < 0.4:
             themed_day_id, name, date = on_day[0]
-            activity = self.publicity(group, date, f"“{name}”宣传活动", themed_day_id, name)
+            activity = self.publicity(group, date, f"“{name}”宣传活动", themed_day_id)
         elif second or rng.random() < 0.25:
             date = self.day_in(month, month_end)
             if date is None:
@@ -290,7 +323,7 @@ class YearPlan:
                 )
             else:
                 theme = rng.choice(list(self.world.themes)) if self.world.themes else ""
-                activity = self.publicity(group, date, f"{theme}入户宣传", None, "")
+                activity = self.publicity(group, date, f"{theme}入户宣传", None)
         else:
             date = self.day_in(month, month_end)
             if date is None:
@@ -315,7 +348,8 @@ class YearPlan:
             )
         self.activities.append(activity)
 
-    def publicity(self, place, date, title, themed_day_id, day_name) -> PlannedActivity:
+    def publicity(self, place, date, title, themed_day_id) -> PlannedActivity:
+        """A publicity stand; on a themed day it carries the day's usual campaign theme."""
         rng = self.rng
         theme_name = THEMED_DAY_THEMES.get((date.month, date.day)) if themed_day_id else None
         if theme_name not in self.world.themes:
@@ -407,7 +441,7 @@ class YearPlan:
             self.village_gathering(
                 village,
                 members,
-                self.day_in(this_year.replace(month=3), self.today),
+                self.day_in(this_year.replace(month=3), this_year.replace(month=6, day=30)),
                 kind=MEETING,
                 title=f"{self.today.year}年会员代表大会",
                 summary="审议村计生协年度工作报告,表彰优秀会员,部署全年工作。",
@@ -417,7 +451,7 @@ class YearPlan:
             self.village_gathering(
                 village,
                 members,
-                self.day_in(this_year.replace(month=3), self.today),
+                self.day_in(this_year.replace(month=4), this_year.replace(month=11, day=30)),
                 kind=TRAINING,
                 title=f"{self.today.year}年会员学习培训班",
                 summary="培训政策宣传、入户随访记录和生殖健康知识。",
@@ -425,9 +459,7 @@ class YearPlan:
             )
         for themed_day_id, name, date in themed:
             if rng.random() < VILLAGE_THEMED_DAY:
-                activity = self.publicity(
-                    village, date, f"“{name}”宣传服务活动", themed_day_id, name
-                )
+                activity = self.publicity(village, date, f"“{name}”宣传服务活动", themed_day_id)
                 activity.participants = rng.randint(30, 150)
                 activity.consultations = rng.randint(10, 50)
                 present = self.some(self.active(members, date), 0.03, 0.08, cap=8)
@@ -491,7 +523,7 @@ class YearPlan:
         rng = self.rng
         for themed_day_id, name, date in themed:
             activity = self.publicity(
-                township, date, f"{township.name}“{name}”集中宣传服务活动", themed_day_id, name
+                township, date, f"{township.name}“{name}”集中宣传服务活动", themed_day_id
             )
             activity.participants = rng.randint(150, 600)
             activity.consultations = rng.randint(40, 200)

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from activities.demo import seed_activities
+from activities.demo_plan import Place, PlannedMember, World, YearPlan
 from activities.duties import duties
 from activities.models import Activity, Attendance, HomeVisit, MaterialHandout
 from activities.periods import Period
@@ -74,6 +75,9 @@ def test_every_group_works_in_most_months_with_some_misses(demo_county):
             ("volunteer", ""),
         }
         assert kinds[("meeting", "group_meeting")] > kinds[("publicity", "")] > 0
+        group = Association.objects.filter(level=Level.GROUP).order_by("division_code").first()
+        meeting = Activity.objects.filter(group=group, meeting_type="group_meeting").first()
+        assert meeting.place == f"{group.parent.name}委会{group.name}活动点"
 
 
 def test_nothing_is_dated_after_today_or_before_the_year(demo_county):
@@ -310,3 +314,56 @@ def test_a_tiny_county_through_the_large_path(fixed_today, monkeypatch):
             pairing__isnull=False
         )
         assert seed_activities(county=county, rng=rng, today=TODAY) is None
+
+
+def _synthetic_world(groups: int = 40) -> World:
+    """One township, one village, `groups` groups of five members (one the leader) and four
+    households each; ids are made up (the plan never reads the database)."""
+    township = Place(2, Level.TOWNSHIP, "城关镇", (1, 2, None, None))
+    village = Place(3, Level.VILLAGE, "东王庄村", (1, 2, 3, None))
+    group_places = [
+        Place(100 + g, Level.GROUP, f"第{g}组", (1, 2, 3, 100 + g)) for g in range(groups)
+    ]
+    long_ago = datetime.date(2015, 1, 1)
+    members = {
+        g.id: [PlannedMember(1000 + 10 * g.id + i, g.key, long_ago, f"会员{i}") for i in range(5)]
+        for g in group_places
+    }
+    return World(
+        townships=[township],
+        villages=[village],
+        groups={village.id: group_places},
+        members=members,
+        village_members={village.id: [m for ms in members.values() for m in ms]},
+        leaders={g.id: members[g.id][0] for g in group_places},
+        presidents={village.id: members[group_places[0].id][1]},
+        council_size={village.id: 11},
+        households={g.id: [5000 + 10 * g.id + i for i in range(4)] for g in group_places},
+        themes={"红五月": 1, "预防艾滋病": 2},
+        themed_days=[(1, 5, 29, "会员活动日"), (2, 12, 1, "世界艾滋病日")],
+        materials={("宣传资料", "份"): 1, ("横幅", "幅"): 2},
+    )
+
+
+@pytest.mark.parametrize(
+    ("today", "low", "high"),
+    [
+        (datetime.date(2026, 8, 3), 0.0, 0.25),  # three days in: few groups have met yet
+        (datetime.date(2026, 8, 31), 0.75, 1.0),  # the month is over: most have
+    ],
+)
+def test_the_current_month_is_as_far_along_as_today(today, low, high):
+    plan = YearPlan(_synthetic_world(), random.Random(3), today).build()
+    month = today.replace(day=1)
+    assert all(a.date <= today for a in plan.activities)
+    assert all(v.visited_on <= today for v in plan.visits)
+    met = {a.place.id for a in plan.activities if a.place.level == Level.GROUP and a.date >= month}
+    assert low <= len(met) / 40 <= high
+    visits = [v for v in plan.visits if v.visited_on >= month]
+    assert low * 40 * 2 <= len(visits) <= high * 40 * 5
+    # Themed days in the window only (September 2025 to today), at township and village.
+    above_groups = [a for a in plan.activities if a.themed_day_id and a.place.level != "group"]
+    assert sorted({(a.themed_day_id, a.date) for a in above_groups}) == [
+        (1, datetime.date(2026, 5, 29)),
+        (2, datetime.date(2025, 12, 1)),
+    ]
