@@ -30,7 +30,11 @@ The rules, exactly as computed:
   at the village node or any of its groups. Required: 1 each.
 
 Quarterly and yearly duties are counted over the whole quarter or year, whatever part of it
-the period covers: a month's table shows where its quarter and year stand."""
+the period covers: a month's table shows where its quarter and year stand.
+
+A month, quarter or year that has not ended yet is open: a duty already met in it is met, one
+not met yet is pending, not failed (the group may still hold its activity on the 30th); the
+tables leave pending units out of the share met and say how many are pending."""
 
 from __future__ import annotations
 
@@ -41,6 +45,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, DateField, Exists, F, OuterRef, Q
 from django.db.models.functions import Cast, TruncMonth, TruncQuarter
+from django.utils import timezone
 
 from associations.models import Association, CouncilPosition, Level
 from members.models import GroupRole, SeatHolder
@@ -60,21 +65,50 @@ TRAININGS_A_YEAR = 1
 @dataclass(frozen=True)
 class Tally:
     """How many were recorded against how many the duty asks for. `required` None: the duty
-    does not apply (a village without groups has no groups to visit)."""
+    does not apply (a village without groups has no groups to visit). `open`: the month,
+    quarter or year has not ended yet, so a count short of the requirement is not a failure
+    yet: the duty is pending (`met` None, `pending` True) until the unit is over."""
 
     count: int
     required: int | None
+    open: bool = False
 
     @property
     def met(self) -> bool | None:
-        return None if self.required is None else self.count >= self.required
+        if self.required is None:
+            return None
+        if self.count >= self.required:
+            return True
+        return None if self.open else False
+
+    @property
+    def pending(self) -> bool:
+        return self.open and self.required is not None and self.count < self.required
 
 
 @functools.lru_cache(maxsize=4096)
-def tally(count: int, required: int | None) -> Tally:
+def tally(count: int, required: int | None, open: bool = False) -> Tally:
     """A shared Tally (they are immutable): a county's quarter needs 30,000 of them, mostly
     the same few, and fewer new objects means fewer garbage-collector passes."""
-    return Tally(count, required)
+    return Tally(count, required, open)
+
+
+def month_open(month: datetime.date, today: datetime.date) -> bool:
+    """The month starting on `month` has not ended by `today`."""
+    return today < _months_later(month, 1)
+
+
+def quarter_open(quarter: datetime.date, today: datetime.date) -> bool:
+    return today < _months_later(quarter, 3)
+
+
+def year_open(year: int, today: datetime.date) -> bool:
+    return today < datetime.date(year + 1, 1, 1)
+
+
+def _months_later(first: datetime.date, months: int) -> datetime.date:
+    index = first.year * 12 + first.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass
@@ -290,9 +324,11 @@ def _nest(rows) -> dict[int, dict]:
 # --- the table -------------------------------------------------------------------------------
 
 
-def duties(*, node: Association, period: Period) -> Duties:
+def duties(*, node: Association, period: Period, today: datetime.date | None = None) -> Duties:
     """Every duty of every group and village under `node` for the period: nine queries,
-    whatever the number of villages and groups."""
+    whatever the number of villages and groups. Months, quarters and years that have not
+    ended by `today` (the local date by default) are open: see Tally."""
+    today = today or timezone.localdate()
     groups_rows = list(
         Association.objects.filter(level=Level.GROUP, **under(node))
         .order_by("division_code")
@@ -305,12 +341,12 @@ def duties(*, node: Association, period: Period) -> Duties:
     )
     return Duties(
         period=period,
-        groups=_group_duties(groups_rows, node=node, period=period),
-        villages=_village_duties(village_rows, groups_rows, node=node, period=period),
+        groups=_group_duties(groups_rows, node=node, period=period, today=today),
+        villages=_village_duties(village_rows, groups_rows, node=node, period=period, today=today),
     )
 
 
-def _group_duties(rows, *, node, period) -> dict[int, GroupDuties]:
+def _group_duties(rows, *, node, period, today) -> dict[int, GroupDuties]:
     activities = group_activity_counts(node=node, period=period)
     visits = leader_visit_counts(node=node, period=period)
     leaders = group_leaders(node=node, period=period)
@@ -324,18 +360,24 @@ def _group_duties(rows, *, node, period) -> dict[int, GroupDuties]:
             name=row["name"],
             leader_id=leaders.get(group_id),
             activities={
-                month: tally(activities[group_id].get(month, 0), GROUP_ACTIVITIES_A_MONTH)
+                month: tally(
+                    activities[group_id].get(month, 0),
+                    GROUP_ACTIVITIES_A_MONTH,
+                    month_open(month, today),
+                )
                 for month in months
             },
             leader_visits={
-                month: tally(visits[group_id].get(month, 0), LEADER_VISITS_A_MONTH)
+                month: tally(
+                    visits[group_id].get(month, 0), LEADER_VISITS_A_MONTH, month_open(month, today)
+                )
                 for month in months
             },
         )
     return result
 
 
-def _village_duties(rows, group_rows, *, node, period) -> dict[int, VillageDuties]:
+def _village_duties(rows, group_rows, *, node, period, today) -> dict[int, VillageDuties]:
     president_visits = president_group_visit_counts(node=node, period=period)
     meetings = village_meeting_counts(node=node, period=period)
     presidents = village_presidents(node=node, period=period)
@@ -357,21 +399,32 @@ def _village_duties(rows, group_rows, *, node, period) -> dict[int, VillageDutie
                 month: tally(
                     president_visits[village_id].get(month, 0),
                     min(PRESIDENT_GROUPS_A_MONTH, groups) or None,
+                    month_open(month, today),
                 )
                 for month in period.months()
             },
             council_meetings={
                 quarter: tally(
-                    by_quarter.get(quarter, {}).get("council", 0), COUNCIL_MEETINGS_A_QUARTER
+                    by_quarter.get(quarter, {}).get("council", 0),
+                    COUNCIL_MEETINGS_A_QUARTER,
+                    quarter_open(quarter, today),
                 )
                 for quarter in period.quarters()
             },
             congress={
-                year: tally(_year_sum(by_quarter, year, "congress"), CONGRESSES_A_YEAR)
+                year: tally(
+                    _year_sum(by_quarter, year, "congress"),
+                    CONGRESSES_A_YEAR,
+                    year_open(year, today),
+                )
                 for year in period.years()
             },
             training={
-                year: tally(_year_sum(by_quarter, year, "training"), TRAININGS_A_YEAR)
+                year: tally(
+                    _year_sum(by_quarter, year, "training"),
+                    TRAININGS_A_YEAR,
+                    year_open(year, today),
+                )
                 for year in period.years()
             },
         )

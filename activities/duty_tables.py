@@ -18,7 +18,7 @@ from members.models import Member
 from .duties import Duties, GroupDuties, Tally, VillageDuties
 from .periods import QUARTER_NAMES, Period, quarter_of
 
-MET, NOT_MET, NOT_APPLICABLE = "✓", "✗", "—"
+MET, NOT_MET, NOT_APPLICABLE, PENDING = "✓", "✗", "—", "进行中"
 
 RULES = [
     "小组活动:每个会员小组每月至少开展一次活动(在小组登记的各类活动)。",
@@ -27,11 +27,14 @@ RULES = [
     "按会长参加小组活动或走访小组家庭计。",
     "理事会:每季度至少召开一次;会员代表大会、会员培训:每年至少一次。",
     "跨多月的统计期:每个月(季度、年度)都达标才计为达标。",
+    "尚未结束的月份(季度、年度):已达标的计为达标,未达标的记为“进行中”,不计入达标率。",
 ]
 
 
 def tally_text(tally: Tally) -> str:
-    """ "2 ✓", "0 ✗", or "—" where the duty does not apply."""
+    """ "2 ✓", "0 ✗", "1 进行中" in a unit not over yet, or "—" where the duty does not apply."""
+    if tally.pending:
+        return f"{tally.count} {PENDING}"
     if tally.met is None:
         return NOT_APPLICABLE
     return f"{tally.count} {MET if tally.met else NOT_MET}"
@@ -51,10 +54,12 @@ def quarter_label(quarter: datetime.date) -> str:
 
 @dataclass(frozen=True)
 class Share:
-    """How many met a duty out of how many it applies to."""
+    """How many met a duty out of how many were judged on it; `pending` more are not judged
+    yet (their month, quarter or year is not over and they have not met it so far)."""
 
     met: int
     total: int
+    pending: int = 0
 
     @property
     def ratio(self) -> float | None:
@@ -65,27 +70,40 @@ class Share:
         return NOT_APPLICABLE if self.ratio is None else f"{self.ratio:.1%}"
 
     @property
+    def count_text(self) -> str:
+        """ "3/4", with "(另 2 进行中)" when some are pending."""
+        text = f"{self.met}/{self.total}"
+        return f"{text}(另 {self.pending} {PENDING})" if self.pending else text
+
+    @property
     def mark(self) -> str:
         """A village's own duty: ✓ met throughout, ✗ (with how many of how many units when
-        the period has several), — not applicable."""
+        the period has several), 进行中 when nothing is judged yet, — not applicable."""
         if not self.total:
-            return NOT_APPLICABLE
+            return PENDING if self.pending else NOT_APPLICABLE
         if self.met == self.total:
             return MET
         return NOT_MET if self.total == 1 else f"{NOT_MET} {self.met}/{self.total}"
 
     def __add__(self, other: Share) -> Share:
-        return Share(self.met + other.met, self.total + other.total)
+        return Share(self.met + other.met, self.total + other.total, self.pending + other.pending)
 
 
 def units_met(tallies) -> Share:
-    """Of the units (months, quarters, years) a duty applies in, how many it was met in."""
-    applicable = [t for t in tallies if t.met is not None]
-    return Share(sum(1 for t in applicable if t.met), len(applicable))
+    """Of the units (months, quarters, years) a duty applies in, how many it was met in;
+    units not over yet and not met so far are pending."""
+    tallies = list(tallies)
+    judged = [t for t in tallies if t.met is not None]
+    pending = sum(1 for t in tallies if t.pending)
+    return Share(sum(1 for t in judged if t.met), len(judged), pending)
 
 
-def met_throughout(tallies) -> bool:
-    return all(t.met for t in tallies)
+def met_throughout(tallies) -> bool | None:
+    """Met in every unit judged so far; None when no unit is judged yet (all pending)."""
+    judged = [t.met for t in tallies if not t.pending]
+    if not judged:
+        return None
+    return all(judged)
 
 
 # --- a village (or a group): groups × months -------------------------------------------------
@@ -202,8 +220,9 @@ def area_table(result: Duties, *, township_names: dict[int, str]) -> AreaTable:
 
 def village_line(village: VillageDuties, groups, township_names) -> VillageLine:
     def groups_met(attribute: str) -> Share:
-        met = sum(1 for g in groups if met_throughout(getattr(g, attribute).values()))
-        return Share(met, len(groups))
+        verdicts = [met_throughout(getattr(g, attribute).values()) for g in groups]
+        judged = [v for v in verdicts if v is not None]
+        return Share(sum(judged), len(judged), len(verdicts) - len(judged))
 
     return VillageLine(
         village_id=village.village_id,
@@ -224,8 +243,10 @@ def total_line(lines: list[VillageLine]) -> VillageLine:
     the villages it applies to."""
 
     def villages_met(attribute: str) -> Share:
-        shares = [getattr(line, attribute) for line in lines if getattr(line, attribute).total]
-        return Share(sum(1 for s in shares if s.met == s.total), len(shares))
+        shares = [getattr(line, attribute) for line in lines]
+        judged = [s for s in shares if s.total]
+        pending = sum(1 for s in shares if not s.total and s.pending)
+        return Share(sum(1 for s in judged if s.met == s.total), len(judged), pending)
 
     return VillageLine(
         village_id=None,

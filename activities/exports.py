@@ -120,10 +120,12 @@ def area_xlsx(node, table: AreaTable, *, made_on: datetime.date) -> bytes:
         sheet = book.sheet(area_layout(node, table, made_on=made_on), name=SHEET_NAME)
         for line in table.lines:
             sheet.row(_area_values(line, table, own=lambda s: s.mark))
-        sheet.total(_area_values(table.total, table, own=lambda s: f"{s.met}/{s.total}"))
+        sheet.total(_area_values(table.total, table, own=lambda s: s.count_text))
         sheet.blank()
         sheet.note(
-            "村级职责合计:达标村数/适用村数;小组职责合计:达标小组/小组总数。", style="remark"
+            "村级职责合计:达标村数/已评定村数;小组职责合计:达标小组/已评定小组"
+            "(本期尚未结束、尚未达标的记为“进行中”,另计)。",
+            style="remark",
         )
         _rules(sheet)
         sheet.close()
@@ -136,9 +138,9 @@ def _area_values(line, table: AreaTable, *, own) -> list:
         *stub,
         line.name,
         line.group_count,
-        f"{line.activities.met}/{line.activities.total}",
+        line.activities.count_text,
         line.activities.ratio,
-        f"{line.leader_visits.met}/{line.leader_visits.total}",
+        line.leader_visits.count_text,
         line.leader_visits.ratio,
         *(own(share) for share in line.own_duties),
     ]

@@ -192,3 +192,50 @@ def test_the_counts_stay_inside_the_node(village):
     assert set(table.villages) == {village.villages[1].pk}
     assert set(table.groups) == {village.groups[2].pk, village.groups[3].pk}
     assert all(t.count == 0 for g in table.groups.values() for t in g.activities.values())
+
+
+def test_months_and_quarters_not_over_are_pending_not_failed(village):
+    """Seen on 2025-02-14 (the fixture's later records stand for work already recorded):
+    January is over (group 0 failed it: no activity); February is open (group 0 met it on
+    the 10th, group 1 has not yet); March has not begun (group 0's records there meet it,
+    group 1 is pending). The quarters after the first and the year are open."""
+    table = duties(node=village.villages[0], period=Period.year(2025), today=D(2025, 2, 14))
+    first, second = table.groups[village.groups[0].pk], table.groups[village.groups[1].pk]
+    assert [counts(first.activities)[m] for m in (JAN, FEB, MAR)] == [
+        (0, False),
+        (1, True),
+        (2, True),
+    ]
+    assert [counts(second.activities)[m] for m in (JAN, FEB, MAR)] == [
+        (0, False),
+        (0, None),
+        (0, None),
+    ]
+    assert [second.activities[m].pending for m in (JAN, FEB, MAR)] == [False, True, True]
+    row = table.villages[village.villages[0].pk]
+    assert counts(row.council_meetings) == {
+        D(2025, 1, 1): (1, True),
+        D(2025, 4, 1): (0, None),
+        D(2025, 7, 1): (0, None),
+        D(2025, 10, 1): (0, None),
+    }
+    assert (row.congress[2025].met, row.congress[2025].pending) == (None, True)
+
+
+def test_the_tables_leave_pending_units_out_of_the_share(village):
+    from activities.duty_tables import area_table, tally_text, village_line
+
+    table = duties(node=village.villages[0], period=Period.month(2025, 2), today=D(2025, 2, 14))
+    groups = list(table.groups.values())
+    line = village_line(table.villages[village.villages[0].pk], groups, {})
+    # group 0 met February's activity already; group 1 has until the 28th
+    assert (line.activities.met, line.activities.total, line.activities.pending) == (1, 1, 1)
+    assert line.activities.count_text == "1/1(另 1 进行中)"
+    assert (line.council.mark, line.congress.mark) == ("✓", "进行中")
+    assert tally_text(groups[1].activities[FEB]) == "0 进行中"
+    total = area_table(table, township_names={}).total
+    assert (total.congress.met, total.congress.total, total.congress.pending) == (0, 0, 1)
+    # the same month seen after it ended: group 1 failed it
+    over = duties(node=village.villages[0], period=Period.month(2025, 2), today=D(2025, 3, 1))
+    line = village_line(over.villages[village.villages[0].pk], list(over.groups.values()), {})
+    assert (line.activities.met, line.activities.total, line.activities.pending) == (1, 2, 0)
