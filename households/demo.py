@@ -65,7 +65,7 @@ class PeopleScale:
 
 
 PEOPLE_SCALES = {
-    "demo": PeopleScale(households_per_village=(30, 50)),
+    "demo": PeopleScale(households_per_village=(60, 100)),
     "large": PeopleScale(households=150_000, persons=500_000, history_per_household=False),
 }
 

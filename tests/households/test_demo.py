@@ -34,8 +34,8 @@ def test_seed_demo_gives_every_village_believable_households(capsys):
 
         assert {h.village_id for h in households} == villages
         assert {p.village_id for p in persons} == villages
-        assert all(30 <= sum(h.village_id == v for h in households) <= 50 for v in villages)
-        assert 1100 <= len(persons) <= 2800
+        assert all(60 <= sum(h.village_id == v for h in households) <= 100 for v in villages)
+        assert 2200 <= len(persons) <= 5600
         assert f"{len(households)} 户、{len(persons)} 人" in out
 
         numbers = [p.id_number for p in persons]
