@@ -71,9 +71,9 @@ class Share:
 
     @property
     def count_text(self) -> str:
-        """ "3/4", with "(另 2 进行中)" when some are pending."""
+        """ "3/4", with "(2 进行中)" when some are pending."""
         text = f"{self.met}/{self.total}"
-        return f"{text}(另 {self.pending} {PENDING})" if self.pending else text
+        return f"{text}({self.pending} {PENDING})" if self.pending else text
 
     @property
     def mark(self) -> str:

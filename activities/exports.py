@@ -33,7 +33,7 @@ def duties_filename(node, period) -> str:
 def _top_line(period, made_on: datetime.date, *, legend: bool = False) -> sheets.Line:
     return sheets.Line(
         f"统计期:{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}    "
-        f"制表日期:{made_on:%Y-%m-%d}    ✓ 达标  ✗ 未达标  — 不适用"
+        f"制表日期:{made_on:%Y-%m-%d}    ✓ 达标  ✗ 未达标  进行中:本期未结束、尚未达标  — 不适用"
         + ("    活动:小组活动次数  入户:组长入户随访次数" if legend else "")
     )
 
@@ -86,7 +86,7 @@ def area_layout(node, table: AreaTable, *, made_on: datetime.date) -> sheets.Lay
     def share(label: str) -> sheets.Group:
         return sheets.Group(
             label,
-            [sheets.Column("达标小组", 9), sheets.Column("达标率", 8, "right", "0.0%")],
+            [sheets.Column("达标小组", 13), sheets.Column("达标率", 8, "right", "0.0%")],
         )
 
     stub = [sheets.Column("乡镇(街道)", 14, "left")] if table.show_township else []
@@ -102,10 +102,10 @@ def area_layout(node, table: AreaTable, *, made_on: datetime.date) -> sheets.Lay
             sheets.Group(
                 "村级职责",
                 [
-                    sheets.Column("会长深入小组", 11),
-                    sheets.Column("理事会", 9),
-                    sheets.Column("会员代表大会", 11),
-                    sheets.Column("会员培训", 9),
+                    sheets.Column("会长深入小组", 13),
+                    sheets.Column("理事会", 13),
+                    sheets.Column("会员代表大会", 13),
+                    sheets.Column("会员培训", 13),
                 ],
             ),
         ],

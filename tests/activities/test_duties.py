@@ -230,7 +230,7 @@ def test_the_tables_leave_pending_units_out_of_the_share(village):
     line = village_line(table.villages[village.villages[0].pk], groups, {})
     # group 0 met February's activity already; group 1 has until the 28th
     assert (line.activities.met, line.activities.total, line.activities.pending) == (1, 1, 1)
-    assert line.activities.count_text == "1/1(另 1 进行中)"
+    assert line.activities.count_text == "1/1(1 进行中)"
     assert (line.council.mark, line.congress.mark) == ("✓", "进行中")
     assert tally_text(groups[1].activities[FEB]) == "0 进行中"
     total = area_table(table, township_names={}).total
