@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from associations.filters import UnderNodeFilterMixin
+from members.models import GroupRole
 
 from .models import Activity, HomeVisit
 
@@ -58,6 +59,7 @@ class HomeVisitFilter(UnderNodeFilterMixin, django_filters.FilterSet):
         field_name="visited_on", lookup_expr="lte", label="截止日期"
     )
     follow_up_open = django_filters.BooleanFilter(method="filter_open", label="待跟进")
+    led_group = django_filters.NumberFilter(method="filter_led_group", label="组长所在小组")
 
     class Meta:
         model = HomeVisit
@@ -69,7 +71,24 @@ class HomeVisitFilter(UnderNodeFilterMixin, django_filters.FilterSet):
             "date_from",
             "date_to",
             "follow_up_open",
+            "led_group",
         ]
+
+    def filter_led_group(self, queryset, name, value):
+        """The visits the duties count for a group's leader: made by a member who led that
+        group on the day (of two leader roles on one day, the one that started last)."""
+        covering = (
+            GroupRole.objects.filter(
+                member_id=OuterRef("visitor_id"),
+                role=GroupRole.Role.LEADER,
+                starts_on__lte=OuterRef("visited_on"),
+            )
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=OuterRef("visited_on")))
+            .order_by("-starts_on")
+        )
+        return queryset.annotate(
+            led_group_that_day=Subquery(covering.values("group_id")[:1])
+        ).filter(led_group_that_day=value)
 
     def filter_open(self, queryset, name, value):
         open_ = Q(follow_up_needed=True, follow_up_done_on__isnull=True)

@@ -18,6 +18,7 @@ from . import exports, selectors
 from .duties import duties
 from .duty_tables import RULES, area_table, village_table
 from .periods import Period, parse_period, period_choices, period_key, period_label
+from .selectors import under
 
 RECORDS_SHOWN = 200  # a drill-down is a month of one group: more is a sign to narrow it
 
@@ -101,6 +102,18 @@ class NodeDutiesExportView(StaffView):
         return xlsx_response(content, filename)
 
 
+def leader_group(request, node: Association):
+    """`?led_group=<id>` (the duties page's leader-visits cell): the group under `node` whose
+    leader's visits to list; None when not asked; False when it names no such group."""
+    raw = request.GET.get("led_group", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        return False
+    groups = Association.objects.filter(level=Level.GROUP, pk=int(raw), **under(node))
+    return groups.first() or False
+
+
 class NodeRecordsView(StaffView):
     """The activities held and the home visits made under a node in a period."""
 
@@ -115,8 +128,15 @@ class NodeRecordsView(StaffView):
                 : RECORDS_SHOWN + 1
             ]
         )
+        led_group = leader_group(request, node)
+        if led_group is False:
+            context["error"] = "小组参数有误。"
+            return render(request, "activities/records.html", context, status=400)
+        filters = {"led_group": led_group.pk} if led_group else None
         visits = list(
-            selectors.visit_list(actor=request.user, node=node, period=period)[: RECORDS_SHOWN + 1]
+            selectors.visit_list(actor=request.user, node=node, period=period, filters=filters)[
+                : RECORDS_SHOWN + 1
+            ]
         )
         context.update(
             activities=activities[:RECORDS_SHOWN],
@@ -125,5 +145,6 @@ class NodeRecordsView(StaffView):
             visits_cut=len(visits) > RECORDS_SHOWN,
             shown=RECORDS_SHOWN,
             can_record=permissions.can_record_field_work(request.user, node),
+            led_group=led_group,
         )
         return render(request, "activities/records.html", context)

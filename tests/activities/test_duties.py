@@ -239,3 +239,37 @@ def test_the_tables_leave_pending_units_out_of_the_share(village):
     over = duties(node=village.villages[0], period=Period.month(2025, 2), today=D(2025, 3, 1))
     line = village_line(over.villages[village.villages[0].pk], list(over.groups.values()), {})
     assert (line.activities.met, line.activities.total, line.activities.pending) == (1, 2, 0)
+
+
+def test_the_leader_visits_cell_lists_the_visits_it_counts(client, village):
+    """February at the village: group 0's leader made three visits (two to a household of
+    group 0, one to group 1's), and a member of group 1 visited group 0's household once.
+    The cell counts the leader's three; its drill-down lists exactly those, not every visit
+    in the village."""
+    from django.urls import reverse
+
+    client.force_login(village.users["county_admin"])
+    node = village.villages[0]
+    group = village.groups[0]
+    assert duties(node=node, period=Period.month(2025, 2)).groups[group.pk].leader_visits[
+        FEB
+    ] == Tally(3, 3)
+    page = client.get(reverse("node-duties", args=[node.pk]), {"period": "2025-02"})
+    link = f"{reverse('node-activities', args=[node.pk])}?period=2025-02&amp;led_group={group.pk}"
+    assert link in page.content.decode()
+    listed = client.get(
+        reverse("node-activities", args=[node.pk]), {"period": "2025-02", "led_group": group.pk}
+    )
+    assert [v.visited_on for v in listed.context["visits"]] == [
+        D(2025, 2, 3),
+        D(2025, 2, 2),
+        D(2025, 2, 1),
+    ]
+    assert "仅列出走访当天担任" in listed.content.decode()
+    everyone = client.get(reverse("node-activities", args=[node.pk]), {"period": "2025-02"})
+    assert D(2025, 2, 4) in [v.visited_on for v in everyone.context["visits"]]
+    for bad in ("x", str(village.groups[3].pk) if len(village.groups) > 3 else "999999"):
+        response = client.get(
+            reverse("node-activities", args=[node.pk]), {"period": "2025-02", "led_group": bad}
+        )
+        assert response.status_code == 400
