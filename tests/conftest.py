@@ -31,6 +31,7 @@ from households import services as household_services
 from households.models import Household, Person
 from members import services as member_services
 from members.models import Member
+from reports.defaults import scheme_create_default
 
 PASSWORD = "Test@pass2026"
 
@@ -47,6 +48,7 @@ class CountyWorld:
     households: list[Household] = field(default_factory=list)  # one per village, same order
     persons: list[Person] = field(default_factory=list)  # two per household: head and spouse
     members: list[Member] = field(default_factory=list)  # each household head, in its group
+    schemes: list = field(default_factory=list)  # the default scheme of 2026 (a draft)
 
     @property
     def nodes(self) -> list[Association]:
@@ -164,6 +166,8 @@ def _build_county(code: str, name: str) -> CountyWorld:
                 _member_records(admin, world.members[-1], household, village)
             if (code, index) not in {("130534", 0), ("130534", 1)}:  # (and A's second's duties)
                 _field_work(admin, world.members[-1], household, village)
+        # Each county's default assessment scheme (a draft), so the scheme routes have rows
+        world.schemes.append(scheme_create_default(actor=admin, county=county, year=2026))
     return world
 
 

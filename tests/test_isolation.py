@@ -55,6 +55,8 @@ TEAM = "members.VolunteerTeam"
 JOB = "associations.Job"
 ACTIVITY = "activities.Activity"
 VISIT = "activities.HomeVisit"
+VERSION = "reports.SchemeVersion"
+INDICATOR = "reports.SchemeIndicator"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -135,6 +137,17 @@ ROUTES: dict[str, Route] = {
     "node-duties": page(NODE),
     "node-duties-export": page(NODE),
     "node-activities": page(NODE),
+    # reports: assessment schemes (rows at the county node: county accounts only)
+    "scheme-list": page(NODE),
+    "scheme-create": page(NODE, post=True),
+    "scheme-create-default": page(NODE, get=False, post=True),
+    "scheme-version": page(VERSION),
+    "scheme-version-edit": page(VERSION, post=True),
+    "scheme-version-activate": page(VERSION, get=False, post=True),
+    "scheme-version-copy": page(VERSION, get=False, post=True),
+    "scheme-indicator-create": page(VERSION, post=True),
+    "scheme-indicator-edit": page(INDICATOR, post=True),
+    "scheme-indicator-delete": page(INDICATOR, get=False, post=True),
     # API
     "api-root": api(),
     "api-token": api(),
