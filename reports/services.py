@@ -127,9 +127,9 @@ def scheme_create(
     note: str = "",
 ) -> Scheme:
     """A scheme for the year, with its first version as a draft."""
-    _require_manager(actor, county)
     if county.level != Level.COUNTY:
         raise ValidationError("考核细则由县级协会制定。", code="not_county")
+    _require_manager(actor, county)
     _check_lines(first_class_min, qualified_min)
     scheme = Scheme(year=year, name=(name or "").strip(), created_by=actor)
     _save(
