@@ -89,6 +89,7 @@ class IndicatorForm(forms.ModelForm):
         self.fields["key"].required = False
         self.fields["name"].required = False
         self.fields["order"].required = False
+        self.fields["level"].required = False
         self.fields["rule"].choices = Rule.choices
         for name in ("max_score", "threshold", "low", "high", "step", "order"):
             self.fields[name].widget.attrs["inputmode"] = "decimal"
@@ -105,4 +106,7 @@ class IndicatorForm(forms.ModelForm):
         else:
             data.update(key=(data.get("key") or "").strip(), manual=True)
         data["name"] = (data.get("name") or "").strip()
+        data["level"] = data.get("level") or IndicatorLevel.VILLAGE
+        if data.get("order") is None:
+            data.pop("order", None)  # a new one goes last; an edited one keeps its place
         return data
