@@ -101,6 +101,24 @@ def total(scores) -> Decimal:
     return sum((s.points for s in scores), rounded(ZERO))
 
 
+@dataclass(frozen=True)
+class NodeScores:
+    """One node's scores under a version: by indicator key, their total and the grade."""
+
+    scores: dict[str, Score]
+    total: Decimal
+    grade: Grade
+
+
+def score_node(version, indicators, values: dict) -> NodeScores:
+    """Score a node: `indicators` of one level of the version, `values` {key: value} (a key
+    missing from `values` has no value: 0, 无数据). What a report run does for every node."""
+    scores = {i.key: score_indicator(i, values.get(i.key)) for i in indicators}
+    points = total(scores.values())
+    lines = {"first_class_min": version.first_class_min, "qualified_min": version.qualified_min}
+    return NodeScores(scores=scores, total=points, grade=grade(points, **lines))
+
+
 def grade(total_score, *, first_class_min, qualified_min) -> Grade:
     """一流村协会 at or above the first-class line, 合格 at or above the qualified line."""
     total_score = _d(total_score)

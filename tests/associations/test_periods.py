@@ -4,6 +4,7 @@ years, and the activities module that re-exports it."""
 import datetime
 
 import pytest
+from django.urls import reverse
 
 from activities import periods as activity_periods
 from associations.periods import (
@@ -60,3 +61,14 @@ def test_a_span_that_is_no_named_period_keys_by_its_dates():
 def test_activities_keeps_importing_the_same_period():
     assert activity_periods.Period is Period
     assert activity_periods.parse_period is parse_period
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["node-duties", "node-duties-export", "node-activities"])
+def test_the_activities_pages_take_a_half_year(client, world, name):
+    client.force_login(world.a.users["county_admin"])
+    for node in (world.a.county, world.a.villages[2]):
+        response = client.get(reverse(name, args=[node.pk]), {"period": "2025-H2"})
+        assert response.status_code == 200, (name, node.level)
+        if name != "node-duties-export":
+            assert "2025年下半年" in response.content.decode()

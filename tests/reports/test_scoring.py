@@ -5,8 +5,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from reports.models import Grade, Rule
-from reports.scoring import NO_DATA, Score, grade, rule_errors, score, total
+from reports.models import Grade, Rule, SchemeIndicator, SchemeVersion
+from reports.scoring import NO_DATA, Score, grade, rule_errors, score, score_node, total
 
 
 def points(rule, value, **params):
@@ -113,3 +113,29 @@ def test_rule_parameters_are_checked_in_chinese():
     }
     assert rule_errors("nonsense", max_score=5) == {"rule": "请选择计分规则。"}
     assert rule_errors(Rule.MET, max_score=5, threshold=1) == {}
+
+
+def test_a_node_scored_under_a_version_by_hand():
+    """council met (10 of 10), membership 8% of 10% (8 of 10), archives 7 of 9 at 1 point
+    each (3 of 5), themed days missing (0 of 10, 无数据): 21 of 35 → 合格 at 20, not 一流 at 30."""
+    version = SchemeVersion(first_class_min=D("30"), qualified_min=D("20"))
+    indicators = [
+        SchemeIndicator(key="council_quarterly", max_score=10, rule=Rule.MET, threshold=100),
+        SchemeIndicator(
+            key="membership_ratio", max_score=10, rule=Rule.SHARE_OF_TARGET, threshold=10
+        ),
+        SchemeIndicator(key="archives", max_score=5, rule=Rule.DEDUCTION, threshold=9, step=1),
+        SchemeIndicator(
+            key="themed_day_publicity", max_score=10, rule=Rule.SHARE_OF_TARGET, threshold=100
+        ),
+    ]
+    values = {"council_quarterly": D("100"), "membership_ratio": D("8"), "archives": 7}
+    result = score_node(version, indicators, values)
+    assert [s.points for s in result.scores.values()] == [
+        D("10.00"),
+        D("8.00"),
+        D("3.00"),
+        D("0.00"),
+    ]
+    assert result.scores["themed_day_publicity"].reason == NO_DATA
+    assert (result.total, result.grade) == (D("21.00"), Grade.QUALIFIED)
