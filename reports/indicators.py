@@ -48,21 +48,24 @@ class Indicator:
     unit: str
     level: str  # IndicatorLevel
     compute: Callable[[Association, Period], Values]
-    description: str = ""
+    definition: str = ""  # for county staff, in Chinese
+    description: str = ""  # for developers: the function's docstring
 
 
 REGISTRY: dict[str, Indicator] = {}
 
 
-def register(*, key: str, name: str, unit: str, level: str = IndicatorLevel.VILLAGE):
-    """Register `compute(county, period) -> {node id: value}` under `key`; its docstring is
-    the indicator's definition shown to county staff."""
+def register(
+    *, key: str, name: str, unit: str, definition: str, level: str = IndicatorLevel.VILLAGE
+):
+    """Register `compute(county, period) -> {node id: value}` under `key`. `definition` is
+    what county staff read on the scheme page; the function's docstring is the exact rule."""
 
     def decorator(function):
         if key in REGISTRY:
             raise ValueError(f"indicator {key!r} is registered twice")
         description = " ".join((function.__doc__ or "").split())
-        REGISTRY[key] = Indicator(key, name, unit, str(level), function, description)
+        REGISTRY[key] = Indicator(key, name, unit, str(level), function, definition, description)
         return function
 
     return decorator
@@ -121,7 +124,12 @@ def _year_to_end(period: Period) -> Period:
 # --- duties (activities.duties) -------------------------------------------------------------
 
 
-@register(key="council_quarterly", name="理事会按季召开", unit="%")
+@register(
+    key="council_quarterly",
+    name="理事会按季召开",
+    unit="%",
+    definition="统计期内村协会召开理事会(会议类型“理事会”)的季度占全部季度的百分比。",
+)
 def council_quarterly(county: Association, period: Period) -> Values:
     """Share of the quarters of the period in which the village's council met at least once
     (a 会议 of type 理事会 held at the village): 100 for a quarter in which it met, 0 if not;
@@ -145,7 +153,12 @@ def _group_months(counts: dict, group_id: int, months, required: int) -> int:
     return sum(1 for month in months if counts.get(group_id, {}).get(month, 0) >= required)
 
 
-@register(key="group_activity_share", name="每月开展活动的小组占比", unit="%")
+@register(
+    key="group_activity_share",
+    name="每月开展活动的小组占比",
+    unit="%",
+    definition="统计期内每个月都开展了活动的会员小组占本村小组数的百分比。",
+)
 def group_activity_share(county: Association, period: Period) -> Values:
     """Share of the village's member groups that held at least one activity in EVERY month of
     the period (activities held at the group node). A village without groups: no value."""
@@ -163,7 +176,12 @@ def group_activity_share(county: Association, period: Period) -> Values:
     return result
 
 
-@register(key="leader_visit_share", name="小组长每月入户随访达标率", unit="%")
+@register(
+    key="leader_visit_share",
+    name="小组长每月入户随访达标率",
+    unit="%",
+    definition="本村各小组各月中,当月小组长入户随访达到3次的“组·月”所占百分比。",
+)
 def leader_visit_share(county: Association, period: Period) -> Values:
     """Share of the village's group-months (each group × each month of the period) in which
     the group's leader of the day made at least 3 home visits: a village of 2 groups over a
@@ -181,7 +199,12 @@ def leader_visit_share(county: Association, period: Period) -> Values:
     return result
 
 
-@register(key="president_group_visits", name="会长每月深入小组指导达标率", unit="%")
+@register(
+    key="president_group_visits",
+    name="会长每月深入小组指导达标率",
+    unit="%",
+    definition="会长当月深入3个以上小组(不足3个的须到全部小组)的月份所占百分比,按会长参加小组活动和入户走访统计。",
+)
 def president_group_visits(county: Association, period: Period) -> Values:
     """Share of the months of the period in which the village president went to at least 3
     groups of the village (all of them if it has fewer), as activities.duties reads it from
@@ -214,14 +237,24 @@ def _held_in_year(county: Association, period: Period, kind: str) -> Values:
     return result
 
 
-@register(key="congress_held", name="年度召开会员代表大会", unit="次")
+@register(
+    key="congress_held",
+    name="年度召开会员代表大会",
+    unit="次",
+    definition="当年1月1日至统计期末,村协会召开会员代表大会的次数。",
+)
 def congress_held(county: Association, period: Period) -> Values:
     """会员代表大会 held at the village from 1 January of the period's year to the period's
     end (seed 002 art. 8: held regularly; one a year is the duty)."""
     return _held_in_year(county, period, "congress")
 
 
-@register(key="training_held", name="年度举办会员培训", unit="次")
+@register(
+    key="training_held",
+    name="年度举办会员培训",
+    unit="次",
+    definition="当年1月1日至统计期末,村协会及其小组举办培训的次数。",
+)
 def training_held(county: Association, period: Period) -> Values:
     """培训 held at the village or any of its groups from 1 January of the period's year to
     the period's end (seed 002 art. 8 九: 年度会员学习培训班)."""
@@ -240,7 +273,11 @@ def _group_ids(county: Association) -> list[int]:
 
 
 @register(
-    key="group_activity_months", name="小组每月开展活动", unit="%", level=IndicatorLevel.GROUP
+    key="group_activity_months",
+    name="小组每月开展活动",
+    unit="%",
+    level=IndicatorLevel.GROUP,
+    definition="统计期内小组开展了活动的月份所占百分比。",
 )
 def group_activity_months(county: Association, period: Period) -> Values:
     """Share of the months of the period in which the group held at least one activity."""
@@ -254,7 +291,11 @@ def group_activity_months(county: Association, period: Period) -> Values:
 
 
 @register(
-    key="leader_visit_months", name="小组长每月入户随访达标", unit="%", level=IndicatorLevel.GROUP
+    key="leader_visit_months",
+    name="小组长每月入户随访达标",
+    unit="%",
+    level=IndicatorLevel.GROUP,
+    definition="统计期内小组长入户随访达到3次的月份所占百分比。",
 )
 def leader_visit_months(county: Association, period: Period) -> Values:
     """Share of the months of the period in which the group's leader made at least 3 home
@@ -271,7 +312,12 @@ def leader_visit_months(county: Association, period: Period) -> Values:
 # --- members, publicity, hardship, council ----------------------------------------------------
 
 
-@register(key="membership_ratio", name="会员占常住人口比例", unit="%")
+@register(
+    key="membership_ratio",
+    name="会员占常住人口比例",
+    unit="%",
+    definition="统计期末在册会员数 ÷ 常住人口(户籍常住 + 流入)× 100。",
+)
 def membership_ratio(county: Association, period: Period) -> Values:
     """Members on the village's roll on the last day of the period ÷ the village's 常住人口
     (户籍常住 + 流入, alive) on that day, × 100 — the member list's ratio (members.selectors.
@@ -300,7 +346,12 @@ def _themed_day_dates(county: Association, period: Period) -> set[tuple[int, int
     return occurrences
 
 
-@register(key="themed_day_publicity", name="主题日宣传活动开展率", unit="%")
+@register(
+    key="themed_day_publicity",
+    name="主题日宣传活动开展率",
+    unit="%",
+    definition="统计期内的主题日(3.8、5.29、7.11等)中,本村或其小组开展了标明该主题日的活动所占百分比。",
+)
 def themed_day_publicity(county: Association, period: Period) -> Values:
     """Share of the themed days (the county's 主题日 calendar: 3.8, 5.29, 7.11 …) falling in
     the period that the village marked: an activity held at the village or one of its groups,
@@ -330,7 +381,12 @@ def themed_day_publicity(county: Association, period: Period) -> Values:
 HARDSHIP_VISIT_PURPOSES = (HomeVisit.Purpose.HARDSHIP_HELP, HomeVisit.Purpose.CONDOLENCE)
 
 
-@register(key="hardship_assisted_share", name="计生困难家庭帮扶覆盖率", unit="%")
+@register(
+    key="hardship_assisted_share",
+    name="计生困难家庭帮扶覆盖率",
+    unit="%",
+    definition="当年在册的计生困难家庭中,统计期内有结对帮扶、困难帮扶或慰问走访、帮扶档案记录的户所占百分比;无困难家庭记为100。",
+)
 def hardship_assisted_share(county: Association, period: Period) -> Values:
     """Share of the village's hardship households (在册 in the roster of the period's last
     year) that were helped during the period: paired with a member (a 结对帮扶 running at any
@@ -372,7 +428,12 @@ def hardship_assisted_share(county: Association, period: Period) -> Values:
     return result
 
 
-@register(key="council_model", name="理事会符合“5-3-3”/“3-2-1”模式", unit="是/否")
+@register(
+    key="council_model",
+    name="理事会符合“5-3-3”/“3-2-1”模式",
+    unit="是/否",
+    definition="统计期末在任理事会符合“5-3-3”(小村“3-2-1”)模式记为1,否则为0。",
+)
 def council_model(county: Association, period: Period) -> Values:
     """1 if the village's council in office at the end of the period (the latest term that
     began by then and had not ended before the period) has the seats its model asks for —

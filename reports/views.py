@@ -117,7 +117,9 @@ def version_context(request, version, **extra) -> dict:
     for indicator in indicators:
         indicator.rule_text = scoring.describe(indicator)
         registered = REGISTRY.get(indicator.key)
-        indicator.unit = registered.unit if registered and not indicator.manual else ""
+        computed = registered is not None and not indicator.manual
+        indicator.unit = registered.unit if computed else ""
+        indicator.definition = registered.definition if computed else ""
     totals = services.max_score_totals(version)
     return {
         "node": county,

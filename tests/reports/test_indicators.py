@@ -169,6 +169,7 @@ def test_every_registered_indicator_is_hand_worked_here():
     assert set(REGISTRY) == set(EXPECTED)
     for indicator in REGISTRY.values():
         assert indicator.name and indicator.unit and indicator.description
+        assert indicator.definition.endswith("。")
     assert {i.key for i in indicators_for("group")} == {
         "group_activity_months",
         "leader_visit_months",

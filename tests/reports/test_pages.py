@@ -42,6 +42,7 @@ def test_the_version_page_lists_indicators_rules_and_totals(client, a, version):
     body = client.get(reverse("scheme-version", args=[version.pk])).content.decode()
     assert "会员占常住人口比例" in body and "按完成目标值 10 的比例计分" in body
     assert "应达 9 项,每缺一项扣 1 分" in body and "人工评分" in body
+    assert "统计期末在册会员数 ÷ 常住人口" in body  # the registry's definition
     assert body.count("满分合计 100.00 分") == 2  # village and group indicators
     assert "启用" in body and "添加指标" in body
 
