@@ -24,12 +24,18 @@ class SchemeForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["year"].initial = datetime.date.today().year
-        for name in ("year", "first_class_min", "qualified_min"):
+        self.fields["year"].widget.attrs["inputmode"] = "numeric"
+        for name in ("first_class_min", "qualified_min"):
             self.fields[name].widget.attrs["inputmode"] = "decimal"
 
 
 class DefaultSchemeForm(forms.Form):
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].initial = datetime.date.today().year
+        self.fields["year"].widget.attrs["inputmode"] = "numeric"
 
 
 class VersionForm(forms.ModelForm):
