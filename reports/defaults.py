@@ -36,7 +36,7 @@ from django.db import transaction
 from associations.models import Association
 
 from . import services
-from .models import IndicatorLevel, Rule, Scheme
+from .models import AssessmentScheme, IndicatorLevel, Rule
 
 D = Decimal
 VILLAGE, GROUP = IndicatorLevel.VILLAGE, IndicatorLevel.GROUP
@@ -147,7 +147,7 @@ MANUAL_NOTES = {
 
 
 @transaction.atomic
-def scheme_create_default(*, actor, county: Association, year: int) -> Scheme:
+def scheme_create_default(*, actor, county: Association, year: int) -> AssessmentScheme:
     """The default scheme for the year, as a draft: village indicators worth 100 points in
     all and two group indicators worth 100, seeded from the users' documents (see above)."""
     scheme = services.scheme_create(

@@ -45,7 +45,7 @@ class IndicatorLevel(models.TextChoices):
     GROUP = "group", "会员小组"
 
 
-class Scheme(ScopedModel):
+class AssessmentScheme(ScopedModel):
     """考核细则: a county's assessment scheme for a year, under a name."""
 
     year = models.PositiveSmallIntegerField("年度")
@@ -90,7 +90,7 @@ class SchemeVersion(ScopedModel):
         RETIRED = "retired", "已停用"
 
     scheme = models.ForeignKey(
-        Scheme, on_delete=models.PROTECT, related_name="versions", verbose_name="考核细则"
+        AssessmentScheme, on_delete=models.PROTECT, related_name="versions", verbose_name="考核细则"
     )
     number = models.PositiveSmallIntegerField("版本号")
     state = models.CharField("状态", max_length=8, choices=State.choices, default=State.DRAFT)

@@ -8,12 +8,12 @@ from django.shortcuts import get_object_or_404
 
 from associations.models import Association
 
-from .models import Scheme, SchemeIndicator, SchemeVersion
+from .models import AssessmentScheme, SchemeIndicator, SchemeVersion
 
 
-def scheme_list(*, county: Association) -> QuerySet[Scheme]:
+def scheme_list(*, county: Association) -> QuerySet[AssessmentScheme]:
     """The county's schemes, newest year first, each with its versions (newest first)."""
-    return Scheme.objects.filter(county_id=county.pk).prefetch_related(
+    return AssessmentScheme.objects.filter(county_id=county.pk).prefetch_related(
         Prefetch("versions", queryset=SchemeVersion.objects.order_by("-number"))
     )
 
@@ -30,5 +30,5 @@ def indicator_get(*, pk) -> SchemeIndicator:
     return get_object_or_404(SchemeIndicator.objects.select_related("version__scheme"), pk=pk)
 
 
-def scheme_versions(*, scheme: Scheme) -> QuerySet[SchemeVersion]:
+def scheme_versions(*, scheme: AssessmentScheme) -> QuerySet[SchemeVersion]:
     return SchemeVersion.objects.filter(scheme=scheme).order_by("-number")

@@ -21,7 +21,7 @@ from associations.models import Association, ChangeRecord, Level
 
 from . import permissions
 from .indicators import REGISTRY
-from .models import IndicatorLevel, Rule, Scheme, SchemeIndicator, SchemeVersion
+from .models import AssessmentScheme, IndicatorLevel, Rule, SchemeIndicator, SchemeVersion
 from .scoring import rule_errors
 
 SCHEME_FIELDS = ["year", "name"]
@@ -125,13 +125,13 @@ def scheme_create(
     president_pay_held=Decimal("50"),
     leader_pay_held=Decimal("10"),
     note: str = "",
-) -> Scheme:
+) -> AssessmentScheme:
     """A scheme for the year, with its first version as a draft."""
     if county.level != Level.COUNTY:
         raise ValidationError("考核细则由县级协会制定。", code="not_county")
     _require_manager(actor, county)
     _check_lines(first_class_min, qualified_min)
-    scheme = Scheme(year=year, name=(name or "").strip(), created_by=actor)
+    scheme = AssessmentScheme(year=year, name=(name or "").strip(), created_by=actor)
     _save(
         scheme,
         actor=actor,
@@ -211,7 +211,7 @@ def scheme_new_version(*, actor, version: SchemeVersion) -> SchemeVersion:
     after the scheme's last one. A scheme has at most one draft at a time."""
     county = _county_of(version)
     _require_manager(actor, county)
-    scheme = Scheme.objects.select_for_update().get(pk=version.scheme_id)
+    scheme = AssessmentScheme.objects.select_for_update().get(pk=version.scheme_id)
     draft = SchemeVersion.objects.filter(scheme=scheme, state=SchemeVersion.State.DRAFT).first()
     if draft is not None:
         raise ValidationError(

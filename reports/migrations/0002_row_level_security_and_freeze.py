@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
 
     operations = [
         enable_row_level_security(
-            "reports_scheme", "reports_schemeversion", "reports_schemeindicator"
+            "reports_assessmentscheme", "reports_schemeversion", "reports_schemeindicator"
         ),
         migrations.RunSQL(sql=FORWARD, reverse_sql=BACKWARD),
     ]

@@ -5,7 +5,7 @@ bad input is a 400 with the Chinese message."""
 import pytest
 from django.urls import reverse
 
-from reports.models import Scheme, SchemeIndicator, SchemeVersion
+from reports.models import AssessmentScheme, SchemeIndicator, SchemeVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +84,7 @@ def test_creating_a_scheme_and_its_chinese_errors(client, a):
     response = client.post(url, fields)
     assert response.status_code == 302
     with a.scope():
-        created = Scheme.objects.get(year=2027).versions.get()
+        created = AssessmentScheme.objects.get(year=2027).versions.get()
     assert created.first_class_min == 85
     assert response.url == reverse("scheme-version", args=[created.pk])
     duplicate = client.post(url, fields)

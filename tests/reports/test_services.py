@@ -13,7 +13,7 @@ from associations.models import ChangeRecord
 from reports import services
 from reports.defaults import DEFAULT_INDICATORS, DEFAULT_NAME, scheme_create_default
 from reports.indicators import REGISTRY
-from reports.models import Rule, Scheme, SchemeIndicator, SchemeVersion
+from reports.models import AssessmentScheme, Rule, SchemeIndicator, SchemeVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_a_new_scheme_has_a_first_draft_version(a, admin, draft):
     assert (draft.first_class_min, draft.qualified_min) == (D("90"), D("70"))
     assert (draft.president_pay_held, draft.leader_pay_held) == (D("50"), D("10"))
     assert draft.county_id == a.county.pk and draft.township_id is None
-    assert ChangeRecord.objects.filter(object_type="reports.Scheme").count() >= 1
+    assert ChangeRecord.objects.filter(object_type="reports.AssessmentScheme").count() >= 1
 
 
 def test_scheme_names_are_unique_per_county_and_year(a, admin, draft):
@@ -236,6 +236,6 @@ def test_drafts_change_freely_in_the_database(admin, draft):
 
 def test_the_world_has_a_draft_default_scheme_in_each_county(world):
     with world.a.scope():
-        assert Scheme.objects.get().versions.get().state == "draft"
+        assert AssessmentScheme.objects.get().versions.get().state == "draft"
     with world.b.scope():
-        assert Scheme.objects.get().county_id == world.b.county.pk
+        assert AssessmentScheme.objects.get().county_id == world.b.county.pk
