@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("households.urls")),
     path("", include("associations.urls")),
     path("", include("activities.urls")),
+    path("", include("reports.urls")),
 ]
 
 handler403 = "config.errors.permission_denied"

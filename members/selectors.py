@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -131,6 +131,23 @@ def membership_ratio(*, node: Association) -> MembershipRatio:
     members = Member.objects.filter(status=Member.Status.ACTIVE, **under).count()
     population = household_selectors.resident_population(node=node, on=today)
     return MembershipRatio(members=members, population=population)
+
+
+def members_by_village(*, node: Association, on: datetime.date) -> dict[int, int]:
+    """{village id: members on the roll on the day} under the node, in one query: joined on or
+    before the day and not left by it (a member who left on the day no longer counts). The
+    numerator of the assessment's membership ratio for a past period."""
+    on_roll = Q(joined_on__lte=on) & (
+        Q(left_on__gt=on) | Q(left_on__isnull=True, status=Member.Status.ACTIVE)
+    )
+    rows = (
+        Member.objects.filter(on_roll, **{f"{node.level}_id": node.pk})
+        .values("village_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("village_id", "n")
+    )
+    return dict(rows)
 
 
 RECENT_RATIO_SECONDS = 300

@@ -32,6 +32,7 @@ from households import services as household_services
 from households.models import Household, Person
 from members import services as member_services
 from members.models import Member
+from reports.defaults import scheme_create_default
 
 PASSWORD = "Test@pass2026"
 
@@ -48,6 +49,7 @@ class CountyWorld:
     households: list[Household] = field(default_factory=list)  # one per village, same order
     persons: list[Person] = field(default_factory=list)  # two per household: head and spouse
     members: list[Member] = field(default_factory=list)  # each household head, in its group
+    schemes: list = field(default_factory=list)  # the default scheme of 2026 (a draft)
 
     @property
     def nodes(self) -> list[Association]:
@@ -167,6 +169,8 @@ def _build_county(code: str, name: str) -> CountyWorld:
                 _field_work(admin, world.members[-1], household, village)
             if (code, index) != ("130534", 0):
                 _attachments(admin, household, world.councils[village.pk])
+        # Each county's default assessment scheme (a draft), so the scheme routes have rows
+        world.schemes.append(scheme_create_default(actor=admin, county=county, year=2026))
     return world
 
 

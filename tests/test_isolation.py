@@ -58,6 +58,8 @@ VISIT = "activities.HomeVisit"
 ACTIVITY_FILE = "activities.ActivityAttachment"
 HOUSEHOLD_FILE = "households.HouseholdAttachment"
 COUNCIL_FILE = "associations.CouncilAttachment"
+VERSION = "reports.SchemeVersion"
+INDICATOR = "reports.SchemeIndicator"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -163,6 +165,17 @@ ROUTES: dict[str, Route] = {
     "activity-attachment-delete": page(ACTIVITY_FILE, get=False, post=True),
     "node-activity-stats": page(NODE),
     "node-activity-stats-export": page(NODE),
+    # reports: assessment schemes (rows at the county node: county accounts only)
+    "scheme-list": page(NODE),
+    "scheme-create": page(NODE, post=True),
+    "scheme-create-default": page(NODE, get=False, post=True),
+    "scheme-version": page(VERSION),
+    "scheme-version-edit": page(VERSION, post=True),
+    "scheme-version-activate": page(VERSION, get=False, post=True),
+    "scheme-version-copy": page(VERSION, get=False, post=True),
+    "scheme-indicator-create": page(VERSION, post=True),
+    "scheme-indicator-edit": page(INDICATOR, post=True),
+    "scheme-indicator-delete": page(INDICATOR, get=False, post=True),
     # API
     "api-root": api(),
     "api-token": api(),

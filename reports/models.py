@@ -1,0 +1,213 @@
+"""The assessment scheme (考核细则) of a county for a year: versions, and each version's
+indicators with their max score and scoring rule.
+
+A scheme sits at its county node (county key only), so only county-level accounts see it: a
+township's or village's scope filter does not reach a row without their key. A version is a
+draft while it is edited; putting it in use (启用) freezes it, and a change then needs a new
+version (复制为新版本), copied from it as a draft. Report runs (a later session) will refer to
+the version they were built with, so a version that was ever in use never changes: the
+services refuse it and database triggers (migration 0002) refuse any UPDATE, INSERT or
+DELETE that would change a frozen version's indicators or figures.
+
+Rule parameters are named fields, whose meaning depends on the rule (reports.scoring):
+- 达标计分 (met): `threshold` 达标值 — value ≥ threshold scores the max, else 0.
+- 线性计分 (linear): `low` 下限, `high` 上限 — 0 at or below low, the max at or above high,
+  linear between.
+- 扣分 (deduction): `threshold` 应达数量, `step` 每缺一项扣分 — the max less `step` for each
+  item the value falls short of the required count, never below 0.
+- 按目标比例 (share of target): `threshold` 目标值 — value ÷ target × max, at most the max."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from associations.models import ScopedModel
+from associations.scope import ScopedManager
+
+
+class Grade(models.TextChoices):
+    FIRST_CLASS = "first_class", "一流村协会"
+    QUALIFIED = "qualified", "合格村协会"
+    UNQUALIFIED = "unqualified", "不合格"
+
+
+class Rule(models.TextChoices):
+    MET = "met", "达标计分"
+    LINEAR = "linear", "线性计分"
+    DEDUCTION = "deduction", "扣分"
+    SHARE_OF_TARGET = "share_of_target", "按目标比例"
+
+
+class IndicatorLevel(models.TextChoices):
+    VILLAGE = "village", "村(社区)"
+    GROUP = "group", "会员小组"
+
+
+class AssessmentScheme(ScopedModel):
+    """考核细则: a county's assessment scheme for a year, under a name."""
+
+    year = models.PositiveSmallIntegerField("年度")
+    name = models.CharField("名称", max_length=100)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="创建人",
+    )
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "考核细则"
+        verbose_name_plural = "考核细则"
+        ordering = ["-year", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "year", "name"], name="scheme_name_unique_per_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100),
+                name="scheme_year_range",
+                violation_error_message="年度应在 2000 至 2100 之间。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}年{self.name}"
+
+
+class SchemeVersion(ScopedModel):
+    """One version of a scheme: its grade lines, the performance pay held back, its indicators."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        IN_USE = "in_use", "使用中"
+        RETIRED = "retired", "已停用"
+
+    scheme = models.ForeignKey(
+        AssessmentScheme, on_delete=models.PROTECT, related_name="versions", verbose_name="考核细则"
+    )
+    number = models.PositiveSmallIntegerField("版本号")
+    state = models.CharField("状态", max_length=8, choices=State.choices, default=State.DRAFT)
+    first_class_min = models.DecimalField(
+        "一流村协会分数线", max_digits=6, decimal_places=2, help_text="总分达到此分为一流村协会。"
+    )
+    qualified_min = models.DecimalField(
+        "合格分数线", max_digits=6, decimal_places=2, help_text="总分达到此分为合格村协会。"
+    )
+    president_pay_held = models.DecimalField(
+        "会长每月预留绩效工资(元)", max_digits=8, decimal_places=2, default=50
+    )
+    leader_pay_held = models.DecimalField(
+        "小组长每月预留绩效工资(元)", max_digits=8, decimal_places=2, default=10
+    )
+    note = models.TextField("说明", blank=True)
+    copied_from = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="复制自",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    activated_at = models.DateTimeField("启用时间", null=True, blank=True)
+    retired_at = models.DateTimeField("停用时间", null=True, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "考核细则版本"
+        verbose_name_plural = "考核细则版本"
+        ordering = ["scheme", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "scheme", "number"], name="scheme_version_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["county", "scheme"],
+                condition=Q(state="in_use"),
+                name="scheme_one_version_in_use",
+            ),
+            models.UniqueConstraint(
+                fields=["county", "scheme"],
+                condition=Q(state="draft"),
+                name="scheme_one_draft",
+            ),
+            models.CheckConstraint(
+                condition=Q(qualified_min__gte=0) & Q(first_class_min__gt=F("qualified_min")),
+                name="scheme_version_grade_lines_ordered",
+                violation_error_message="一流村协会分数线应高于合格分数线,且分数线不能为负数。",
+            ),
+            models.CheckConstraint(
+                condition=Q(president_pay_held__gte=0, leader_pay_held__gte=0),
+                name="scheme_version_pay_not_negative",
+                violation_error_message="预留绩效工资不能为负数。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} 第{self.number}版"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == self.State.DRAFT
+
+
+class SchemeIndicator(ScopedModel):
+    """An indicator of a version: computed (its key names one in reports.indicators) or
+    manual (scored by township staff; its key is the scheme's own)."""
+
+    version = models.ForeignKey(
+        SchemeVersion, on_delete=models.PROTECT, related_name="indicators", verbose_name="版本"
+    )
+    order = models.PositiveSmallIntegerField("序号")
+    key = models.CharField("指标代码", max_length=40)
+    name = models.CharField("指标名称", max_length=100)
+    level = models.CharField(
+        "考核对象", max_length=8, choices=IndicatorLevel.choices, default=IndicatorLevel.VILLAGE
+    )
+    manual = models.BooleanField("人工评分", default=False)
+    max_score = models.DecimalField("满分", max_digits=6, decimal_places=2)
+    rule = models.CharField("计分规则", max_length=16, choices=Rule.choices)
+    threshold = models.DecimalField(
+        "达标值/应达数量/目标值", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    low = models.DecimalField("下限", max_digits=12, decimal_places=2, null=True, blank=True)
+    high = models.DecimalField("上限", max_digits=12, decimal_places=2, null=True, blank=True)
+    step = models.DecimalField(
+        "每缺一项扣分", max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    source = models.CharField(
+        "依据", max_length=200, blank=True, help_text="如“镇协会工作计划:女组长每月……”。"
+    )
+    note = models.CharField("评分说明", max_length=300, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "考核指标"
+        verbose_name_plural = "考核指标"
+        ordering = ["version", "level", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "version", "key"], name="scheme_indicator_key_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_score__gt=0),
+                name="scheme_indicator_max_score_positive",
+                violation_error_message="满分应大于 0。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def params(self) -> dict:
+        return {"threshold": self.threshold, "low": self.low, "high": self.high, "step": self.step}

@@ -1,0 +1,44 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("nodes/<int:pk>/schemes/", views.SchemeListView.as_view(), name="scheme-list"),
+    path("nodes/<int:pk>/schemes/new/", views.SchemeCreateView.as_view(), name="scheme-create"),
+    path(
+        "nodes/<int:pk>/schemes/default/",
+        views.SchemeDefaultView.as_view(),
+        name="scheme-create-default",
+    ),
+    path("schemes/versions/<int:pk>/", views.VersionView.as_view(), name="scheme-version"),
+    path(
+        "schemes/versions/<int:pk>/edit/",
+        views.VersionEditView.as_view(),
+        name="scheme-version-edit",
+    ),
+    path(
+        "schemes/versions/<int:pk>/activate/",
+        views.VersionActivateView.as_view(),
+        name="scheme-version-activate",
+    ),
+    path(
+        "schemes/versions/<int:pk>/copy/",
+        views.VersionCopyView.as_view(),
+        name="scheme-version-copy",
+    ),
+    path(
+        "schemes/versions/<int:pk>/indicators/new/",
+        views.IndicatorCreateView.as_view(),
+        name="scheme-indicator-create",
+    ),
+    path(
+        "schemes/indicators/<int:pk>/edit/",
+        views.IndicatorEditView.as_view(),
+        name="scheme-indicator-edit",
+    ),
+    path(
+        "schemes/indicators/<int:pk>/delete/",
+        views.IndicatorDeleteView.as_view(),
+        name="scheme-indicator-delete",
+    ),
+]
