@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from associations.models import Level
 
 from .models import Activity, HomeVisit
-from .periods import _month_end, quarter_of
+from .periods import last_day_of_month, quarter_of
 
 MEETING, PUBLICITY, TRAINING, SERVICE, VOLUNTEER = (
     Activity.Kind.MEETING,
@@ -298,7 +298,7 @@ class YearPlan:
         leader = self.world.leaders.get(group.id)
         households = self.world.households.get(group.id, [])
         for month in self.months:
-            month_end = _month_end(month.year, month.month)
+            month_end = last_day_of_month(month.year, month.month)
             if self.rng.random() < (WEAK_GROUP_ACTIVITY if weak else GROUP_ACTIVITY):
                 self.group_activity(group, month, month_end, members, leader, themed)
                 if not weak and self.rng.random() < 0.08:
@@ -404,7 +404,7 @@ class YearPlan:
         if president is None or not reachable:
             return
         for month in self.months:
-            month_end = _month_end(month.year, month.month)
+            month_end = last_day_of_month(month.year, month.month)
             count = min(self.weighted(PRESIDENT_GROUPS), len(reachable))
             for group in self.rng.sample(reachable, count):
                 household = self.rng.choice(self.world.households[group.id])
@@ -420,7 +420,7 @@ class YearPlan:
             if rng.random() >= COUNCIL_HELD:
                 continue
             first = datetime.date(year, 3 * quarter - 2, 1)
-            date = self.day_in(first, _month_end(year, 3 * quarter))
+            date = self.day_in(first, last_day_of_month(year, 3 * quarter))
             if date is None:
                 continue
             activity = PlannedActivity(
@@ -560,7 +560,7 @@ class YearPlan:
         ):
             for _ in range(count):
                 month = rng.choice(self.months)
-                date = self.day_in(month, _month_end(month.year, month.month))
+                date = self.day_in(month, last_day_of_month(month.year, month.month))
                 if date is None:
                     continue
                 self.activities.append(

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 
-def _month_end(year: int, month: int) -> datetime.date:
+def last_day_of_month(year: int, month: int) -> datetime.date:
     return datetime.date(year, month, calendar.monthrange(year, month)[1])
 
 
@@ -24,14 +24,14 @@ class Period:
 
     @classmethod
     def month(cls, year: int, month: int) -> Period:
-        return cls(datetime.date(year, month, 1), _month_end(year, month))
+        return cls(datetime.date(year, month, 1), last_day_of_month(year, month))
 
     @classmethod
     def quarter(cls, year: int, quarter: int) -> Period:
         if quarter not in (1, 2, 3, 4):
             raise ValueError("quarter must be 1-4")
         first = 3 * quarter - 2
-        return cls(datetime.date(year, first, 1), _month_end(year, first + 2))
+        return cls(datetime.date(year, first, 1), last_day_of_month(year, first + 2))
 
     @classmethod
     def half(cls, year: int, half: int) -> Period:
@@ -39,7 +39,7 @@ class Period:
         if half not in (1, 2):
             raise ValueError("half must be 1 or 2")
         first = 6 * half - 5
-        return cls(datetime.date(year, first, 1), _month_end(year, first + 5))
+        return cls(datetime.date(year, first, 1), last_day_of_month(year, first + 5))
 
     @classmethod
     def year(cls, year: int) -> Period:
