@@ -288,11 +288,38 @@ def member_leave(*, actor, member: Member, left_on: datetime.date, reason: str) 
         raise _error("left_on", "退会日期早于入会日期。", "left_before_joined")
     if left_on > today():
         raise _error("left_on", "退会日期晚于今天。", "future_date")
+    _check_nothing_starts_after(member, left_on)
     before = snapshot(member, MEMBER_FIELDS)
     member.status, member.left_on, member.leave_reason = Member.Status.LEFT, left_on, reason
     GroupRole.objects.filter(member=member, ends_on__isnull=True).update(ends_on=left_on)
     Pairing.objects.filter(member=member, ends_on__isnull=True).update(ends_on=left_on)
     return _save_member(member, actor=actor, before=before)
+
+
+def _check_nothing_starts_after(member: Member, left_on: datetime.date) -> None:
+    """The current roles and pairings end on the day the member leaves: one that starts later
+    cannot end then (the database refuses an end before a start), so the date must be wrong."""
+    later = [
+        *(
+            ("职务", day)
+            for day in GroupRole.objects.filter(
+                member=member, ends_on__isnull=True, starts_on__gt=left_on
+            ).values_list("starts_on", flat=True)
+        ),
+        *(
+            ("结对帮扶", day)
+            for day in Pairing.objects.filter(
+                member=member, ends_on__isnull=True, starts_on__gt=left_on
+            ).values_list("starts_on", flat=True)
+        ),
+    ]
+    if later:
+        what, day = min(later, key=lambda item: item[1])
+        raise _error(
+            "left_on",
+            f"退会日期早于该会员现有{what}的开始日期({day:%Y-%m-%d}),请核对退会日期。",
+            "left_before_current_duty",
+        )
 
 
 # --- group roles ---------------------------------------------------------------------------

@@ -90,6 +90,27 @@ class TestJoinAndLeave:
             )
         assert codes(caught.value, "left_on") == {"left_before_joined"}
 
+    def test_leaving_before_a_current_role_began_is_refused_in_chinese(self, village):
+        """The roles end the day the member leaves: a leave dated before the role began
+        would end it before it started (the database refuses that, as a 500 before)."""
+        member = village.members[0]
+        secretary = village.users["village_secretary"]
+        services.group_role_assign(
+            actor=secretary, member=member, role="leader", starts_on=D(2026, 6, 10)
+        )
+        with pytest.raises(ValidationError) as caught:
+            services.member_leave(
+                actor=secretary, member=member, left_on=D(2026, 6, 1), reason="voluntary"
+            )
+        assert codes(caught.value, "left_on") == {"left_before_current_duty"}
+        assert "2026-06-10" in caught.value.message_dict["left_on"][0]
+        member.refresh_from_db()
+        assert member.status == "active"
+        services.member_leave(
+            actor=secretary, member=member, left_on=D(2026, 6, 10), reason="voluntary"
+        )
+        assert GroupRole.objects.get(member=member).ends_on == D(2026, 6, 10)
+
     def test_deceased_person_cannot_join(self, village):
         person = household_services.person_create(
             actor=village.users["village_secretary"],
