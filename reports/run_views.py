@@ -170,9 +170,6 @@ class RunListView(StaffView):
 
 
 class RunCreateView(StaffView):
-    def get(self, request, pk):
-        return redirect("report-run-list", pk=pk)
-
     def post(self, request, pk):
         county = _node(request, pk)
         if county.level != Level.COUNTY:
