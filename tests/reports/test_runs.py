@@ -22,6 +22,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 
 from activities import services as activity_services
 from associations import services as association_services
@@ -330,3 +331,98 @@ def test_redistricting_after_publishing_changes_nothing(hand, django_capture_on_
 
 
 # --- a worker killed mid-run -------------------------------------------------------------------
+
+
+def wait_until(predicate, timeout: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_run_gives_exactly_one_snapshot(
+    settings, client, tmp_path, monkeypatch
+):
+    """kill -9 of the worker while the run waits before storing its snapshot: nothing is
+    stored, the job's heartbeat goes stale, its page re-queues it, and the second attempt
+    stores the one snapshot."""
+    import os
+    import signal
+    import time
+    from dataclasses import asdict
+
+    from associations import jobs
+    from associations.scope import Scope, activate
+    from associations.tasks import run_job
+    from config.celery_app import app
+
+    from ..conftest import PASSWORD
+    from ..workers import new_queue, start_worker
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.JOB_STALE_SECONDS = 1
+    county, admin = association_services.county_create(
+        name="武邑县", division_code="131122", admin_username="kw_admin", admin_password=PASSWORD
+    )
+    scope = Scope.for_node(county)
+    with activate(scope):
+        township = association_services.association_create(
+            actor=admin, parent=county, name="武邑镇", division_code="131122100"
+        )
+        for n in range(3):
+            association_services.association_create(
+                actor=admin, parent=township, name=f"东关{n}村", division_code=f"131122100{201 + n}"
+            )
+        scheme = services.scheme_create(actor=admin, county=county, year=2026, name="测试")
+        version = scheme.versions.get()
+        services.indicator_add(
+            actor=admin,
+            version=version,
+            key="council_quarterly",
+            name="",
+            max_score=D("100"),
+            rule="met",
+            threshold=D("100"),
+        )
+        version = services.scheme_version_activate(actor=admin, version=version)
+        monkeypatch.setattr(jobs, "send", lambda job, step: jobs._queue(job, step))
+        run, _ = runs.request_run(actor=admin, county=county, period_key="2026-Q1", version=version)
+    monkeypatch.setenv(runs.PAUSE_ENV, "60")
+    queue = new_queue()
+    worker = start_worker(queue, media=tmp_path, quiet=True)
+    monkeypatch.delenv(runs.PAUSE_ENV)
+    app.conf.task_always_eager = False
+    try:
+        run_job.apply_async(args=[run.job_id], kwargs={"scope": asdict(scope)}, queue=queue)
+
+        def storing() -> bool:
+            with activate(scope):
+                job = Job.objects.get(pk=run.job_id)
+            return job.state == "running" and job.result.get("stage") == "评分与排名"
+
+        assert wait_until(storing, timeout=60), "the worker never reached the storing step"
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        app.conf.task_always_eager = True
+        if worker.poll() is None:
+            worker.kill()
+    with activate(scope):
+        job = Job.objects.get(pk=run.job_id)
+        assert (job.state, job.attempts) == ("running", 1)
+        assert not SnapshotNode.objects.filter(run=run).exists()
+        assert ReportRun.objects.get(pk=run.pk).state == "running"
+    time.sleep(1.5)  # the heartbeat goes stale
+    client.force_login(admin)
+    client.get(reverse("job", kwargs={"pk": run.job_id}))  # notices, re-queues, runs (eager)
+    with activate(scope):
+        job = Job.objects.get(pk=run.job_id)
+        assert (job.state, job.attempts) == ("done", 2), job.error
+        assert ReportRun.objects.get(pk=run.pk).state == "done"
+        assert SnapshotNode.objects.filter(run=run).count() == 5  # county, township, 3 villages
+        assert ReportRun.objects.filter(county_id=county.pk).count() == 1
