@@ -23,6 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from associations import jobs
+from associations.bulk import insert_many
 from associations.models import Association, Job, Level, Role
 from associations.periods import parse_period, period_label
 from associations.permissions import require
@@ -129,7 +130,7 @@ def handle(job: Job) -> None:
         jobs.progress(job, n + 1, rows_total=n + 2, result={"stage": "保存结果"})
         with transaction.atomic():
             SnapshotNode.objects.filter(run=run).delete()
-            SnapshotNode.objects.bulk_create(rows, batch_size=2000)
+            insert_many(rows, ids=False)
             now = timezone.now()
             Job.objects.filter(pk=job.pk).update(
                 state=Job.State.DONE,

@@ -17,13 +17,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from decimal import Decimal
 
+from associations.bulk import row_class
 from associations.models import Association, Level
 from associations.periods import Period
 from households import selectors as household_selectors
 from members import selectors as member_selectors
 
 from . import scoring
-from .indicators import REGISTRY
+from .indicators import REGISTRY, shared_read, shared_reads
 from .manual import NOT_SCORED, manual_scores
 from .models import Grade, IndicatorLevel, ReportRun, SchemeIndicator, SnapshotNode
 
@@ -81,8 +82,15 @@ def _scope_keys(node: dict) -> dict:
     return {f"{k}_id": node[f"{k}_id"] for k in ("county", "township", "village", "group")}
 
 
-def build_rows(run: ReportRun, period: Period, progress=None) -> list[SnapshotNode]:
-    """The snapshot rows of the run, not saved."""
+def build_rows(run: ReportRun, period: Period, progress=None) -> list:
+    """The snapshot rows of the run (associations.bulk Rows of SnapshotNode), not saved:
+    `associations.bulk.insert_many(rows, ids=False)` writes them. The figures several
+    indicators read (activities.duties counts, members and population) are read once."""
+    with shared_reads():
+        return _build_rows(run, period, progress)
+
+
+def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
     county = Association.objects.get(pk=run.county_id)
     nodes = list(Association.objects.filter(county_id=county.pk).values(*NODE_FIELDS))
     by_id = {n["id"]: n for n in nodes}
@@ -90,8 +98,10 @@ def build_rows(run: ReportRun, period: Period, progress=None) -> list[SnapshotNo
     version = run.version
     values = compute_values(county, period, indicators, progress)
     manual = manual_scores(county, run.period_key, version)
-    population = household_selectors.resident_population_by_village(node=county, on=period.end)
-    members = member_selectors.members_by_village(node=county, on=period.end)
+    population = shared_read(
+        household_selectors.resident_population_by_village, node=county, on=period.end
+    )
+    members = shared_read(member_selectors.members_by_village, node=county, on=period.end)
 
     levels = {Level.VILLAGE: IndicatorLevel.VILLAGE, Level.GROUP: IndicatorLevel.GROUP}
     scored: dict[int, dict] = {}
@@ -123,6 +133,7 @@ def build_rows(run: ReportRun, period: Period, progress=None) -> list[SnapshotNo
             top = {i for i, rank in ranks_county.items() if rank <= 3 and i in totals}
 
     names = {n["id"]: n["name"] for n in nodes}
+    Row = row_class(SnapshotNode)
     rows = []
     for node in nodes:
         village_figures = {}
@@ -133,8 +144,8 @@ def build_rows(run: ReportRun, period: Period, progress=None) -> list[SnapshotNo
             }
         own = scored.get(node["id"], {})
         rows.append(
-            SnapshotNode(
-                run=run,
+            Row(
+                run_id=run.pk,
                 **_scope_keys(node),
                 node_id_at=node["id"],
                 level=node["level"],
@@ -156,7 +167,7 @@ def build_rows(run: ReportRun, period: Period, progress=None) -> list[SnapshotNo
     return rows
 
 
-def _aggregate(rows: list[SnapshotNode]) -> None:
+def _aggregate(rows: list) -> None:
     """Township and county rows: their villages' figures summed, grades counted, totals
     averaged."""
     villages = [r for r in rows if r.level == Level.VILLAGE]

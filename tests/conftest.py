@@ -180,9 +180,10 @@ def _report_run(admin, county, scheme):
     """A published 2026-Q1 run of the county built on its default scheme's draft version
     (rows made directly: the service builds only with a version in use), so the report
     routes have objects to isolate."""
+    from associations.bulk import insert_many
     from associations.models import Job
     from associations.periods import parse_period
-    from reports.models import ReportRun, SnapshotNode
+    from reports.models import ReportRun
     from reports.snapshots import build_rows
 
     job = Job(kind="report.assessment", label="2026年第一季度考核", step="build", node=county,
@@ -194,7 +195,7 @@ def _report_run(admin, county, scheme):
                     state=ReportRun.State.DONE)  # fmt: skip
     run.place_under(county)
     run.save()
-    SnapshotNode.objects.bulk_create(build_rows(run, parse_period("2026-Q1")))
+    insert_many(build_rows(run, parse_period("2026-Q1")), ids=False)
     ReportRun.objects.filter(pk=run.pk).update(published_at=run.created_at, published_by=admin)
     run.refresh_from_db()
     return run

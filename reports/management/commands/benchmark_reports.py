@@ -1,7 +1,8 @@
 """Time one county-period report run, enqueue to persisted snapshot, beside a FLOOR: the
 hand-written SQL that computes the same indicator values, timed in the same run.
 
-    manage.py benchmark_reports --county 130535 [--period 2026-Q1] [--version <id>] [--runs 3]
+    manage.py benchmark_reports --county 130535 [--period 2026-Q1] [--scheme-version <id>]
+        [--runs 3]
         [--keep]
 
 Run it as the application's database role (row-level security applies), e.g.
@@ -10,7 +11,7 @@ DATABASE_URL=postgres://jsx_bench_app:benchapp@127.0.0.1:5432/jsx_bench_stats.
 PRODUCT: `reports.runs.request_run` as the county admin, the job published to an in-process
 (eager) Celery, so the real task runs here: claim, heartbeat, every registered indicator of
 the version, manual scores, population and members, scoring, ranks, and the snapshot rows
-inserted; timed until the run is done. The version is --version, else the county's version
+inserted; timed until the run is done. The version is --scheme-version, else the county's version
 in use (the default scheme of the period's year is created and put in use when there is
 none). The runs made are deleted afterwards unless --keep.
 
@@ -116,11 +117,17 @@ class Command(ScopedCommand):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.add_argument("--period", default="", help="统计期,如 2026-Q1(默认:上一季度)")
-        parser.add_argument("--version", type=int, default=None, help="考核细则版本编号")
+        parser.add_argument(
+            "--scheme-version",
+            dest="scheme_version",
+            type=int,
+            default=None,
+            help="考核细则版本编号",
+        )
         parser.add_argument("--runs", type=int, default=3)
         parser.add_argument("--keep", action="store_true", help="保留生成的考核记录")
 
-    def handle(self, *args, county_node, period, version, runs, keep, **options):
+    def handle(self, *args, county_node, period, scheme_version, runs, keep, **options):
         from associations.tasks import run_job
 
         county = county_node
@@ -132,7 +139,7 @@ class Command(ScopedCommand):
         admin = User.objects.filter(county_id=county.pk, role=Role.COUNTY_ADMIN).first()
         if admin is None:
             raise CommandError("该县没有县级管理员账号。")
-        the_version = self._version(county, admin, version, the_period.end.year)
+        the_version = self._version(county, admin, scheme_version, the_period.end.year)
         run_job.app.conf.task_always_eager = True  # the task runs here, in this process
         made: list[int] = []
 
