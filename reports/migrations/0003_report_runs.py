@@ -8,6 +8,33 @@ from associations.rls import enable_row_level_security
 
 
 FORWARD = r"""
+-- A failed run sent again (重试) while another run of its key is live: the job stays failed,
+-- saying why, rather than breaking the one-live-run index.
+CREATE FUNCTION reports_refuse_second_live_job() RETURNS trigger AS $$
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM reports_reportrun mine
+        JOIN reports_reportrun other
+          ON other.county_id = mine.county_id AND other.period_key = mine.period_key
+         AND other.version_id = mine.version_id AND other.id <> mine.id
+         AND other.state IN ('queued', 'running')
+        WHERE mine.job_id = NEW.id
+    ) THEN
+        NEW.state := 'failed';
+        NEW.failure := 'error';
+        NEW.error := '同一统计期、同一考核细则版本已有正在生成的考核,请在其完成后查看结果。';
+        NEW.finished_at := now();
+    END IF;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER reports_job_one_live_run
+    BEFORE UPDATE OF state ON associations_job
+    FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state AND NEW.kind LIKE 'report.%'
+                       AND NEW.state IN ('queued', 'running'))
+    EXECUTE FUNCTION reports_refuse_second_live_job();
+
 CREATE FUNCTION reports_mirror_job_state() RETURNS trigger AS $$
 BEGIN
     UPDATE reports_reportrun
@@ -76,6 +103,8 @@ DROP TRIGGER IF EXISTS reports_reportrun_published ON reports_reportrun;
 DROP FUNCTION IF EXISTS reports_refuse_published_run();
 DROP TRIGGER IF EXISTS reports_job_state_to_run ON associations_job;
 DROP FUNCTION IF EXISTS reports_mirror_job_state();
+DROP TRIGGER IF EXISTS reports_job_one_live_run ON associations_job;
+DROP FUNCTION IF EXISTS reports_refuse_second_live_job();
 """
 
 

@@ -426,3 +426,26 @@ def test_a_worker_killed_mid_run_gives_exactly_one_snapshot(
         assert ReportRun.objects.get(pk=run.pk).state == "done"
         assert SnapshotNode.objects.filter(run=run).count() == 5  # county, township, 3 villages
         assert ReportRun.objects.filter(county_id=county.pk).count() == 1
+
+
+def test_a_failed_run_sent_again_while_another_runs_stays_failed_saying_why(
+    hand, client, django_capture_on_commit_callbacks
+):
+    from associations import jobs
+
+    a, version = hand
+    first = build(a, version)  # queued, never sent (no capture: on_commit does not run)
+    with a.scope():
+        jobs.fail(first.job, jobs.FAILED_MESSAGE)
+        first.refresh_from_db()
+        assert first.state == "failed"
+        second = build(a, version)  # a new live run of the same key
+        assert second.pk != first.pk and second.state == "queued"
+    client.force_login(a.users["county_admin"])
+    response = client.post(reverse("job-resend", args=[first.job_id]))
+    assert response.status_code == 302
+    with a.scope():
+        job = Job.objects.get(pk=first.job_id)
+        first.refresh_from_db()
+    assert (job.state, first.state) == ("failed", "failed")
+    assert "已有正在生成的考核" in job.error
