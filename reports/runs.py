@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from associations import jobs
@@ -217,6 +218,26 @@ def compare(run: ReportRun, previous: ReportRun) -> list[dict]:
         if changed or before.total != row.total or before.grade != row.grade:
             changes.append({"row": row, "before": before, "indicators": changed, "new": False})
     return changes
+
+
+def published_snapshot(*, node: Association, period_key: str) -> dict | None:
+    """The node's row of the published run of the period, if any, and where to read it (the
+    figures page says so: a published period's figures are the snapshot's)."""
+    row = (
+        SnapshotNode.objects.filter(
+            node_id_at=node.pk, run__period_key=period_key, run__published_at__isnull=False
+        )
+        .select_related("run")
+        .first()
+    )
+    if row is None:
+        return None
+    url = ""
+    if node.level == Level.COUNTY:
+        url = reverse("report-run", args=[row.run_id])
+    elif node.level == Level.TOWNSHIP:
+        url = f"{reverse('report-run-list', args=[node.pk])}?run={row.run_id}"
+    return {"run": row.run, "row": row, "url": url}
 
 
 def may_see(user, job: Job) -> bool:

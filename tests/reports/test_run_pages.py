@@ -141,3 +141,18 @@ def test_the_api(built):
     }  # fmt: skip
     bad = township.get(reverse("api-report-node-list"), {"run": "abc"})
     assert bad.status_code == 400
+
+
+def test_the_figures_page_of_a_published_period_links_to_the_snapshot(world, client):
+    a = world.a
+    client.force_login(a.users["county_admin"])
+    url = reverse("node-figures", args=[a.county.pk])
+    body = client.get(url, {"period": "2026-Q1"}).content.decode()
+    assert "本期考核结果已于" in body
+    assert f'href="{reverse("report-run", args=[a.report_run.pk])}"' in body
+    assert "本期考核结果已于" not in client.get(url, {"period": "2026-Q2"}).content.decode()
+    client.force_login(a.users["township_staff"])
+    body = client.get(
+        reverse("node-figures", args=[a.townships[0].pk]), {"period": "2026-Q1"}
+    ).content.decode()
+    assert f"?run={a.report_run.pk}" in body
