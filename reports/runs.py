@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from associations import jobs
 from associations.bulk import insert_many
-from associations.models import Association, Job, Level, Role
-from associations.periods import parse_period, period_label
+from associations.models import Association, Job, Level
+from associations.periods import parse_period, period_key, period_label
 from associations.permissions import require
 
 from . import permissions, snapshots
@@ -92,8 +92,6 @@ def request_run(*, actor, county: Association, period_key: str, version: SchemeV
 
 
 def _key_of(period) -> str:
-    from associations.periods import period_key
-
     return period_key(period)
 
 
@@ -261,7 +259,3 @@ def register_family() -> None:
             context=page_context,
         )
     )
-
-
-__all__ = ["Role", "compare", "manual_scores", "previous_run", "publish", "request_run"]
-from .manual import manual_scores  # noqa: E402  (re-exported for callers)

@@ -175,6 +175,7 @@ class Command(ScopedCommand):
                 floor(county, the_period)
                 floor_times.append(time.perf_counter() - started)
             rows = SnapshotNode.objects.filter(run=run).count()
+            self.stdout.write(_check(run, floor(county, the_period)))
             product_median, floor_median = statistics.median(times), statistics.median(floor_times)
             ratio = product_median / floor_median
             self.stdout.write(
@@ -217,6 +218,21 @@ class Command(ScopedCommand):
         SnapshotNode.objects.filter(run__in=runs).delete()
         runs.delete()
         Job.objects.filter(pk__in=jobs).delete()
+
+
+def _check(run, values: dict) -> str:
+    """The floor reads what the run stored: members and 常住人口 summed over the villages."""
+    from django.db.models import Sum
+
+    stored = SnapshotNode.objects.filter(run=run, level=Level.VILLAGE).aggregate(
+        members=Sum("members"), population=Sum("population")
+    )
+    theirs = {"members": 0, "population": 0}
+    for tag, _village, n in values["members"]:
+        theirs[tag] += n
+    same = all((stored[k] or 0) == theirs[k] for k in theirs)
+    figures = ",".join(f"{k} {stored[k]}" for k in theirs)
+    return f"核对(会员、常住人口合计):{'一致' if same else '不一致!'}({figures})"
 
 
 def _level_counts(county) -> dict:
