@@ -70,8 +70,7 @@ CREATE FUNCTION reports_refuse_published_snapshot() RETURNS trigger AS $$
 DECLARE
     published timestamptz;
 BEGIN
-    SELECT published_at INTO published FROM reports_reportrun
-     WHERE id = CASE WHEN TG_OP = 'INSERT' THEN NEW.run_id ELSE OLD.run_id END;
+    SELECT published_at INTO published FROM reports_reportrun WHERE id = OLD.run_id;
     IF published IS NULL THEN
         IF TG_OP = 'DELETE' THEN
             RETURN OLD;
@@ -85,18 +84,38 @@ BEGIN
     THEN
         RETURN NEW;
     END IF;
-    RAISE EXCEPTION 'snapshot rows of published report run % cannot be changed',
-        CASE WHEN TG_OP = 'INSERT' THEN NEW.run_id ELSE OLD.run_id END
+    RAISE EXCEPTION 'snapshot rows of published report run % cannot be changed', OLD.run_id
         USING ERRCODE = 'restrict_violation';
 END
 $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER reports_snapshotnode_published
-    BEFORE INSERT OR UPDATE OR DELETE ON reports_snapshotnode
+    BEFORE UPDATE OR DELETE ON reports_snapshotnode
     FOR EACH ROW EXECUTE FUNCTION reports_refuse_published_snapshot();
+
+-- Inserts are checked once per statement (a run writes thousands of rows in one).
+CREATE FUNCTION reports_refuse_rows_of_published_run() RETURNS trigger AS $$
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM new_rows n JOIN reports_reportrun r ON r.id = n.run_id
+        WHERE r.published_at IS NOT NULL
+    ) THEN
+        RAISE EXCEPTION 'snapshot rows of a published report run cannot be changed'
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER reports_snapshotnode_published_insert
+    AFTER INSERT ON reports_snapshotnode
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION reports_refuse_rows_of_published_run();
 """
 
 BACKWARD = r"""
+DROP TRIGGER IF EXISTS reports_snapshotnode_published_insert ON reports_snapshotnode;
+DROP FUNCTION IF EXISTS reports_refuse_rows_of_published_run();
 DROP TRIGGER IF EXISTS reports_snapshotnode_published ON reports_snapshotnode;
 DROP FUNCTION IF EXISTS reports_refuse_published_snapshot();
 DROP TRIGGER IF EXISTS reports_reportrun_published ON reports_reportrun;

@@ -289,6 +289,12 @@ def test_published_snapshots_refuse_update_and_delete(hand, django_capture_on_co
             ("UPDATE reports_snapshotnode SET total = 99 WHERE run_id = %s", [run.pk]),
             ("UPDATE reports_snapshotnode SET name = 'x' WHERE run_id = %s", [run.pk]),
             ("DELETE FROM reports_snapshotnode WHERE run_id = %s", [run.pk]),
+            (
+                "INSERT INTO reports_snapshotnode (county_id, run_id, node_id_at, level, name, "
+                "division_code, township_name, indicators, grade, top_three, figures) "
+                "VALUES (%s, %s, -1, 'village', 'x', 'x', '', '{}', '', false, '{}')",
+                [a.county.pk, run.pk],
+            ),
             ("UPDATE reports_reportrun SET published_at = NULL WHERE id = %s", [run.pk]),
             ("UPDATE reports_reportrun SET number = 7 WHERE id = %s", [run.pk]),
             ("DELETE FROM reports_reportrun WHERE id = %s", [run.pk]),
