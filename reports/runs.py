@@ -113,37 +113,37 @@ def handle(job: Job) -> None:
     run = ReportRun.objects.select_related("version").get(job=job)
     period = parse_period(run.period_key)
     started = time.monotonic()
+    steps = {"total": 2}
+
+    def progress(done, total, stage):
+        steps["total"] = total
+        jobs.progress(job, done, rows_total=total, result={"stage": stage})
+
     with CaptureQueriesContext(connection) as queries:
-        steps = {"n": 0}
-
-        def progress(k, n):
-            steps["n"] = n
-            jobs.progress(job, k, rows_total=n + 2, result={"stage": f"计算指标 {k}/{n}"})
-
         rows = snapshots.build_rows(run, period, progress)
-        n = steps["n"]
-        jobs.progress(job, n + 1, rows_total=n + 2, result={"stage": "评分与排名"})
+        total = steps["total"]
+        jobs.progress(job, total - 1, rows_total=total, result={"stage": "保存结果"})
         pause = float(os.environ.get(PAUSE_ENV) or 0)
         if pause:
             time.sleep(pause)
-        jobs.progress(job, n + 1, rows_total=n + 2, result={"stage": "保存结果"})
         with transaction.atomic():
             SnapshotNode.objects.filter(run=run).delete()
             insert_many(rows, ids=False)
             now = timezone.now()
+            # the run's figures count every query of the step but this one and the next
+            ReportRun.objects.filter(pk=run.pk).update(
+                finished_at=now,
+                query_count=len(queries.captured_queries) + 2,
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
             Job.objects.filter(pk=job.pk).update(
                 state=Job.State.DONE,
-                rows_done=n + 2,
-                rows_total=n + 2,
+                rows_done=total,
+                rows_total=total,
                 finished_at=now,
                 error="",
                 result={"stage": "已完成", "nodes": len(rows)},
             )
-    ReportRun.objects.filter(pk=run.pk).update(
-        finished_at=timezone.now(),
-        query_count=len(queries.captured_queries),
-        duration_ms=int((time.monotonic() - started) * 1000),
-    )
 
 
 # --- publishing ----------------------------------------------------------------------------

@@ -40,13 +40,17 @@ def _json_number(value) -> str | None:
 
 def compute_values(county: Association, period: Period, indicators, progress=None) -> dict:
     """{indicator key: {node id: value}} for the version's computed indicators: one registry
-    call each. `progress(k, n)` after each."""
+    call each. `progress(done, total, stage)` after each (the total counts two more steps:
+    scoring, storing)."""
     computed = [i for i in indicators if not i.manual and i.key in REGISTRY]
     values = {}
+    n = len(computed)
     for k, indicator in enumerate(computed, start=1):
         values[indicator.key] = REGISTRY[indicator.key].compute(county, period)
         if progress:
-            progress(k, len(computed))
+            progress(k, n + 2, f"计算指标 {k}/{n}")
+    if progress:
+        progress(n, n + 2, "评分与排名")
     return values
 
 

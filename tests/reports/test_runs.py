@@ -409,7 +409,7 @@ def test_a_worker_killed_mid_run_gives_exactly_one_snapshot(
         def storing() -> bool:
             with activate(scope):
                 job = Job.objects.get(pk=run.job_id)
-            return job.state == "running" and job.result.get("stage") == "评分与排名"
+            return job.state == "running" and job.result.get("stage") == "保存结果"
 
         assert wait_until(storing, timeout=60), "the worker never reached the storing step"
         os.kill(worker.pid, signal.SIGKILL)
