@@ -98,12 +98,12 @@ def results_for(rows) -> list[dict]:
     return sorted(townships.values(), key=lambda t: t["row"].division_code if t["row"] else "")
 
 
-def _indicator_columns(run: ReportRun) -> list[SchemeIndicator]:
-    return list(
-        SchemeIndicator.objects.filter(version_id=run.version_id, level="village").order_by(
-            "order", "id"
-        )
-    )
+def _columns(rows) -> list[dict]:
+    """The village indicators as the snapshot recorded them (its township or county rows)."""
+    for row in rows:
+        if row.level in (Level.COUNTY, Level.TOWNSHIP):
+            return row.figures.get("columns", [])
+    return []
 
 
 def run_context(job: Job) -> dict:
@@ -115,7 +115,7 @@ def run_context(job: Job) -> dict:
         context.update(
             townships=results_for(rows),
             county_row=next((r for r in rows if r.level == Level.COUNTY), None),
-            columns=_indicator_columns(run),
+            columns=_columns(rows),
             previous=runs.previous_run(run),
         )
     return context
@@ -163,7 +163,7 @@ class RunListView(StaffView):
             )
             context.update(
                 townships=results_for(rows),
-                columns=_indicator_columns(chosen),
+                columns=_columns(rows),
                 period_label=period_label(parse_period(chosen.period_key)),
             )
         return render(request, "reports/run_township.html", context)

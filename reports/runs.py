@@ -64,9 +64,11 @@ def request_run(*, actor, county: Association, period_key: str, version: SchemeV
         return live, False
     try:
         with transaction.atomic():
+            label = f"{period_label(period)}考核"
             job = Job(
                 kind=KIND,
-                label=f"{period_label(period)}考核",
+                label=label,
+                output_name=label,  # the job page's title
                 step=BUILD,
                 node=county,
                 owner=actor,

@@ -167,13 +167,19 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
                 **village_figures,
             )
         )
-    _aggregate(rows)
+    columns = [
+        {"key": i.key, "name": i.name, "max_score": str(i.max_score), "manual": i.manual}
+        for i in sorted(indicators, key=lambda i: (i.order, i.pk))
+        if i.level == IndicatorLevel.VILLAGE
+    ]
+    _aggregate(rows, columns)
     return rows
 
 
-def _aggregate(rows: list) -> None:
+def _aggregate(rows: list, columns: list[dict]) -> None:
     """Township and county rows: their villages' figures summed, grades counted, totals
-    averaged."""
+    averaged, and the village indicators of the version as columns (name, max score): what
+    township staff, who do not see the county's scheme, read the table with."""
     villages = [r for r in rows if r.level == Level.VILLAGE]
     for row in rows:
         if row.level == Level.COUNTY:
@@ -192,4 +198,5 @@ def _aggregate(rows: list) -> None:
             "villages": len(own),
             "grades": {g.value: grades.get(g.value, 0) for g in Grade},
             "average_total": _json_number(average),
+            "columns": columns,
         }

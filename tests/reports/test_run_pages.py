@@ -99,6 +99,7 @@ def test_township_staff_see_their_villages_of_published_runs(world, client):
     assert page.status_code == 200
     assert a.villages[0].name in body and a.villages[1].name in body
     assert a.villages[2].name not in body and a.villages[3].name not in body
+    assert "理事会按季召开" in body  # the columns as the snapshot recorded them
     run = a.report_run
     assert client.get(reverse("report-run", args=[run.pk])).status_code == 404
     assert client.get(reverse("job", args=[run.job_id])).status_code == 404
