@@ -455,3 +455,27 @@ def test_a_failed_run_sent_again_while_another_runs_stays_failed_saying_why(
         first.refresh_from_db()
     assert (job.state, first.state) == ("failed", "failed")
     assert "已有正在生成的考核" in job.error
+
+
+def test_a_run_whose_worker_died_twice_fails_with_a_reason(hand, client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from associations import jobs
+
+    a, version = hand
+    run = build(a, version)  # queued, never sent
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    with a.scope():
+        Job.objects.filter(pk=run.job_id).update(
+            state="running", attempts=2, started_at=long_ago, heartbeat_at=long_ago
+        )
+        assert ReportRun.objects.get(pk=run.pk).state == "running"
+        assert jobs.sweep_stale() == {"requeued": 0, "failed": 1}
+        run.refresh_from_db()
+        job = Job.objects.get(pk=run.job_id)
+    assert (run.state, job.failure) == ("failed", "interrupted")
+    client.force_login(a.users["county_admin"])
+    page = client.get(reverse("job", args=[run.job_id])).content.decode()
+    assert "后台处理中断" in page and "重试" in page
