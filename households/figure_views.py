@@ -92,8 +92,15 @@ class NodeFiguresView(StaffView):
             lines=[figure_line(row, node) for row in table.rows],
             total=figure_line(table.total, node, label="合计"),
             notes=figures.NOTES,
+            published=_published(node, context["period"].key),
         )
         return render(request, "households/figures.html", context)
+
+
+def _published(node: Association, key: str) -> dict | None:
+    from reports.runs import published_snapshot  # reports builds on households, not back
+
+    return published_snapshot(node=node, period_key=key)
 
 
 class NodeFiguresExportView(StaffView):

@@ -15,9 +15,11 @@ Every function runs inside the county's scope (the caller's request, task or com
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections import defaultdict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -69,6 +71,36 @@ def register(
         return function
 
     return decorator
+
+
+_shared: ContextVar[dict | None] = ContextVar("indicator_shared_reads", default=None)
+
+
+@contextlib.contextmanager
+def shared_reads():
+    """Within it, the activities.duties counts several indicators ask for (the groups'
+    activities, the leaders' visits, the village meetings) are read once for all of them: a
+    report run computes every indicator of its version in one."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def shared_read(function, *, node: Association, **kwargs):
+    """`function(node=node, **kwargs)`, read once within `shared_reads`."""
+    memo = _shared.get()
+    if memo is None:
+        return function(node=node, **kwargs)
+    key = (function.__module__, function.__name__, node.pk, tuple(sorted(kwargs.items())))
+    if key not in memo:
+        memo[key] = function(node=node, **kwargs)
+    return memo[key]
+
+
+def _duty(function, county: Association, period: Period):
+    return shared_read(function, node=county, period=period)
 
 
 def get_indicator(key: str) -> Indicator | None:
@@ -134,7 +166,7 @@ def council_quarterly(county: Association, period: Period) -> Values:
     """Share of the quarters of the period in which the village's council met at least once
     (a 会议 of type 理事会 held at the village): 100 for a quarter in which it met, 0 if not;
     a year with three quarters met is 75."""
-    meetings = activity_duties.village_meeting_counts(node=county, period=period)
+    meetings = _duty(activity_duties.village_meeting_counts, county, period)
     quarters = period.quarters()
     result = {}
     for village_id in _village_ids(county):
@@ -162,7 +194,7 @@ def _group_months(counts: dict, group_id: int, months, required: int) -> int:
 def group_activity_share(county: Association, period: Period) -> Values:
     """Share of the village's member groups that held at least one activity in EVERY month of
     the period (activities held at the group node). A village without groups: no value."""
-    counts = activity_duties.group_activity_counts(node=county, period=period)
+    counts = _duty(activity_duties.group_activity_counts, county, period)
     months = period.months()
     required = activity_duties.GROUP_ACTIVITIES_A_MONTH
     villages, groups = _groups_by_village(county)
@@ -187,7 +219,7 @@ def leader_visit_share(county: Association, period: Period) -> Values:
     the group's leader of the day made at least 3 home visits: a village of 2 groups over a
     quarter has 6 group-months; 3 of them with 3 or more visits is 50. A group without a
     leader has no visits, so its months are not met. A village without groups: no value."""
-    counts = activity_duties.leader_visit_counts(node=county, period=period)
+    counts = _duty(activity_duties.leader_visit_counts, county, period)
     months = period.months()
     required = activity_duties.LEADER_VISITS_A_MONTH
     villages, groups = _groups_by_village(county)
@@ -210,7 +242,7 @@ def president_group_visits(county: Association, period: Period) -> Values:
     groups of the village (all of them if it has fewer), as activities.duties reads it from
     the president's attendances at group activities and home visits. A village without
     groups: no value."""
-    counts = activity_duties.president_group_visit_counts(node=county, period=period)
+    counts = _duty(activity_duties.president_group_visit_counts, county, period)
     months = period.months()
     villages, groups = _groups_by_village(county)
     result = {}
@@ -227,7 +259,7 @@ def president_group_visits(county: Association, period: Period) -> Values:
 
 def _held_in_year(county: Association, period: Period, kind: str) -> Values:
     window = _year_to_end(period)
-    meetings = activity_duties.village_meeting_counts(node=county, period=window)
+    meetings = _duty(activity_duties.village_meeting_counts, county, window)
     result = {}
     for village_id in _village_ids(county):
         by_quarter = meetings.get(village_id, {})
@@ -281,7 +313,7 @@ def _group_ids(county: Association) -> list[int]:
 )
 def group_activity_months(county: Association, period: Period) -> Values:
     """Share of the months of the period in which the group held at least one activity."""
-    counts = activity_duties.group_activity_counts(node=county, period=period)
+    counts = _duty(activity_duties.group_activity_counts, county, period)
     months = period.months()
     required = activity_duties.GROUP_ACTIVITIES_A_MONTH
     return {
@@ -300,7 +332,7 @@ def group_activity_months(county: Association, period: Period) -> Values:
 def leader_visit_months(county: Association, period: Period) -> Values:
     """Share of the months of the period in which the group's leader made at least 3 home
     visits."""
-    counts = activity_duties.leader_visit_counts(node=county, period=period)
+    counts = _duty(activity_duties.leader_visit_counts, county, period)
     months = period.months()
     required = activity_duties.LEADER_VISITS_A_MONTH
     return {
@@ -323,8 +355,10 @@ def membership_ratio(county: Association, period: Period) -> Values:
     (户籍常住 + 流入, alive) on that day, × 100 — the member list's ratio (members.selectors.
     MembershipRatio explains the denominator) taken at the period's end. Seed 001: 会员总数达到
     总人口的10%以上. A village with no resident population: no value."""
-    members = member_selectors.members_by_village(node=county, on=period.end)
-    population = household_selectors.resident_population_by_village(node=county, on=period.end)
+    members = shared_read(member_selectors.members_by_village, node=county, on=period.end)
+    population = shared_read(
+        household_selectors.resident_population_by_village, node=county, on=period.end
+    )
     return {
         village_id: percent(members.get(village_id, 0), population.get(village_id, 0))
         for village_id in _village_ids(county)

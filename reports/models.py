@@ -211,3 +211,123 @@ class SchemeIndicator(ScopedModel):
     @property
     def params(self) -> dict:
         return {"threshold": self.threshold, "low": self.low, "high": self.high, "step": self.step}
+
+
+# --- report runs and snapshots ---------------------------------------------------------------
+# A report run (考核生成) builds the assessment of a county for a period under a scheme
+# version on the shared job machinery (associations.Job, kind "report.assessment"); its result
+# is an immutable snapshot, one SnapshotNode per node. See reports.runs and reports.snapshots.
+# Migration 0003_report_runs adds the database rules: one live run per (county, period,
+# version), one published run per (county, period), the run state mirrored from its job, and
+# triggers refusing changes to a published run and its snapshot rows.
+
+
+class ReportRun(ScopedModel):
+    """One build of the assessment of a county for a period (key "2026-Q1", "2026-H1",
+    "2026") under a scheme version. Sits at the county node: county accounts only; township
+    accounts read their villages' snapshot rows (SnapshotNode) instead."""
+
+    class State(models.TextChoices):  # mirrors its job's state (a trigger keeps it in step)
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "生成中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    period_key = models.CharField("统计期", max_length=10)
+    version = models.ForeignKey(
+        SchemeVersion, on_delete=models.PROTECT, related_name="runs", verbose_name="考核细则版本"
+    )
+    job = models.OneToOneField(
+        "associations.Job", on_delete=models.PROTECT, related_name="report_run", verbose_name="任务"
+    )
+    number = models.PositiveSmallIntegerField("第几次生成")
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.QUEUED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提交人"
+    )
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="发布人",
+    )
+    query_count = models.PositiveIntegerField("查询次数", null=True, blank=True)
+    duration_ms = models.PositiveIntegerField("用时(毫秒)", null=True, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "考核生成"
+        verbose_name_plural = "考核生成"
+        ordering = ["-period_key", "-number", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "period_key", "version", "number"],
+                name="report_run_number_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["county", "period_key", "version"],
+                condition=Q(state__in=["queued", "running"]),
+                name="report_run_one_live",
+                violation_error_message="该统计期已有正在生成的考核。",
+            ),
+            models.UniqueConstraint(
+                fields=["county", "period_key"],
+                condition=Q(published_at__isnull=False),
+                name="report_run_one_published",
+                violation_error_message="该统计期已有发布的考核结果。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_key} 考核 第{self.number}次"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class SnapshotNode(ScopedModel):
+    """One node of a run's snapshot, as it was when the run was built: its name, code, level,
+    parent and township (`node_*`, `parent_node_id`, `township_node_id`, `township_name`), its
+    indicator values and scores (`indicators`: {key: {"value", "score", "reason"}}), total,
+    grade and ranks, and the period's population and member figures. The row's scope keys
+    (county/township/village/group) follow the node when it is moved, so the staff in charge
+    of it now see its history; the frozen fields never change."""
+
+    run = models.ForeignKey(
+        ReportRun, on_delete=models.CASCADE, related_name="nodes", verbose_name="考核生成"
+    )
+    node_id_at = models.BigIntegerField("组织编号")
+    level = models.CharField("层级", max_length=10)
+    name = models.CharField("名称", max_length=100)
+    division_code = models.CharField("区划代码", max_length=20)
+    parent_node_id = models.BigIntegerField("上级编号", null=True, blank=True)
+    township_node_id = models.BigIntegerField("乡镇编号", null=True, blank=True)
+    township_name = models.CharField("乡镇", max_length=100, blank=True)
+    indicators = models.JSONField("指标", default=dict, blank=True)
+    total = models.DecimalField("总分", max_digits=8, decimal_places=2, null=True, blank=True)
+    grade = models.CharField("等级", max_length=12, choices=Grade.choices, blank=True)
+    rank_in_township = models.PositiveIntegerField("乡镇排名", null=True, blank=True)
+    rank_in_county = models.PositiveIntegerField("全县排名", null=True, blank=True)
+    top_three = models.BooleanField("全县前三", default=False)
+    population = models.PositiveIntegerField("常住人口", null=True, blank=True)
+    members = models.PositiveIntegerField("会员数", null=True, blank=True)
+    figures = models.JSONField("汇总", default=dict, blank=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "考核结果"
+        verbose_name_plural = "考核结果"
+        ordering = ["run", "division_code", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "run", "node_id_at"], name="snapshot_node_unique"
+            )
+        ]

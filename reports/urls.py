@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import run_views, views
 
 urlpatterns = [
     path("nodes/<int:pk>/schemes/", views.SchemeListView.as_view(), name="scheme-list"),
@@ -41,4 +41,21 @@ urlpatterns = [
         views.IndicatorDeleteView.as_view(),
         name="scheme-indicator-delete",
     ),
+    # --- report runs and snapshots ---
+    path("nodes/<int:pk>/reports/", run_views.RunListView.as_view(), name="report-run-list"),
+    path(
+        "nodes/<int:pk>/reports/new/", run_views.RunCreateView.as_view(), name="report-run-create"
+    ),
+    path("reports/runs/<int:pk>/", run_views.RunView.as_view(), name="report-run"),
+    path(
+        "reports/runs/<int:pk>/publish/",
+        run_views.RunPublishView.as_view(),
+        name="report-run-publish",
+    ),
+    path(
+        "reports/runs/<int:pk>/compare/",
+        run_views.RunCompareView.as_view(),
+        name="report-run-compare",
+    ),
+    # --- end of report runs and snapshots ---
 ]

@@ -50,6 +50,7 @@ class CountyWorld:
     persons: list[Person] = field(default_factory=list)  # two per household: head and spouse
     members: list[Member] = field(default_factory=list)  # each household head, in its group
     schemes: list = field(default_factory=list)  # the default scheme of 2026 (a draft)
+    report_run: object = None  # a published report run of 2026-Q1 with its snapshot
 
     @property
     def nodes(self) -> list[Association]:
@@ -171,7 +172,33 @@ def _build_county(code: str, name: str) -> CountyWorld:
                 _attachments(admin, household, world.councils[village.pk])
         # Each county's default assessment scheme (a draft), so the scheme routes have rows
         world.schemes.append(scheme_create_default(actor=admin, county=county, year=2026))
+        world.report_run = _report_run(admin, county, world.schemes[-1])
     return world
+
+
+def _report_run(admin, county, scheme):
+    """A published 2026-Q1 run of the county built on its default scheme's draft version
+    (rows made directly: the service builds only with a version in use), so the report
+    routes have objects to isolate."""
+    from associations.bulk import insert_many
+    from associations.models import Job
+    from associations.periods import parse_period
+    from reports.models import ReportRun
+    from reports.snapshots import build_rows
+
+    job = Job(kind="report.assessment", label="2026年第一季度考核", step="build", node=county,
+              owner=admin, state=Job.State.DONE)  # fmt: skip
+    job.place_under(county)
+    job.save()
+    version = scheme.versions.get()
+    run = ReportRun(period_key="2026-Q1", version=version, job=job, number=1, created_by=admin,
+                    state=ReportRun.State.DONE)  # fmt: skip
+    run.place_under(county)
+    run.save()
+    insert_many(build_rows(run, parse_period("2026-Q1")), ids=False)
+    ReportRun.objects.filter(pk=run.pk).update(published_at=run.created_at, published_by=admin)
+    run.refresh_from_db()
+    return run
 
 
 def _member_records(admin, member, household, village) -> None:

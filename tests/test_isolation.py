@@ -60,6 +60,8 @@ HOUSEHOLD_FILE = "households.HouseholdAttachment"
 COUNCIL_FILE = "associations.CouncilAttachment"
 VERSION = "reports.SchemeVersion"
 INDICATOR = "reports.SchemeIndicator"
+RUN = "reports.ReportRun"
+SNAPSHOT_NODE = "reports.SnapshotNode"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -176,6 +178,13 @@ ROUTES: dict[str, Route] = {
     "scheme-indicator-create": page(VERSION, post=True),
     "scheme-indicator-edit": page(INDICATOR, post=True),
     "scheme-indicator-delete": page(INDICATOR, get=False, post=True),
+    # reports: runs sit at the county node (county accounts only); the 考核结果 page of a
+    # township reads its own snapshot rows
+    "report-run-list": page(NODE),
+    "report-run-create": page(NODE, get=False, post=True),
+    "report-run": page(RUN),
+    "report-run-publish": page(RUN, get=False, post=True),
+    "report-run-compare": page(RUN),
     # API
     "api-root": api(),
     "api-token": api(),
@@ -231,6 +240,10 @@ ROUTES: dict[str, Route] = {
     "api-activity-theme-list": api(),
     "api-themed-day-list": api(),
     "api-material-list": api(),
+    "api-report-run-list": api(),
+    "api-report-run-detail": api(RUN),
+    "api-report-run-nodes": api(RUN),
+    "api-report-node-list": api(),
 }
 # List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {
@@ -247,6 +260,8 @@ API_LISTS = {
     "api-volunteer-team-list": TEAM,
     "api-activity-list": ACTIVITY,
     "api-visit-list": VISIT,
+    "api-report-run-list": RUN,
+    "api-report-node-list": SNAPSHOT_NODE,
 }
 # List pages and the (URL prefix of detail links, model) they link to.
 PAGE_LISTS: dict[str, list[tuple[str, str]]] = {

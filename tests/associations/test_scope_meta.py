@@ -51,6 +51,10 @@ BYPASS_ALLOWLIST = UNSCOPED_CALL_ALLOWLIST | {
     "tests/members/test_lists.py",  # cursor(): the planner's statistics after seeding
     # cursor(): the floors' hand-written SQL, on the scoped connection (row-level security)
     "activities/management/commands/benchmark_activities.py",
+    # cursor(): raw SQL proving the published-snapshot triggers as a non-owner role
+    "tests/reports/test_runs.py",
+    # cursor(): the hand-written SQL floor of each indicator family, on the scoped connection
+    "reports/management/commands/benchmark_reports.py",
 }
 
 

@@ -1,0 +1,202 @@
+"""The snapshot of a report run: every node of the county as it is when the run is built, with
+its indicator values and scores, total, grade and ranks, and the period's population and
+member figures. Built set-based: a fixed number of queries whatever the number of villages
+(the node list, the indicators, each registered indicator's own handful, the population and
+member counts, one bulk insert).
+
+Ranks are standard competition ranks ("1224"): nodes with the same total share a rank and the
+next total's rank skips as many places as shared it, as sports tables do. Villages are ranked
+among the villages of their township and of the county; groups among the groups of theirs.
+The county's top three are the villages of county rank 1 to 3 (ties included).
+
+Township and county rows are aggregates: their villages' population and members summed, the
+number of villages by grade and the villages' average total (in `figures`)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+from associations.bulk import row_class
+from associations.models import Association, Level
+from associations.periods import Period
+from households import selectors as household_selectors
+from members import selectors as member_selectors
+
+from . import scoring
+from .indicators import REGISTRY, shared_read, shared_reads
+from .manual import NOT_SCORED, manual_scores
+from .models import Grade, IndicatorLevel, ReportRun, SchemeIndicator, SnapshotNode
+
+NODE_FIELDS = (
+    "id", "level", "name", "division_code", "parent_id", "county_id", "township_id",
+    "village_id", "group_id",
+)  # fmt: skip
+
+
+def _json_number(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def compute_values(county: Association, period: Period, indicators, progress=None) -> dict:
+    """{indicator key: {node id: value}} for the version's computed indicators: one registry
+    call each. `progress(done, total, stage)` after each (the total counts two more steps:
+    scoring, storing)."""
+    computed = [i for i in indicators if not i.manual and i.key in REGISTRY]
+    values = {}
+    n = len(computed)
+    for k, indicator in enumerate(computed, start=1):
+        values[indicator.key] = REGISTRY[indicator.key].compute(county, period)
+        if progress:
+            progress(k, n + 2, f"计算指标 {k}/{n}")
+    if progress:
+        progress(n, n + 2, "评分与排名")
+    return values
+
+
+def _score(indicator: SchemeIndicator, node_id: int, values: dict, manual: dict) -> dict:
+    if indicator.manual:
+        given = manual.get(node_id, {}).get(indicator.key)
+        if given is None:
+            points = scoring.score(indicator.rule, None, max_score=indicator.max_score).points
+            return {"value": None, "score": str(points), "reason": NOT_SCORED}
+        points = scoring.rounded(min(Decimal(given), indicator.max_score))
+        return {"value": str(given), "score": str(points), "reason": ""}
+    if indicator.key not in REGISTRY:
+        points = scoring.score(indicator.rule, None, max_score=indicator.max_score).points
+        return {"value": None, "score": str(points), "reason": "指标未登记"}
+    value = values.get(indicator.key, {}).get(node_id)
+    result = scoring.score_indicator(indicator, value)
+    return {"value": _json_number(value), "score": str(result.points), "reason": result.reason}
+
+
+def competition_ranks(totals: dict[int, Decimal]) -> dict[int, int]:
+    """{node id: standard competition rank} by total, highest first: 100, 90, 90, 80 → 1, 2,
+    2, 4."""
+    ordered = sorted(totals.items(), key=lambda item: item[1], reverse=True)
+    ranks, previous, rank = {}, None, 0
+    for position, (node_id, total) in enumerate(ordered, start=1):
+        if total != previous:
+            rank, previous = position, total
+        ranks[node_id] = rank
+    return ranks
+
+
+def _scope_keys(node: dict) -> dict:
+    return {f"{k}_id": node[f"{k}_id"] for k in ("county", "township", "village", "group")}
+
+
+def build_rows(run: ReportRun, period: Period, progress=None) -> list:
+    """The snapshot rows of the run (associations.bulk Rows of SnapshotNode), not saved:
+    `associations.bulk.insert_many(rows, ids=False)` writes them. The figures several
+    indicators read (activities.duties counts, members and population) are read once."""
+    with shared_reads():
+        return _build_rows(run, period, progress)
+
+
+def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
+    county = Association.objects.get(pk=run.county_id)
+    nodes = list(Association.objects.filter(county_id=county.pk).values(*NODE_FIELDS))
+    by_id = {n["id"]: n for n in nodes}
+    indicators = list(SchemeIndicator.objects.filter(version_id=run.version_id))
+    version = run.version
+    values = compute_values(county, period, indicators, progress)
+    manual = manual_scores(county, run.period_key, version)
+    population = shared_read(
+        household_selectors.resident_population_by_village, node=county, on=period.end
+    )
+    members = shared_read(member_selectors.members_by_village, node=county, on=period.end)
+
+    levels = {Level.VILLAGE: IndicatorLevel.VILLAGE, Level.GROUP: IndicatorLevel.GROUP}
+    scored: dict[int, dict] = {}
+    for node in nodes:
+        if node["level"] not in levels:
+            continue
+        own = [i for i in indicators if i.level == levels[node["level"]]]
+        scores = {i.key: _score(i, node["id"], values, manual) for i in own}
+        total = sum((Decimal(s["score"]) for s in scores.values()), scoring.rounded(0))
+        grade = ""
+        if node["level"] == Level.VILLAGE:
+            grade = scoring.grade(
+                total,
+                first_class_min=version.first_class_min,
+                qualified_min=version.qualified_min,
+            ).value
+        scored[node["id"]] = {"indicators": scores, "total": total, "grade": grade}
+
+    ranks_county, ranks_township, top = {}, {}, set()
+    for level in (Level.VILLAGE, Level.GROUP):
+        totals = {i: s["total"] for i, s in scored.items() if by_id[i]["level"] == level}
+        ranks_county.update(competition_ranks(totals))
+        by_township = defaultdict(dict)
+        for node_id, total in totals.items():
+            by_township[by_id[node_id]["township_id"]][node_id] = total
+        for township_totals in by_township.values():
+            ranks_township.update(competition_ranks(township_totals))
+        if level == Level.VILLAGE:
+            top = {i for i, rank in ranks_county.items() if rank <= 3 and i in totals}
+
+    names = {n["id"]: n["name"] for n in nodes}
+    Row = row_class(SnapshotNode)
+    rows = []
+    for node in nodes:
+        village_figures = {}
+        if node["level"] == Level.VILLAGE:
+            village_figures = {
+                "population": population.get(node["id"], 0),
+                "members": members.get(node["id"], 0),
+            }
+        own = scored.get(node["id"], {})
+        rows.append(
+            Row(
+                run_id=run.pk,
+                **_scope_keys(node),
+                node_id_at=node["id"],
+                level=node["level"],
+                name=node["name"],
+                division_code=node["division_code"],
+                parent_node_id=node["parent_id"],
+                township_node_id=node["township_id"],
+                township_name=names.get(node["township_id"], "") if node["township_id"] else "",
+                indicators=own.get("indicators", {}),
+                total=own.get("total"),
+                grade=own.get("grade", ""),
+                rank_in_township=ranks_township.get(node["id"]),
+                rank_in_county=ranks_county.get(node["id"]),
+                top_three=node["id"] in top,
+                **village_figures,
+            )
+        )
+    columns = [
+        {"key": i.key, "name": i.name, "max_score": str(i.max_score), "manual": i.manual}
+        for i in sorted(indicators, key=lambda i: (i.order, i.pk))
+        if i.level == IndicatorLevel.VILLAGE
+    ]
+    _aggregate(rows, columns)
+    return rows
+
+
+def _aggregate(rows: list, columns: list[dict]) -> None:
+    """Township and county rows: their villages' figures summed, grades counted, totals
+    averaged, and the village indicators of the version as columns (name, max score): what
+    township staff, who do not see the county's scheme, read the table with."""
+    villages = [r for r in rows if r.level == Level.VILLAGE]
+    for row in rows:
+        if row.level == Level.COUNTY:
+            own = villages
+        elif row.level == Level.TOWNSHIP:
+            own = [v for v in villages if v.township_node_id == row.node_id_at]
+        else:
+            continue
+        row.population = sum(v.population or 0 for v in own)
+        row.members = sum(v.members or 0 for v in own)
+        grades = Counter(v.grade for v in own)
+        average = (
+            scoring.rounded(sum(v.total for v in own) / len(own)) if own else None
+        )  # fmt: skip
+        row.figures = {
+            "villages": len(own),
+            "grades": {g.value: grades.get(g.value, 0) for g in Grade},
+            "average_total": _json_number(average),
+            "columns": columns,
+        }
