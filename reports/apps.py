@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = "考核与报表"
+
+    def ready(self):
+        from associations import period_locks
+
+        from .periods_services import locked_period_label
+
+        period_locks.register(locked_period_label)

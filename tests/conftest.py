@@ -50,6 +50,7 @@ class CountyWorld:
     persons: list[Person] = field(default_factory=list)  # two per household: head and spouse
     members: list[Member] = field(default_factory=list)  # each household head, in its group
     schemes: list = field(default_factory=list)  # the default scheme of 2026 (a draft)
+    periods: list = field(default_factory=list)  # 2026-Q1, open, with a scheme in use
 
     @property
     def nodes(self) -> list[Association]:
@@ -171,7 +172,57 @@ def _build_county(code: str, name: str) -> CountyWorld:
                 _attachments(admin, household, world.councils[village.pk])
         # Each county's default assessment scheme (a draft), so the scheme routes have rows
         world.schemes.append(scheme_create_default(actor=admin, county=county, year=2026))
+        world.periods.append(_assessment_period(admin, county))
     return world
+
+
+def _assessment_period(admin, county):
+    """A scheme in use (one computed and two manual village indicators) and its first
+    quarter of 2026 opened: every village has a submission (reports)."""
+    from decimal import Decimal
+
+    from reports import periods_services
+    from reports import services as report_services
+
+    scheme = report_services.scheme_create(
+        actor=admin,
+        county=county,
+        year=2026,
+        name="季度考核细则",
+        first_class_min=Decimal(9),
+        qualified_min=Decimal(6),
+    )
+    version = scheme.versions.get()
+    report_services.indicator_add(
+        actor=admin,
+        version=version,
+        key="council_quarterly",
+        max_score=Decimal(4),
+        rule="met",
+        threshold=Decimal(1),
+    )
+    for order, (key, name, top) in enumerate(
+        (("archives", "资料档案", 3), ("sign", "阵地标示牌", 3))
+    ):
+        report_services.indicator_add(
+            actor=admin,
+            version=version,
+            order=order + 2,
+            key=key,
+            name=name,
+            manual=True,
+            max_score=Decimal(top),
+            rule="met",
+            threshold=Decimal(1),
+        )
+    version = report_services.scheme_version_activate(actor=admin, version=version)
+    return periods_services.period_open(
+        actor=admin,
+        county=county,
+        key="2026-Q1",
+        version=version,
+        due_on=datetime.date(2026, 4, 10),
+    )
 
 
 def _member_records(admin, member, household, village) -> None:
