@@ -248,6 +248,10 @@ class Tally:
             self.late += submission.is_late
 
     @property
+    def not_accepted(self) -> int:
+        return self.expected - self.accepted
+
+    @property
     def submitted_share(self) -> str:
         return _share(self.submitted, self.expected)
 
@@ -260,13 +264,16 @@ def _share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "—"
 
 
-def completeness(*, period: AssessmentPeriod) -> tuple[Tally, list[Tally]]:
-    """The county's tally and one per township (as frozen), from the submissions in the
-    active scope (a township account sees its own villages)."""
-    submissions = (
-        Submission.objects.filter(period=period)
-        .select_related("expected", "period")
-        .order_by("expected__division_code")
+def completeness(
+    *, period: AssessmentPeriod, under: Association | None = None
+) -> tuple[Tally, list[Tally]]:
+    """The total and one tally per township (as frozen), from the submissions in the active
+    scope (a township account sees its own villages), or under a node of it."""
+    submissions = Submission.objects.filter(period=period)
+    if under is not None and under.level != Level.COUNTY:
+        submissions = submissions.filter(**{f"{under.level}_id": under.pk})
+    submissions = submissions.select_related("expected", "period").order_by(
+        "expected__division_code"
     )
     total = Tally(name="合计")
     by_township: dict[int, Tally] = defaultdict(lambda: Tally(name=""))

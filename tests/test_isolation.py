@@ -60,6 +60,8 @@ HOUSEHOLD_FILE = "households.HouseholdAttachment"
 COUNCIL_FILE = "associations.CouncilAttachment"
 VERSION = "reports.SchemeVersion"
 INDICATOR = "reports.SchemeIndicator"
+PERIOD = "reports.AssessmentPeriod"
+SUBMISSION = "reports.Submission"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -176,6 +178,15 @@ ROUTES: dict[str, Route] = {
     "scheme-indicator-create": page(VERSION, post=True),
     "scheme-indicator-edit": page(INDICATOR, post=True),
     "scheme-indicator-delete": page(INDICATOR, get=False, post=True),
+    # reports: assessment periods (at the county node) and the villages' submissions
+    "period-list": page(NODE),
+    "period-open": page(NODE, post=True),
+    "period-node": page(NODE, key="2026-Q1"),
+    "period-detail": page(PERIOD),
+    "period-lock": page(PERIOD, get=False, post=True),
+    "period-reopen": page(PERIOD, get=False, post=True),
+    "submission-detail": page(SUBMISSION, post=True),
+    "submission-review": page(SUBMISSION, get=False, post=True),
     # API
     "api-root": api(),
     "api-token": api(),
