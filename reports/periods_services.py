@@ -37,6 +37,10 @@ from .models import (
 KEY_ERROR = "考核期应为季度(如 2026-Q1)、半年(如 2026-H1)或年度(如 2026)。"
 
 
+def _error(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def _require_county_admin(actor, county: Association) -> None:
     association_permissions.require(
         permissions.can_manage_schemes(actor, county),
@@ -49,7 +53,7 @@ def period_kind(key: str) -> tuple[Period, str]:
     try:
         period = parse_period(key)
     except ValueError:
-        raise ValidationError({"key": KEY_ERROR}, code="bad_key") from None
+        raise _error("key", KEY_ERROR, "bad_key") from None
     normalised = period_key(period)
     if "-Q" in normalised:
         return period, PeriodKind.QUARTER
@@ -57,7 +61,7 @@ def period_kind(key: str) -> tuple[Period, str]:
         return period, PeriodKind.HALF
     if len(normalised) == 4:
         return period, PeriodKind.YEAR
-    raise ValidationError({"key": KEY_ERROR}, code="bad_key")
+    raise _error("key", KEY_ERROR, "bad_key")
 
 
 def _event(period: AssessmentPeriod, action: str, actor, reason: str = "") -> PeriodEvent:
@@ -78,20 +82,17 @@ def period_open(
     _require_county_admin(actor, county)
     period, kind = period_kind(key)
     if version is None or version.county_id != county.pk:
-        raise ValidationError({"version": "请选择本县的考核细则版本。"}, code="version_missing")
+        raise _error("version", "请选择本县的考核细则版本。", "version_missing")
     if version.state != SchemeVersion.State.IN_USE:
-        raise ValidationError(
-            {"version": "只能选择使用中的考核细则版本。"}, code="version_not_in_use"
-        )
+        raise _error("version", "只能选择使用中的考核细则版本。", "version_not_in_use")
     if version.scheme.year != period.start.year:
-        raise ValidationError(
-            {"version": f"所选考核细则是{version.scheme.year}年的,与考核期年度不符。"},
-            code="version_year",
+        raise _error(
+            "version", f"所选考核细则是{version.scheme.year}年的,与考核期年度不符。", "version_year"
         )
     if due_on is None:
-        raise ValidationError({"due_on": "请填写报送截止日期。"}, code="required")
+        raise _error("due_on", "请填写报送截止日期。", "required")
     if due_on < period.start:
-        raise ValidationError({"due_on": "报送截止日期早于考核期开始日期。"}, code="due_early")
+        raise _error("due_on", "报送截止日期早于考核期开始日期。", "due_early")
     assessment = AssessmentPeriod(
         key=period_key(period),
         kind=kind,
@@ -107,9 +108,7 @@ def period_open(
             assessment.save()
     except IntegrityError as error:
         if "period_key_unique_in_county" in str(error):
-            raise ValidationError(
-                {"key": f"{assessment}的考核期已经开启。"}, code="duplicate"
-            ) from error
+            raise _error("key", f"{assessment}的考核期已经开启。", "duplicate") from error
         raise
     _freeze_units(assessment, version)
     _event(assessment, PeriodEvent.Action.OPENED, actor)
@@ -184,7 +183,7 @@ def period_reopen(*, actor, period: AssessmentPeriod, reason: str) -> Assessment
     _require_county_admin(actor, county)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "请填写重新开放的原因。"}, code="required")
+        raise _error("reason", "请填写重新开放的原因。", "required")
     period = _locked_for_update(period)
     if not period.is_locked:
         raise ValidationError(f"{period}考核期未锁定,无需重新开放。", code="not_locked")

@@ -27,6 +27,10 @@ EDITABLE_BY_VILLAGE = {Submission.State.DRAFT, Submission.State.RETURNED}
 LOCKED_MESSAGE = "考核期已锁定,报送不能再修改;如需修改请联系县级管理员重新开放。"
 
 
+def _error(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def can_fill(user, submission: Submission) -> bool:
     """The village's own accounts that may edit it (not its group leaders)."""
     return (
@@ -65,19 +69,18 @@ def _decimal(value, row: ManualScore, field: str, required: bool) -> Decimal | N
     name = row.indicator.name
     if value is None or str(value).strip() == "":
         if required:
-            raise ValidationError({field: f"请填写“{name}”的得分。"}, code="required")
+            raise _error(field, f"请填写“{name}”的得分。", "required")
         return None
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValidationError({field: f"“{name}”的得分应为数字。"}, code="invalid") from None
+        raise _error(field, f"“{name}”的得分应为数字。", "invalid") from None
     if not number.is_finite() or number < 0 or number > row.indicator.max_score:
-        raise ValidationError(
-            {field: f"“{name}”的得分应在 0 至 {row.indicator.max_score} 分之间。"},
-            code="out_of_range",
+        raise _error(
+            field, f"“{name}”的得分应在 0 至 {row.indicator.max_score} 分之间。", "out_of_range"
         )
     if number != number.quantize(Decimal("0.01")):
-        raise ValidationError({field: f"“{name}”的得分最多保留两位小数。"}, code="invalid")
+        raise _error(field, f"“{name}”的得分最多保留两位小数。", "invalid")
     return number
 
 
@@ -188,7 +191,7 @@ def submission_return(*, actor, submission: Submission, reason: str, scores=None
     the township's review."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "请填写退回原因。"}, code="required")
+        raise _error("reason", "请填写退回原因。", "required")
     submission = _require_reviewable(actor, submission)
     if scores:
         _apply(

@@ -242,6 +242,17 @@ ROUTES: dict[str, Route] = {
     "api-activity-theme-list": api(),
     "api-themed-day-list": api(),
     "api-material-list": api(),
+    # reports: periods (county accounts) and submissions, with the workflow's actions
+    "api-report-period-list": api(),
+    "api-report-period-detail": api(PERIOD),
+    "api-report-period-lock": api(PERIOD, "post", get=False),
+    "api-report-period-reopen": api(PERIOD, "post", get=False),
+    "api-report-submission-list": api(),
+    "api-report-submission-detail": api(SUBMISSION),
+    "api-report-submission-scores": api(SUBMISSION, "post", get=False),
+    "api-report-submission-submit": api(SUBMISSION, "post", get=False),
+    "api-report-submission-accept": api(SUBMISSION, "post", get=False),
+    "api-report-submission-return": api(SUBMISSION, "post", get=False),
 }
 # List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {
@@ -258,6 +269,8 @@ API_LISTS = {
     "api-volunteer-team-list": TEAM,
     "api-activity-list": ACTIVITY,
     "api-visit-list": VISIT,
+    "api-report-period-list": PERIOD,
+    "api-report-submission-list": SUBMISSION,
 }
 # List pages and the (URL prefix of detail links, model) they link to.
 PAGE_LISTS: dict[str, list[tuple[str, str]]] = {
