@@ -570,9 +570,15 @@ def may_attach(user, activity: Activity) -> bool:
     return permissions.can_record_field_work(user, activity.association)
 
 
+def _refuse_locked_attachment(actor, activity: Activity) -> None:
+    if may_attach(actor, activity):  # (the others get their 403 from the attachment service)
+        period_locks.refuse_if_locked(county_id=activity.county_id, dates=[(None, activity.date)])
+
+
 def activity_attachment_add(*, actor, activity: Activity, upload) -> ActivityAttachment:
     """A photo or document attached to the activity (checked, pictures re-encoded without
-    their metadata: associations.attachments)."""
+    their metadata: associations.attachments). Refused in a locked period, like the activity."""
+    _refuse_locked_attachment(actor, activity)
     return attachment_services.attachment_add(
         actor=actor,
         model=ActivityAttachment,
@@ -585,6 +591,7 @@ def activity_attachment_add(*, actor, activity: Activity, upload) -> ActivityAtt
 
 def activity_attachment_delete(*, actor, attachment: ActivityAttachment) -> None:
     activity = attachment.activity
+    _refuse_locked_attachment(actor, activity)
     attachment_services.attachment_delete(
         actor=actor,
         attachment=attachment,

@@ -188,3 +188,14 @@ def test_completeness_counts_the_frozen_units_never_above_100_percent(a, admin):
         (a.townships[1].name, 2, 0),
     ]
     assert all(t.submitted <= t.expected for t in [total, *townships])
+
+
+def test_photos_of_an_activity_in_a_locked_quarter(a, admin):
+    from tests import attachment_samples as samples
+
+    with a.scope():
+        row = activity(a, admin, IN_Q1)
+    lock(a, admin)
+    upload = samples.upload("活动照片.png", samples.png(size=(8, 8), color=(10, 20, 30)))
+    with a.scope(), pytest.raises(ValidationError, match=LOCKED):
+        activity_services.activity_attachment_add(actor=admin, activity=row, upload=upload)
