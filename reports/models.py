@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from associations.attachments.models import AttachmentBase
 from associations.models import ScopedModel
 from associations.scope import (
     NO_SCOPE_MESSAGE,
@@ -453,3 +454,26 @@ class SubmissionEvent(ScopedModel):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class SubmissionAttachment(AttachmentBase):
+    """A photo or document in evidence of a submission's manual indicators (阵地标示牌的照片,
+    档案目录): added by the village while it fills the submission, or by the township while it
+    reviews. Sits at the village; stored and served through associations.attachments."""
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="attachments", verbose_name="考核报送"
+    )
+
+    objects = ScopedManager()
+
+    owner_field = "submission"
+    url_names = (
+        "submission-attachment",
+        "submission-attachment-thumb",
+        "submission-attachment-delete",
+    )
+
+    class Meta(AttachmentBase.Meta):
+        verbose_name = "考核报送佐证材料"
+        verbose_name_plural = "考核报送佐证材料"

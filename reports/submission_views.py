@@ -22,7 +22,7 @@ from associations.forms import add_service_errors
 from associations.models import Level
 from associations.views import ServiceFormView, StaffView
 
-from . import periods_services, permissions, submissions
+from . import periods_services, permissions, submission_attachments, submissions
 from .models import AssessmentPeriod, PeriodEvent, Submission, SubmissionEvent
 from .submission_forms import PeriodOpenForm, ReasonForm, ScoresForm
 
@@ -196,6 +196,7 @@ def submission_context(request, submission, *, form=None, review_form=None) -> d
         "form": form,
         "review_form": review_form,
         "events": SubmissionEvent.objects.filter(submission=submission).select_related("actor"),
+        "attachment_card": submission_attachments.attachment_card(request, submission),
     }
 
 

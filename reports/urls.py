@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import submission_views, views
+from . import submission_attachments, submission_views, views
 
 urlpatterns = [
     path("nodes/<int:pk>/schemes/", views.SchemeListView.as_view(), name="scheme-list"),
@@ -69,6 +69,26 @@ urlpatterns = [
         "submissions/<int:pk>/review/",
         submission_views.SubmissionReviewView.as_view(),
         name="submission-review",
+    ),
+    path(
+        "submissions/<int:pk>/attachments/",
+        submission_attachments.UploadView.as_view(),
+        name="submission-attachment-upload",
+    ),
+    path(
+        "submissions/attachments/<int:pk>/",
+        submission_attachments.DownloadView.as_view(),
+        name="submission-attachment",
+    ),
+    path(
+        "submissions/attachments/<int:pk>/thumbnail/",
+        submission_attachments.ThumbView.as_view(),
+        name="submission-attachment-thumb",
+    ),
+    path(
+        "submissions/attachments/<int:pk>/delete/",
+        submission_attachments.DeleteView.as_view(),
+        name="submission-attachment-delete",
     ),
     # --- end of assessment periods and submissions ---
 ]

@@ -216,12 +216,30 @@ def _assessment_period(admin, county):
             threshold=Decimal(1),
         )
     version = report_services.scheme_version_activate(actor=admin, version=version)
-    return periods_services.period_open(
+    period = periods_services.period_open(
         actor=admin,
         county=county,
         key="2026-Q1",
         version=version,
         due_on=datetime.date(2026, 4, 10),
+    )
+    _submission_evidence(period)
+    return period
+
+
+def _submission_evidence(period) -> None:
+    """A photo in evidence of the second village's submission (the first stays bare)."""
+    from reports import submission_attachments
+    from reports.models import Submission
+    from tests import attachment_samples as samples
+
+    submission = Submission.objects.select_related("period", "village").order_by(
+        "expected__division_code"
+    )[1]
+    secretary = User.objects.get(node=submission.village, role=Role.VILLAGE_SECRETARY)
+    picture = samples.png(size=(8, 8), color=(30, 120, 60))
+    submission_attachments.submission_attachment_add(
+        actor=secretary, submission=submission, upload=samples.upload("阵地标示牌.png", picture)
     )
 
 

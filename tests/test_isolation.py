@@ -62,6 +62,7 @@ VERSION = "reports.SchemeVersion"
 INDICATOR = "reports.SchemeIndicator"
 PERIOD = "reports.AssessmentPeriod"
 SUBMISSION = "reports.Submission"
+SUBMISSION_FILE = "reports.SubmissionAttachment"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -187,6 +188,10 @@ ROUTES: dict[str, Route] = {
     "period-reopen": page(PERIOD, get=False, post=True),
     "submission-detail": page(SUBMISSION, post=True),
     "submission-review": page(SUBMISSION, get=False, post=True),
+    "submission-attachment-upload": page(SUBMISSION, post=True),  # GET leads back to the page
+    "submission-attachment": page(SUBMISSION_FILE),
+    "submission-attachment-thumb": page(SUBMISSION_FILE),
+    "submission-attachment-delete": page(SUBMISSION_FILE, get=False, post=True),
     # API
     "api-root": api(),
     "api-token": api(),

@@ -731,6 +731,118 @@ class Migration(migrations.Migration):
                 name="manual_score_not_negative",
             ),
         ),
+        migrations.CreateModel(
+            name="SubmissionAttachment",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("image", "图片"), ("document", "文档")],
+                        max_length=10,
+                        verbose_name="类别",
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="上传时的文件名,仅作显示。", max_length=100, verbose_name="文件名"
+                    ),
+                ),
+                ("content_type", models.CharField(max_length=100, verbose_name="文件类型")),
+                ("size", models.PositiveBigIntegerField(verbose_name="大小(字节)")),
+                ("sha256", models.CharField(max_length=64, verbose_name="SHA-256")),
+                (
+                    "file",
+                    models.CharField(
+                        help_text="相对于 MEDIA_ROOT 的路径。", max_length=255, verbose_name="文件"
+                    ),
+                ),
+                ("thumbnail", models.CharField(blank=True, max_length=255, verbose_name="缩略图")),
+                (
+                    "width",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="宽(像素)"),
+                ),
+                (
+                    "height",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="高(像素)"),
+                ),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True, verbose_name="上传时间")),
+                (
+                    "county",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="associations.association",
+                        verbose_name="县",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="associations.association",
+                        verbose_name="会员小组",
+                    ),
+                ),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="reports.submission",
+                        verbose_name="考核报送",
+                    ),
+                ),
+                (
+                    "township",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="associations.association",
+                        verbose_name="乡镇",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="上传人",
+                    ),
+                ),
+                (
+                    "village",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="associations.association",
+                        verbose_name="村(社区)",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "考核报送佐证材料",
+                "verbose_name_plural": "考核报送佐证材料",
+                "ordering": ["-uploaded_at", "-id"],
+                "abstract": False,
+            },
+        ),
         enable_row_level_security(
             "reports_assessmentperiod",
             "reports_periodevent",
@@ -738,6 +850,7 @@ class Migration(migrations.Migration):
             "reports_submission",
             "reports_manualscore",
             "reports_submissionevent",
+            "reports_submissionattachment",
         ),
         migrations.RunSQL(sql=LOCKS, reverse_sql=UNLOCKS),
     ]

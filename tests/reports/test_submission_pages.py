@@ -135,3 +135,53 @@ def test_viewer_reads_but_cannot_lock(client, a):
     assert client.get(reverse("period-detail", args=[a.periods[0].pk])).status_code == 200
     assert client.post(reverse("period-lock", args=[a.periods[0].pk])).status_code == 403
     assert datetime.date(2026, 4, 10) == a.periods[0].due_on
+
+
+def test_evidence_photos_by_the_village_and_the_township(client, a):
+    from reports.models import SubmissionAttachment
+    from tests import attachment_samples as samples
+
+    submission = submission_of(a)
+    upload_url = reverse("submission-attachment-upload", args=[submission.pk])
+    photo = samples.png(size=(8, 8), color=(200, 10, 10))
+    client.force_login(a.users["village_secretary"])
+    response = client.post(upload_url, {"file": samples.upload("阵地.png", photo)})
+    assert response.status_code == 302
+    with a.scope():
+        assert SubmissionAttachment.objects.filter(submission=submission).count() == 1
+    client.post(reverse("submission-detail", args=[submission.pk]), {"submit": "1"})
+    # submitted: the village no longer adds; the township reviewing does
+    third = samples.png(size=(8, 8), color=(10, 10, 200))
+    client.post(upload_url, {"file": samples.upload("再补.png", third)})
+    client.force_login(a.users["township_staff"])
+    page = text(client.get(reverse("submission-detail", args=[submission.pk])))
+    assert "阵地.png" in page and "佐证材料" in page
+    other = samples.png(size=(8, 8), color=(10, 200, 10))
+    client.post(upload_url, {"file": samples.upload("核查.png", other)})
+    with a.scope():
+        names = set(
+            SubmissionAttachment.objects.filter(submission=submission).values_list(
+                "name", flat=True
+            )
+        )
+    assert names == {"阵地.png", "核查.png"}
+
+
+def test_no_evidence_is_added_once_the_period_is_locked(client, a):
+    from reports import periods_services
+    from reports.models import SubmissionAttachment
+    from tests import attachment_samples as samples
+
+    submission = submission_of(a)
+    with a.scope():
+        periods_services.period_lock(actor=a.users["county_admin"], period=a.periods[0])
+    client.force_login(a.users["village_secretary"])
+    photo = samples.png(size=(8, 8), color=(1, 2, 3))
+    url = reverse("submission-attachment-upload", args=[submission.pk])
+    response = client.post(url, {"file": samples.upload("迟交.png", photo)})
+    assert response.status_code in (302, 403)
+    with a.scope():
+        assert not SubmissionAttachment.objects.filter(submission=submission).exists()
+    assert 'inputmode="decimal"' not in text(
+        client.get(reverse("submission-detail", args=[submission.pk]))
+    )
