@@ -8,6 +8,6 @@ class ReportsConfig(AppConfig):
     def ready(self):
         from associations import period_locks
 
-        from .periods_services import locked_period_label
+        from .periods_services import locked_spans
 
-        period_locks.register(locked_period_label)
+        period_locks.register(locked_spans)

@@ -193,19 +193,12 @@ def period_reopen(*, actor, period: AssessmentPeriod, reason: str) -> Assessment
     return period
 
 
-def locked_period_label(county_id: int, day: datetime.date) -> str | None:
-    """The lookup registered with associations.period_locks (reports.apps)."""
-    period = (
-        AssessmentPeriod.county_wide.filter(
-            county_id=county_id,
-            state=AssessmentPeriod.State.LOCKED,
-            start_on__lte=day,
-            end_on__gte=day,
-        )
-        .order_by("start_on")
-        .first()
-    )
-    return str(period) if period else None
+def locked_spans(county_id: int) -> list[tuple[datetime.date, datetime.date, str]]:
+    """The source registered with associations.period_locks (reports.apps)."""
+    periods = AssessmentPeriod.county_wide.filter(
+        county_id=county_id, state=AssessmentPeriod.State.LOCKED
+    ).order_by("start_on")
+    return [(p.start_on, p.end_on, str(p)) for p in periods]
 
 
 def period_by_key(key: str) -> AssessmentPeriod | None:

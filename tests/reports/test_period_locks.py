@@ -199,3 +199,14 @@ def test_photos_of_an_activity_in_a_locked_quarter(a, admin):
     upload = samples.upload("活动照片.png", samples.png(size=(8, 8), color=(10, 20, 30)))
     with a.scope(), pytest.raises(ValidationError, match=LOCKED):
         activity_services.activity_attachment_add(actor=admin, activity=row, upload=upload)
+
+
+def test_a_roster_import_refuses_rows_joining_in_a_locked_quarter(world, a, admin):
+    from tests.members.test_import import only_problem, person_row, run
+
+    lock(a, admin)
+    outcome = run(world, [person_row(1, **{"入会日期": "2026-02-10"})])
+    problem = only_problem(outcome)
+    assert (problem.column, problem.field) == ("入会日期", "joined_on")
+    assert LOCKED in problem.message
+    assert run(world, [person_row(2, **{"入会日期": "2026-04-02"})]).problems == []
