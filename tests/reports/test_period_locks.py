@@ -14,11 +14,12 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from activities import services as activity_services
-from activities.models import Activity
+from activities.models import Activity, HomeVisit
 from associations import period_locks
 from associations import services as association_services
 from associations.scope import Scope, activate
 from members import services as member_services
+from members.models import Member
 from reports import periods_services, submissions
 from reports.models import Submission
 
@@ -82,6 +83,14 @@ def test_the_database_refuses_them_too(a, admin):
             Activity.objects.filter(pk=row.pk).delete()
         # redistricting rewrites only the ancestor keys: allowed
         Activity.objects.filter(pk=row.pk).update(township_id=row.township_id)
+        visit = HomeVisit.objects.filter(village=a.villages[2]).first()
+        HomeVisit.objects.filter(pk=visit.pk).update(notes="2023年的走访")  # not locked
+        with pytest.raises(IntegrityError), transaction.atomic():  # moved into the quarter
+            HomeVisit.objects.filter(pk=visit.pk).update(visited_on=IN_Q1)
+        member = Member.objects.get(pk=a.members[1].pk)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Member.objects.filter(pk=member.pk).update(joined_on=IN_Q1)
+        Member.objects.filter(pk=member.pk).update(is_backbone=True)  # no date of the quarter
 
 
 def test_page_shows_a_form_error_and_the_api_answers_400(client, a, admin):
