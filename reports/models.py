@@ -23,15 +23,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from associations.attachments.models import AttachmentBase
 from associations.models import ScopedModel
-from associations.scope import (
-    NO_SCOPE_MESSAGE,
-    NoActiveScope,
-    ScopedManager,
-    current_scope,
-    is_unscoped,
-)
+from associations.scope import ScopedManager
 
 
 class Grade(models.TextChoices):
@@ -220,7 +213,7 @@ class SchemeIndicator(ScopedModel):
         return {"threshold": self.threshold, "low": self.low, "high": self.high, "step": self.step}
 
 
-# --- assessment periods and submissions ---------------------------------------------------
+# --- assessment periods and submissions ---
 # An assessment period (季度 / 半年初评 / 年终总评) of a county, opened with the scheme version
 # it uses. Opening freezes the expected villages (ExpectedUnit: name, code and township as
 # they were) and gives each a Submission. The village proposes its manual scores with notes
@@ -228,6 +221,9 @@ class SchemeIndicator(ScopedModel):
 # indicator (the village's proposal is only a proposal) and accepts, or returns with a reason;
 # accepting freezes the scores. County staff lock the period; a locked period refuses changes
 # to the records dated in it (associations.period_locks; triggers of migration 0003).
+
+from associations import scope as _scope  # noqa: E402
+from associations.attachments.models import AttachmentBase  # noqa: E402
 
 
 class CountyWideManager(models.Manager.from_queryset(models.QuerySet)):
@@ -237,11 +233,11 @@ class CountyWideManager(models.Manager.from_queryset(models.QuerySet)):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if is_unscoped():
+        if _scope.is_unscoped():
             return queryset
-        scope = current_scope()
+        scope = _scope.current_scope()
         if scope is None:
-            raise NoActiveScope(NO_SCOPE_MESSAGE)
+            raise _scope.NoActiveScope(_scope.NO_SCOPE_MESSAGE)
         return queryset.filter(county_id=scope.county_id)
 
 

@@ -179,3 +179,41 @@ def test_late_is_a_first_submission_after_the_due_date(a, monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: on_time)
     with sibling_scope():
         assert not submissions.submission_submit(actor=sibling, submission=other).is_late
+
+
+def test_opening_refuses_a_draft_version_another_year_and_an_early_due_date(a):
+    admin = a.users["county_admin"]
+    with a.scope():
+        draft = a.schemes[0].versions.get()  # the default scheme of 2026, a draft
+        in_use = AssessmentPeriod.objects.get(pk=a.periods[0].pk).version
+        cases = [
+            ("2026-Q2", draft, datetime.date(2026, 7, 10), "只能选择使用中的考核细则版本"),
+            ("2027-Q1", in_use, datetime.date(2027, 4, 10), "所选考核细则是2026年的"),
+            ("2026-Q2", in_use, datetime.date(2026, 3, 1), "报送截止日期早于考核期开始日期"),
+            ("2026-13", in_use, datetime.date(2026, 3, 1), "考核期应为季度"),
+        ]
+        for key, version, due_on, message in cases:
+            with pytest.raises(ValidationError, match=message):
+                periods_services.period_open(
+                    actor=admin, county=a.county, key=key, version=version, due_on=due_on
+                )
+        with pytest.raises(PermissionDenied):
+            periods_services.period_open(
+                actor=a.users["county_viewer"],
+                county=a.county,
+                key="2026",
+                version=in_use,
+                due_on=datetime.date(2027, 1, 15),
+            )
+        year = periods_services.period_open(
+            actor=admin,
+            county=a.county,
+            key="2026",
+            version=in_use,
+            due_on=datetime.date(2027, 1, 15),
+        )
+    assert (year.kind, year.start_on, year.end_on) == (
+        "year",
+        datetime.date(2026, 1, 1),
+        datetime.date(2026, 12, 31),
+    )
