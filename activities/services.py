@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from associations import permissions, submissions
+from associations import period_locks, permissions, submissions
 from associations.attachments import services as attachment_services
 from associations.history import build_change, record_change, record_changes, snapshot
 from associations.models import Association, ChangeRecord, Level
@@ -137,8 +137,18 @@ def _save_with_external_ref(obj, constraint: str, noun: str) -> None:
         raise
 
 
+def _refuse_locked(row, field: str, before: dict | None) -> None:
+    """A record dated in a locked assessment period (its date before or after the change)
+    is not created, changed or deleted (associations.period_locks)."""
+    dates = [(field, getattr(row, field))]
+    if before is not None:
+        dates.insert(0, (field, before.get(field)))
+    period_locks.refuse_if_locked(county_id=row.county_id, dates=dates)
+
+
 def _save_activity(activity: Activity, *, actor, before: dict | None) -> Activity:
     _check_activity(activity, before)
+    _refuse_locked(activity, "date", before)
     after = snapshot(activity, ACTIVITY_FIELDS)
     if before is not None and before == after:
         return activity
@@ -229,6 +239,7 @@ def activity_delete(*, actor, activity: Activity) -> None:
     """Deletes the activity with its attendance rows, handouts and attachments, each
     recorded (the attachments' files are removed once the deletion commits)."""
     require_field_work(actor, activity.association)
+    _refuse_locked(activity, "date", None)
     attachment_services.attachments_delete_all(
         actor=actor,
         queryset=ActivityAttachment.objects.filter(activity=activity),
@@ -333,6 +344,7 @@ def attendance_set(*, actor, activity: Activity, members: Iterable[Member]) -> N
     """The activity's attendees become exactly `members`: the missing ones are added, the
     others removed (each recorded)."""
     require_field_work(actor, activity.association)
+    _refuse_locked(activity, "date", None)
     wanted = {member.pk: member for member in members}
     current = {row.member_id: row for row in activity.attendances.all()}
     removed = [row for member_id, row in current.items() if member_id not in wanted]
@@ -349,6 +361,7 @@ def attendance_add_group(*, actor, activity: Activity, group: Association) -> in
     """ "The whole group": every member of the group on the activity's date who is not yet
     listed becomes an attendee. Returns how many were added."""
     require_field_work(actor, activity.association)
+    _refuse_locked(activity, "date", None)
     listed = set(activity.attendances.values_list("member_id", flat=True))
     members = [m for m in _group_members(activity, [group]) if m.pk not in listed]
     if members:
@@ -364,6 +377,7 @@ def handouts_set(*, actor, activity: Activity, materials: Mapping[Material, int]
     """The activity's handouts become `materials` ({material: quantity}); a material with
     quantity 0 or None, or not named, is not handed out."""
     require_field_work(actor, activity.association)
+    _refuse_locked(activity, "date", None)
     current = {row.material_id: row for row in activity.handouts.all()}
     wanted = {}
     for material, quantity in materials.items():
@@ -469,6 +483,7 @@ def _check_visit(visit: HomeVisit) -> None:
 
 def _save_visit(visit: HomeVisit, *, actor, before: dict | None) -> HomeVisit:
     _check_visit(visit)
+    _refuse_locked(visit, "visited_on", before)
     visit.pairing = _pairing_on(visit.visitor, visit.household, visit.visited_on)
     after = snapshot(visit, VISIT_FIELDS)
     if before is not None and before == after:
@@ -535,6 +550,7 @@ def visit_update(*, actor, visit: HomeVisit, **fields) -> HomeVisit:
 @transaction.atomic
 def visit_delete(*, actor, visit: HomeVisit) -> None:
     require_field_work(actor, visit.visitor.placed_at())
+    _refuse_locked(visit, "visited_on", None)
     record_change(
         actor=actor,
         node=visit.visitor.placed_at(),
@@ -554,9 +570,15 @@ def may_attach(user, activity: Activity) -> bool:
     return permissions.can_record_field_work(user, activity.association)
 
 
+def _refuse_locked_attachment(actor, activity: Activity) -> None:
+    if may_attach(actor, activity):  # (the others get their 403 from the attachment service)
+        period_locks.refuse_if_locked(county_id=activity.county_id, dates=[(None, activity.date)])
+
+
 def activity_attachment_add(*, actor, activity: Activity, upload) -> ActivityAttachment:
     """A photo or document attached to the activity (checked, pictures re-encoded without
-    their metadata: associations.attachments)."""
+    their metadata: associations.attachments). Refused in a locked period, like the activity."""
+    _refuse_locked_attachment(actor, activity)
     return attachment_services.attachment_add(
         actor=actor,
         model=ActivityAttachment,
@@ -569,6 +591,7 @@ def activity_attachment_add(*, actor, activity: Activity, upload) -> ActivityAtt
 
 def activity_attachment_delete(*, actor, attachment: ActivityAttachment) -> None:
     activity = attachment.activity
+    _refuse_locked_attachment(actor, activity)
     attachment_services.attachment_delete(
         actor=actor,
         attachment=attachment,

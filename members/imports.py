@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from associations import period_locks
 from associations.bulk import row_class
 from associations.imports import (
     DATE_INVALID,
@@ -207,6 +208,12 @@ class MemberRosterResource(RosterResource):
         self.new_members: list[NewMember] = []
         self.changed_members: list[Member] = []
 
+    def locked_spans(self, county_id: int) -> list:
+        """The county's locked assessment periods, fetched once per import."""
+        if getattr(self, "_locked_spans", None) is None:
+            self._locked_spans = period_locks.locked_spans(county_id)
+        return self._locked_spans
+
     def write_dependents(self) -> None:
         for member in self.new_members:
             member.person_id = member.person.pk  # a person of this file has one by now
@@ -308,6 +315,10 @@ class MemberRosterResource(RosterResource):
         if joined is not None:
             if joined[0] > self.today:
                 r.problem("joined_on", DATE_INVALID, f"入会日期 {joined[0].isoformat()} 晚于今天。")
+            elif village is not None and getattr(membership, "joined_on", None) != joined[0]:
+                locked = period_locks.label_in(self.locked_spans(village.county_id), joined[0])
+                if locked:
+                    r.problem("joined_on", DATE_INVALID, period_locks.message(locked))
             values["joined_on"] = joined[0]
         categories = r.parsed("categories", parse_categories, cached=True)
         elder_kind = r.parsed(

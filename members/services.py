@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from associations import permissions, submissions
+from associations import period_locks, permissions, submissions
 from associations.history import record_change, snapshot
 from associations.models import Association, ChangeRecord, CouncilSeat, Level
 from associations.scope import Scope, activate
@@ -124,7 +124,23 @@ def _check_group(association: Association, group: Association | None) -> None:
         raise _error("group", "会员小组不属于该协会。", "group_not_in_village")
 
 
+def _refuse_locked(member: Member, before: dict | None) -> None:
+    """A membership counted by a locked assessment period: joining in it, or a changed
+    joining or leaving date from or into it, is refused (associations.period_locks)."""
+    if before is None:
+        dates = [("joined_on", member.joined_on)]
+    else:
+        dates = []
+        for field in ("joined_on", "left_on"):
+            after = getattr(member, field)
+            after = after.isoformat() if after is not None else None
+            if before.get(field) != after:
+                dates += [(field, before.get(field)), (field, after)]
+    period_locks.refuse_if_locked(county_id=member.county_id, dates=dates)
+
+
 def _save_member(member: Member, *, actor, before: dict | None) -> Member:
+    _refuse_locked(member, before)
     member.full_clean(
         exclude=["county", "township", "village", "group", "person", "association"],
         validate_unique=False,
@@ -289,6 +305,7 @@ def member_leave(*, actor, member: Member, left_on: datetime.date, reason: str) 
     if left_on > today():
         raise _error("left_on", "退会日期晚于今天。", "future_date")
     _check_nothing_starts_after(member, left_on)
+    period_locks.refuse_if_locked(county_id=member.county_id, dates=[("left_on", left_on)])
     before = snapshot(member, MEMBER_FIELDS)
     member.status, member.left_on, member.leave_reason = Member.Status.LEFT, left_on, reason
     GroupRole.objects.filter(member=member, ends_on__isnull=True).update(ends_on=left_on)

@@ -9,3 +9,8 @@ class ReportsConfig(AppConfig):
         from . import runs
 
         runs.register_family()
+        from associations import period_locks
+
+        from .periods_services import locked_spans
+
+        period_locks.register(locked_spans)

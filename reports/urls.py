@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import run_views, views
+from . import run_views, submission_attachments, submission_views, views
 
 urlpatterns = [
     path("nodes/<int:pk>/schemes/", views.SchemeListView.as_view(), name="scheme-list"),
@@ -58,4 +58,54 @@ urlpatterns = [
         name="report-run-compare",
     ),
     # --- end of report runs and snapshots ---
+    # --- assessment periods and submissions ---
+    path("nodes/<int:pk>/periods/", submission_views.PeriodListView.as_view(), name="period-list"),
+    path(
+        "nodes/<int:pk>/periods/new/",
+        submission_views.PeriodOpenView.as_view(),
+        name="period-open",
+    ),
+    path(
+        "nodes/<int:pk>/periods/<str:key>/",
+        submission_views.PeriodNodeView.as_view(),
+        name="period-node",
+    ),
+    path("periods/<int:pk>/", submission_views.PeriodDetailView.as_view(), name="period-detail"),
+    path("periods/<int:pk>/lock/", submission_views.PeriodLockView.as_view(), name="period-lock"),
+    path(
+        "periods/<int:pk>/reopen/",
+        submission_views.PeriodReopenView.as_view(),
+        name="period-reopen",
+    ),
+    path(
+        "submissions/<int:pk>/",
+        submission_views.SubmissionView.as_view(),
+        name="submission-detail",
+    ),
+    path(
+        "submissions/<int:pk>/review/",
+        submission_views.SubmissionReviewView.as_view(),
+        name="submission-review",
+    ),
+    path(
+        "submissions/<int:pk>/attachments/",
+        submission_attachments.UploadView.as_view(),
+        name="submission-attachment-upload",
+    ),
+    path(
+        "submissions/attachments/<int:pk>/",
+        submission_attachments.DownloadView.as_view(),
+        name="submission-attachment",
+    ),
+    path(
+        "submissions/attachments/<int:pk>/thumbnail/",
+        submission_attachments.ThumbView.as_view(),
+        name="submission-attachment-thumb",
+    ),
+    path(
+        "submissions/attachments/<int:pk>/delete/",
+        submission_attachments.DeleteView.as_view(),
+        name="submission-attachment-delete",
+    ),
+    # --- end of assessment periods and submissions ---
 ]

@@ -51,6 +51,7 @@ class CountyWorld:
     members: list[Member] = field(default_factory=list)  # each household head, in its group
     schemes: list = field(default_factory=list)  # the default scheme of 2026 (a draft)
     report_run: object = None  # a published report run of 2026-Q1 with its snapshot
+    periods: list = field(default_factory=list)  # 2026-Q1, open, with a scheme in use
 
     @property
     def nodes(self) -> list[Association]:
@@ -173,6 +174,7 @@ def _build_county(code: str, name: str) -> CountyWorld:
         # Each county's default assessment scheme (a draft), so the scheme routes have rows
         world.schemes.append(scheme_create_default(actor=admin, county=county, year=2026))
         world.report_run = _report_run(admin, county, world.schemes[-1])
+        world.periods.append(_assessment_period(admin, county))
     return world
 
 
@@ -199,6 +201,73 @@ def _report_run(admin, county, scheme):
     ReportRun.objects.filter(pk=run.pk).update(published_at=run.created_at, published_by=admin)
     run.refresh_from_db()
     return run
+
+
+def _assessment_period(admin, county):
+    """A scheme in use (one computed and two manual village indicators) and its first
+    quarter of 2026 opened: every village has a submission (reports)."""
+    from decimal import Decimal
+
+    from reports import periods_services
+    from reports import services as report_services
+
+    scheme = report_services.scheme_create(
+        actor=admin,
+        county=county,
+        year=2026,
+        name="季度考核细则",
+        first_class_min=Decimal(9),
+        qualified_min=Decimal(6),
+    )
+    version = scheme.versions.get()
+    report_services.indicator_add(
+        actor=admin,
+        version=version,
+        key="council_quarterly",
+        max_score=Decimal(4),
+        rule="met",
+        threshold=Decimal(1),
+    )
+    for order, (key, name, top) in enumerate(
+        (("archives", "资料档案", 3), ("sign", "阵地标示牌", 3))
+    ):
+        report_services.indicator_add(
+            actor=admin,
+            version=version,
+            order=order + 2,
+            key=key,
+            name=name,
+            manual=True,
+            max_score=Decimal(top),
+            rule="met",
+            threshold=Decimal(1),
+        )
+    version = report_services.scheme_version_activate(actor=admin, version=version)
+    period = periods_services.period_open(
+        actor=admin,
+        county=county,
+        key="2026-Q1",
+        version=version,
+        due_on=datetime.date(2026, 4, 10),
+    )
+    _submission_evidence(period)
+    return period
+
+
+def _submission_evidence(period) -> None:
+    """A photo in evidence of the second village's submission (the first stays bare)."""
+    from reports import submission_attachments
+    from reports.models import Submission
+    from tests import attachment_samples as samples
+
+    submission = Submission.objects.select_related("period", "village").order_by(
+        "expected__division_code"
+    )[1]
+    secretary = User.objects.get(node=submission.village, role=Role.VILLAGE_SECRETARY)
+    picture = samples.png(size=(8, 8), color=(30, 120, 60))
+    submission_attachments.submission_attachment_add(
+        actor=secretary, submission=submission, upload=samples.upload("阵地标示牌.png", picture)
+    )
 
 
 def _member_records(admin, member, household, village) -> None:

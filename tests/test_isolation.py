@@ -62,6 +62,9 @@ VERSION = "reports.SchemeVersion"
 INDICATOR = "reports.SchemeIndicator"
 RUN = "reports.ReportRun"
 SNAPSHOT_NODE = "reports.SnapshotNode"
+PERIOD = "reports.AssessmentPeriod"
+SUBMISSION = "reports.Submission"
+SUBMISSION_FILE = "reports.SubmissionAttachment"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -185,6 +188,19 @@ ROUTES: dict[str, Route] = {
     "report-run": page(RUN),
     "report-run-publish": page(RUN, get=False, post=True),
     "report-run-compare": page(RUN),
+    # reports: assessment periods (at the county node) and the villages' submissions
+    "period-list": page(NODE),
+    "period-open": page(NODE, post=True),
+    "period-node": page(NODE, key="2026-Q1"),
+    "period-detail": page(PERIOD),
+    "period-lock": page(PERIOD, get=False, post=True),
+    "period-reopen": page(PERIOD, get=False, post=True),
+    "submission-detail": page(SUBMISSION, post=True),
+    "submission-review": page(SUBMISSION, get=False, post=True),
+    "submission-attachment-upload": page(SUBMISSION, post=True),  # GET leads back to the page
+    "submission-attachment": page(SUBMISSION_FILE),
+    "submission-attachment-thumb": page(SUBMISSION_FILE),
+    "submission-attachment-delete": page(SUBMISSION_FILE, get=False, post=True),
     # API
     "api-root": api(),
     "api-token": api(),
@@ -244,6 +260,17 @@ ROUTES: dict[str, Route] = {
     "api-report-run-detail": api(RUN),
     "api-report-run-nodes": api(RUN),
     "api-report-node-list": api(),
+    # reports: periods (county accounts) and submissions, with the workflow's actions
+    "api-report-period-list": api(),
+    "api-report-period-detail": api(PERIOD),
+    "api-report-period-lock": api(PERIOD, "post", get=False),
+    "api-report-period-reopen": api(PERIOD, "post", get=False),
+    "api-report-submission-list": api(),
+    "api-report-submission-detail": api(SUBMISSION),
+    "api-report-submission-scores": api(SUBMISSION, "post", get=False),
+    "api-report-submission-submit": api(SUBMISSION, "post", get=False),
+    "api-report-submission-accept": api(SUBMISSION, "post", get=False),
+    "api-report-submission-return": api(SUBMISSION, "post", get=False),
 }
 # List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {
@@ -262,6 +289,8 @@ API_LISTS = {
     "api-visit-list": VISIT,
     "api-report-run-list": RUN,
     "api-report-node-list": SNAPSHOT_NODE,
+    "api-report-period-list": PERIOD,
+    "api-report-submission-list": SUBMISSION,
 }
 # List pages and the (URL prefix of detail links, model) they link to.
 PAGE_LISTS: dict[str, list[tuple[str, str]]] = {

@@ -217,6 +217,9 @@ SPECTACULAR_SETTINGS = {
         "AssistanceKindEnum": "households.models.AssistanceKind",
         "HardshipStatusEnum": "households.models.HardshipAssessment.Status",
         "ActivityKindEnum": "activities.models.Activity.Kind",
+        "PeriodKindEnum": "reports.models.PeriodKind",
+        "PeriodStateEnum": "reports.models.AssessmentPeriod.State",
+        "SubmissionStateEnum": "reports.models.Submission.State",
     },
 }
 

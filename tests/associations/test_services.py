@@ -209,7 +209,9 @@ class TestUpdate:
             services.association_update(
                 actor=a.users["county_admin"], association=a.villages[0], name=a.villages[0].name
             )
-            assert not ChangeRecord.objects.filter(action="update").exists()
+            assert not ChangeRecord.objects.filter(
+                action="update", object_type="associations.Association"
+            ).exists()
 
     def test_group_leader_cannot_edit(self, world):
         a = world.a
