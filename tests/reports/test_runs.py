@@ -479,3 +479,46 @@ def test_a_run_whose_worker_died_twice_fails_with_a_reason(hand, client):
     client.force_login(a.users["county_admin"])
     page = client.get(reverse("job", args=[run.job_id])).content.decode()
     assert "后台处理中断" in page and "重试" in page
+
+
+def test_manual_indicators_count_the_townships_accepted_scores(
+    world, django_capture_on_commit_callbacks
+):
+    """The world's 2026-Q1 period of county A (scheme in use: council 4 points; 资料档案 and
+    阵地标示牌 manual, 3 points each). Village 0 proposes 3 and 3; the township accepts with
+    3 and 1.5: those count. Village 1 submits but is not reviewed yet: 未评分, 0 points."""
+    from reports import submissions
+    from reports.models import Submission
+
+    a = world.a
+    period = a.periods[0]
+    with a.scope():
+        first, second = (
+            Submission.objects.get(period=period, expected__unit=v) for v in a.villages[:2]
+        )
+        secretary, staff = a.users["village_secretary"], a.users["township_staff"]
+        score_of = {r.indicator.key: r for r in submissions.score_rows(first)}
+        submissions.submission_save(
+            actor=secretary,
+            submission=first,
+            scores={score_of["archives"].pk: ("3", "档案齐全"), score_of["sign"].pk: ("3", "")},
+        )
+        submissions.submission_submit(actor=secretary, submission=first)
+        submissions.submission_accept(
+            actor=staff,
+            submission=first,
+            scores={
+                score_of["archives"].pk: ("3", ""),
+                score_of["sign"].pk: ("1.5", "标示牌缺一块"),
+            },
+        )
+        second_secretary = type(secretary).objects.get(node=a.villages[1], role=secretary.role)
+        submissions.submission_submit(actor=second_secretary, submission=second)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = build(a, period.version)
+    snap = rows(a, run)
+    v0, v1 = snap[a.villages[0].pk], snap[a.villages[1].pk]
+    assert v0.indicators["archives"] == {"value": "3.00", "score": "3.00", "reason": ""}
+    assert v0.indicators["sign"] == {"value": "1.50", "score": "1.50", "reason": ""}
+    assert v1.indicators["archives"] == {"value": None, "score": "0.00", "reason": "未评分"}
+    assert v0.total == D("4.50") + D(v0.indicators["council_quarterly"]["score"])
