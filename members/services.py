@@ -304,8 +304,8 @@ def member_leave(*, actor, member: Member, left_on: datetime.date, reason: str) 
         raise _error("left_on", "退会日期早于入会日期。", "left_before_joined")
     if left_on > today():
         raise _error("left_on", "退会日期晚于今天。", "future_date")
-    _check_nothing_starts_after(member, left_on)
     period_locks.refuse_if_locked(county_id=member.county_id, dates=[("left_on", left_on)])
+    _check_nothing_starts_after(member, left_on)
     before = snapshot(member, MEMBER_FIELDS)
     member.status, member.left_on, member.leave_reason = Member.Status.LEFT, left_on, reason
     GroupRole.objects.filter(member=member, ends_on__isnull=True).update(ends_on=left_on)
