@@ -88,8 +88,8 @@ def layout(data: AssessmentSheet, *, made_on: datetime.date) -> sheets.Layout:
         lines=[
             sheets.Line(
                 f"统计期:{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}    "
-                f"考核细则:{run.version}    第{run.number}次生成({state})",
-                right=f"制表日期:{made_on:%Y-%m-%d}",
+                f"考核细则:{run.version}",
+                right=f"第{run.number}次生成({state})    制表日期:{made_on:%Y-%m-%d}",
             )
         ],
         header=[
@@ -97,12 +97,13 @@ def layout(data: AssessmentSheet, *, made_on: datetime.date) -> sheets.Layout:
             sheets.Column("村(社区)", 14, "left"),
             *groups,
             sheets.Column("总分", 8, number_format=SCORE),
-            sheets.Column("等级", 11),
+            sheets.Column("等级", 16),
             sheets.Column("乡镇排名", 6),
             sheets.Column("全县排名", 6),
             sheets.Column("全县前三", 6),
         ],
         frozen_columns=2,
+        header_height=34,  # an indicator's name may take two lines over its 值 / 得分
     )
 
 
@@ -178,7 +179,7 @@ def assessment_xlsx(data: AssessmentSheet, *, made_on: datetime.date) -> bytes:
                 sheet.row(village_values(data, village))
             everyone += villages
             row = township["row"]
-            name = row.name if row else (villages[0].township_name if villages else "")
+            name = (row.name if row else villages[0].township_name) or "未归属乡镇"
             recorded = row.figures.get("average_total") if row else None
             sheet.total(summary_values(data, f"{name} 小计", villages, recorded))
         if data.county_row is not None:

@@ -58,7 +58,10 @@ def test_the_county_sheet_reads_back(client, done_run):
     ws = book["村级考核表"]
     assert ws["A1"].value == f"{a.county.name}2026年第一季度村级计生协考核表"
     assert ws["A2"].value.startswith("统计期:2026-01-01 至 2026-03-31")
-    assert "第1次生成(未发布)" in ws["A2"].value
+    with a.scope():
+        version = str(run.version)
+    assert f"考核细则:{version}" in ws["A2"].value
+    assert ws["G2"].value.startswith("第1次生成(未发布)")  # the line's right half
     # the header: the three village indicators (group_activity_months is a group's) as the
     # snapshot recorded them, each name merged over 值 / 得分
     snap = rows(a, run)
