@@ -121,6 +121,27 @@ def run_context(job: Job) -> dict:
     return context
 
 
+def township_runs(request, township) -> tuple[dict[int, ReportRun], ReportRun | None]:
+    """The done runs whose snapshot has this township (published ones only for accounts
+    below the county), and the one asked for by `?run=` (404 if not among them) or else the
+    latest."""
+    mine = SnapshotNode.objects.filter(
+        level=Level.TOWNSHIP, node_id_at=township.pk, run__state=ReportRun.State.DONE
+    ).select_related("run", "run__version__scheme")
+    if not _is_county_user(request.user):
+        mine = mine.filter(run__published_at__isnull=False)
+    available = {row.run_id: row.run for row in mine}
+    chosen = None
+    run_id = request.GET.get("run", "")
+    if run_id:
+        if not run_id.isdigit() or int(run_id) not in available:
+            raise Http404("没有这个考核结果。")
+        chosen = available[int(run_id)]
+    elif available:
+        chosen = max(available.values(), key=lambda r: (r.period_key, r.number))
+    return available, chosen
+
+
 class RunListView(StaffView):
     """County: the runs by period and the 生成考核 form. Township: its villages' results."""
 
@@ -133,20 +154,7 @@ class RunListView(StaffView):
         raise Http404("考核结果在县级或乡镇页面查看。")
 
     def township(self, request, township):
-        mine = SnapshotNode.objects.filter(
-            level=Level.TOWNSHIP, node_id_at=township.pk, run__state=ReportRun.State.DONE
-        ).select_related("run")
-        if not _is_county_user(request.user):
-            mine = mine.filter(run__published_at__isnull=False)
-        available = {row.run_id: row.run for row in mine}
-        chosen = None
-        run_id = request.GET.get("run", "")
-        if run_id:
-            if not run_id.isdigit() or int(run_id) not in available:
-                raise Http404("没有这个考核结果。")
-            chosen = available[int(run_id)]
-        elif available:
-            chosen = max(available.values(), key=lambda r: (r.period_key, r.number))
+        available, chosen = township_runs(request, township)
         context = {
             "node": township,
             "breadcrumbs": township.lineage(),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import run_views, submission_attachments, submission_views, views
+from . import run_views, sheet_views, submission_attachments, submission_views, views
 
 urlpatterns = [
     path("nodes/<int:pk>/schemes/", views.SchemeListView.as_view(), name="scheme-list"),
@@ -58,6 +58,18 @@ urlpatterns = [
         name="report-run-compare",
     ),
     # --- end of report runs and snapshots ---
+    # --- printable sheets ---
+    path(
+        "reports/runs/<int:pk>/sheet.xlsx",
+        sheet_views.RunSheetView.as_view(),
+        name="report-run-sheet",
+    ),
+    path(
+        "nodes/<int:pk>/reports/sheet.xlsx",
+        sheet_views.TownshipSheetView.as_view(),
+        name="report-township-sheet",
+    ),
+    # --- end of printable sheets ---
     # --- assessment periods and submissions ---
     path("nodes/<int:pk>/periods/", submission_views.PeriodListView.as_view(), name="period-list"),
     path(

@@ -188,6 +188,8 @@ ROUTES: dict[str, Route] = {
     "report-run": page(RUN),
     "report-run-publish": page(RUN, get=False, post=True),
     "report-run-compare": page(RUN),
+    "report-run-sheet": page(RUN),
+    "report-township-sheet": page(NODE),
     # reports: assessment periods (at the county node) and the villages' submissions
     "period-list": page(NODE),
     "period-open": page(NODE, post=True),

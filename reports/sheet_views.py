@@ -1,0 +1,64 @@
+"""The assessment table per village as a printable sheet (reports.sheets): for county
+accounts from the run's page (another county's run is 404, as the page), for a township's
+staff from their 考核结果 page, limited to their township's villages (the runs that page
+offers: published ones only for accounts below the county)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.http import Http404
+from django.utils import timezone
+
+from associations.models import Level
+from associations.sheets.responses import xlsx_response
+from associations.views import StaffView
+
+from . import run_views, sheets
+from .models import ReportRun, SnapshotNode
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+class RunSheetView(StaffView):
+    def get(self, request, pk):
+        run = run_views._run(pk)
+        if run.state != ReportRun.State.DONE:
+            raise Http404("考核尚未生成完成,没有可打印的考核表。")
+        rows = list(SnapshotNode.objects.filter(run=run).order_by("division_code", "id"))
+        county_row = next((r for r in rows if r.level == Level.COUNTY), None)
+        data = sheets.AssessmentSheet(
+            run=run,
+            county_name=county_row.name if county_row else run.county.name,
+            columns=run_views._columns(rows),
+            townships=run_views.results_for(rows),
+            county_row=county_row,
+        )
+        content = sheets.assessment_xlsx(data, made_on=_today())
+        return xlsx_response(content, sheets.sheet_filename(data))
+
+
+class TownshipSheetView(StaffView):
+    def get(self, request, pk):
+        township = run_views._node(request, pk)
+        if township.level != Level.TOWNSHIP:
+            raise Http404("乡镇考核表在乡镇的考核结果页面下载。")
+        _available, run = run_views.township_runs(request, township)
+        if run is None:
+            raise Http404("尚无发布的考核结果。")
+        rows = list(
+            SnapshotNode.objects.filter(run=run, township_id=township.pk).order_by(
+                "division_code", "id"
+            )
+        )
+        county = run.county
+        data = sheets.AssessmentSheet(
+            run=run,
+            county_name=county.name,
+            columns=run_views._columns(rows),
+            townships=run_views.results_for(rows),
+        )
+        content = sheets.assessment_xlsx(data, made_on=_today())
+        return xlsx_response(content, sheets.sheet_filename(data, township.name))
