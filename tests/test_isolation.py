@@ -189,6 +189,8 @@ ROUTES: dict[str, Route] = {
     "report-run-publish": page(RUN, get=False, post=True),
     "report-run-compare": page(RUN),
     # reports: assessment periods (at the county node) and the villages' submissions
+    # reports: targets (指标分解) of the county and township nodes
+    "node-targets": page(NODE, post=True),
     "period-list": page(NODE),
     "period-open": page(NODE, post=True),
     "period-node": page(NODE, key="2026-Q1"),
