@@ -1,6 +1,13 @@
 from django.urls import path
 
-from . import run_views, sheet_views, submission_attachments, submission_views, views
+from . import (
+    run_views,
+    sheet_views,
+    submission_attachments,
+    submission_views,
+    target_views,
+    views,
+)
 
 urlpatterns = [
     path("nodes/<int:pk>/schemes/", views.SchemeListView.as_view(), name="scheme-list"),
@@ -120,4 +127,7 @@ urlpatterns = [
         name="submission-attachment-delete",
     ),
     # --- end of assessment periods and submissions ---
+    # --- targets (指标分解) ---
+    path("nodes/<int:pk>/targets/", target_views.TargetView.as_view(), name="node-targets"),
+    # --- end of targets ---
 ]

@@ -191,6 +191,8 @@ ROUTES: dict[str, Route] = {
     "report-run-sheet": page(RUN),
     "report-township-sheet": page(NODE),
     # reports: assessment periods (at the county node) and the villages' submissions
+    # reports: targets (指标分解) of the county and township nodes
+    "node-targets": page(NODE, post=True),
     "period-list": page(NODE),
     "period-open": page(NODE, post=True),
     "period-node": page(NODE, key="2026-Q1"),
