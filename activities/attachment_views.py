@@ -9,12 +9,13 @@ An activity's page shows them with
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.urls import reverse
 
 from associations.attachments import views as attachment_views
 
 from . import selectors, services
-from .models import ActivityAttachment
 
 
 def back_url(activity) -> str:
@@ -22,12 +23,7 @@ def back_url(activity) -> str:
     return reverse("activity-detail", kwargs={"pk": activity.pk})
 
 
-RULES = attachment_views.AttachmentRules(
-    model=ActivityAttachment,
-    may_write=services.may_attach,
-    node_of=lambda activity: activity.association,
-    back_url=back_url,
-)
+RULES = replace(services.ATTACHMENTS, back_url=back_url)
 
 
 def activity_attachment_card(request, activity, *, here: str | None = None) -> dict:

@@ -575,26 +575,19 @@ def _refuse_locked_attachment(actor, activity: Activity) -> None:
         period_locks.refuse_if_locked(county_id=activity.county_id, dates=[(None, activity.date)])
 
 
+ATTACHMENTS = attachment_services.AttachmentRules(
+    model=ActivityAttachment,
+    may_write=may_attach,
+    node_of=lambda activity: activity.association,
+    check=_refuse_locked_attachment,
+)
+
+
 def activity_attachment_add(*, actor, activity: Activity, upload) -> ActivityAttachment:
     """A photo or document attached to the activity (checked, pictures re-encoded without
     their metadata: associations.attachments). Refused in a locked period, like the activity."""
-    _refuse_locked_attachment(actor, activity)
-    return attachment_services.attachment_add(
-        actor=actor,
-        model=ActivityAttachment,
-        owner=activity,
-        node=activity.association,
-        upload=upload,
-        allowed=may_attach(actor, activity),
-    )
+    return ATTACHMENTS.add(actor=actor, owner=activity, upload=upload)
 
 
 def activity_attachment_delete(*, actor, attachment: ActivityAttachment) -> None:
-    activity = attachment.activity
-    _refuse_locked_attachment(actor, activity)
-    attachment_services.attachment_delete(
-        actor=actor,
-        attachment=attachment,
-        node=activity.association,
-        allowed=may_attach(actor, activity),
-    )
+    ATTACHMENTS.delete(actor=actor, attachment=attachment)

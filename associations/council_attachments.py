@@ -18,40 +18,27 @@ def may_attach(user, council: Council) -> bool:
     return permissions.can_manage_council(user, council.association)
 
 
+def _back(council: Council) -> str:
+    return reverse("council", kwargs={"pk": council.association_id})
+
+
+RULES = attachment_services.AttachmentRules(
+    model=CouncilAttachment, may_write=may_attach, node_of=lambda c: c.association, back_url=_back
+)
+
+
 def council_attachment_add(*, actor, council: Council, upload) -> CouncilAttachment:
-    return attachment_services.attachment_add(
-        actor=actor,
-        model=CouncilAttachment,
-        owner=council,
-        node=council.association,
-        upload=upload,
-        allowed=may_attach(actor, council),
-    )
+    return RULES.add(actor=actor, owner=council, upload=upload)
 
 
 def council_attachment_delete(*, actor, attachment: CouncilAttachment) -> None:
-    council = attachment.council
-    attachment_services.attachment_delete(
-        actor=actor,
-        attachment=attachment,
-        node=council.association,
-        allowed=may_attach(actor, council),
-    )
+    RULES.delete(actor=actor, attachment=attachment)
 
 
 def council_attachment_get(*, actor, pk) -> CouncilAttachment:
     return get_object_or_404(
         CouncilAttachment.objects.select_related("council__association"), pk=pk
     )
-
-
-def _back(council: Council) -> str:
-    return reverse("council", kwargs={"pk": council.association_id})
-
-
-RULES = attachment_views.AttachmentRules(
-    model=CouncilAttachment, may_write=may_attach, node_of=lambda c: c.association, back_url=_back
-)
 
 
 def council_attachment_card(request, council: Council) -> dict:

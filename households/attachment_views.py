@@ -6,17 +6,16 @@ is 404."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.urls import reverse
 
 from associations.attachments import views as attachment_views
 
 from . import selectors, services
-from .models import HouseholdAttachment
 
-RULES = attachment_views.AttachmentRules(
-    model=HouseholdAttachment,
-    may_write=services.may_attach,
-    node_of=lambda household: household.placed_at(),
+RULES = replace(
+    services.ATTACHMENTS,
     back_url=lambda household: reverse("household-detail", kwargs={"pk": household.pk}),
 )
 

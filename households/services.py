@@ -504,22 +504,16 @@ def may_attach(user, household: Household) -> bool:
     return permissions.can_edit_node(user, household.placed_at())
 
 
+ATTACHMENTS = attachment_services.AttachmentRules(
+    model=HouseholdAttachment,
+    may_write=may_attach,
+    node_of=lambda household: household.placed_at(),
+)
+
+
 def household_attachment_add(*, actor, household: Household, upload) -> HouseholdAttachment:
-    return attachment_services.attachment_add(
-        actor=actor,
-        model=HouseholdAttachment,
-        owner=household,
-        node=household.placed_at(),
-        upload=upload,
-        allowed=may_attach(actor, household),
-    )
+    return ATTACHMENTS.add(actor=actor, owner=household, upload=upload)
 
 
 def household_attachment_delete(*, actor, attachment: HouseholdAttachment) -> None:
-    household = attachment.household
-    attachment_services.attachment_delete(
-        actor=actor,
-        attachment=attachment,
-        node=household.placed_at(),
-        allowed=may_attach(actor, household),
-    )
+    ATTACHMENTS.delete(actor=actor, attachment=attachment)

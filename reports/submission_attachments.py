@@ -26,25 +26,24 @@ def may_attach(user, submission: Submission) -> bool:
     )
 
 
+def _back(submission: Submission) -> str:
+    return reverse("submission-detail", kwargs={"pk": submission.pk})
+
+
+RULES = attachment_services.AttachmentRules(
+    model=SubmissionAttachment,
+    may_write=may_attach,
+    node_of=lambda submission: submission.village,
+    back_url=_back,
+)
+
+
 def submission_attachment_add(*, actor, submission: Submission, upload):
-    return attachment_services.attachment_add(
-        actor=actor,
-        model=SubmissionAttachment,
-        owner=submission,
-        node=submission.village,
-        upload=upload,
-        allowed=may_attach(actor, submission),
-    )
+    return RULES.add(actor=actor, owner=submission, upload=upload)
 
 
 def submission_attachment_delete(*, actor, attachment: SubmissionAttachment) -> None:
-    submission = attachment.submission
-    attachment_services.attachment_delete(
-        actor=actor,
-        attachment=attachment,
-        node=submission.village,
-        allowed=may_attach(actor, submission),
-    )
+    RULES.delete(actor=actor, attachment=attachment)
 
 
 def _submission(pk) -> Submission:
@@ -56,18 +55,6 @@ def attachment_get(*, pk) -> SubmissionAttachment:
         SubmissionAttachment.objects.select_related("submission__period", "submission__village"),
         pk=pk,
     )
-
-
-def _back(submission: Submission) -> str:
-    return reverse("submission-detail", kwargs={"pk": submission.pk})
-
-
-RULES = attachment_views.AttachmentRules(
-    model=SubmissionAttachment,
-    may_write=may_attach,
-    node_of=lambda submission: submission.village,
-    back_url=_back,
-)
 
 
 def attachment_card(request, submission: Submission) -> dict:

@@ -1,6 +1,7 @@
-"""Storing and deleting attachments, for every app. The apps' own services decide who may
-(their permission rule for the owner) and call these with the answer; these check the file,
-write it, and record the change against the owner's node.
+"""Storing and deleting attachments, for every app. Each owner app declares once, in an
+AttachmentRules, its attachment model, who may write (its permission rule for the owner) and
+the node the owner sits at; `rules.add` and `rules.delete` then check the file, write it, and
+record the change against the owner's node.
 
 Files are written before the row; if the row cannot be saved they are removed at once. A
 deletion removes the files only once the transaction that deleted the row has committed."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -19,6 +21,46 @@ from . import checks, images, storage
 from .models import SNAPSHOT_FIELDS, AttachmentBase, AttachmentKind
 
 UPLOAD_REFUSED = "您没有在此上传或删除附件的权限。"
+
+
+@dataclass(frozen=True)
+class AttachmentRules:
+    """An owner app's attachments: the model, who may add or delete them (user, owner) ->
+    bool, the node the owner sits at (owner -> Association), a further check of the owner
+    (actor, owner) -> None that raises ValidationError (an activity in a locked period), and,
+    for the pages, where an upload or deletion returns to (owner -> URL; the app's views set
+    it)."""
+
+    model: type[AttachmentBase]
+    may_write: Any
+    node_of: Any
+    check: Any = None
+    back_url: Any = None
+
+    def _checked(self, actor, owner) -> None:
+        if self.check is not None:
+            self.check(actor, owner)
+
+    def add(self, *, actor, owner, upload) -> AttachmentBase:
+        self._checked(actor, owner)
+        return attachment_add(
+            actor=actor,
+            model=self.model,
+            owner=owner,
+            node=self.node_of(owner),
+            upload=upload,
+            allowed=self.may_write(actor, owner),
+        )
+
+    def delete(self, *, actor, attachment: AttachmentBase) -> None:
+        owner = attachment.owner
+        self._checked(actor, owner)
+        attachment_delete(
+            actor=actor,
+            attachment=attachment,
+            node=self.node_of(owner),
+            allowed=self.may_write(actor, owner),
+        )
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ inline). A file missing on disk is a 404 with a message, never a 500."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -25,19 +23,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from ..views import StaffView
-from . import checks, services, storage, uploads
+from . import checks, storage, uploads
 from .models import AttachmentBase
+from .services import AttachmentRules
 
 MAX_FILES_PER_UPLOAD = 10
 ACCEPT = "image/*,.pdf,.docx,.xlsx"
-
-
-@dataclass(frozen=True)
-class AttachmentRules:
-    model: type[AttachmentBase]
-    may_write: Any  # (user, owner) -> bool
-    node_of: Any  # owner -> Association
-    back_url: Any  # owner -> str
 
 
 def card_context(*, user, rules: AttachmentRules, owner, upload_url: str, here: str) -> dict:
@@ -112,14 +103,7 @@ class AttachmentUploadView(StaffView):
         stored, replayed = [], []
         for upload in files or [None]:
             try:
-                attachment = services.attachment_add(
-                    actor=request.user,
-                    model=rules.model,
-                    owner=owner,
-                    node=rules.node_of(owner),
-                    upload=upload,
-                    allowed=allowed,
-                )
+                attachment = rules.add(actor=request.user, owner=owner, upload=upload)
             except ValidationError as error:
                 name = storage.display_name(upload.name, "")[:-1] if upload else ""
                 messages.error(request, f"“{name}”未能上传:{_error_text(error)}")
@@ -174,12 +158,10 @@ class AttachmentDeleteView(StaffView):
     def post(self, request, pk):
         attachment = self.attachment(pk)
         owner = attachment.owner
-        rules = self.rules
-        services.attachment_delete(
-            actor=request.user,
-            attachment=attachment,
-            node=rules.node_of(owner),
-            allowed=rules.may_write(request.user, owner),
-        )
+        try:
+            self.rules.delete(actor=request.user, attachment=attachment)
+        except ValidationError as error:
+            messages.error(request, f"“{attachment.name}”未能删除:{_error_text(error)}")
+            return redirect(_back(request, self.rules.back_url(owner)))
         messages.success(request, f"已删除附件“{attachment.name}”。")
-        return redirect(_back(request, rules.back_url(owner)))
+        return redirect(_back(request, self.rules.back_url(owner)))

@@ -210,6 +210,33 @@ def test_photos_of_an_activity_in_a_locked_quarter(a, admin):
         activity_services.activity_attachment_add(actor=admin, activity=row, upload=upload)
 
 
+def test_the_activity_page_refuses_photos_in_a_locked_quarter_in_chinese(client, a, admin):
+    """The page's upload and delete go through the same rules as the service: a locked
+    quarter refuses both with the Chinese message on the activity's page, never a 500."""
+    from activities.models import ActivityAttachment
+    from tests import attachment_samples as samples
+
+    with a.scope():
+        row = activity(a, admin, IN_Q1)
+        photo = activity_services.activity_attachment_add(
+            actor=admin,
+            activity=row,
+            upload=samples.upload("锁定前.png", samples.png(size=(8, 8), color=(1, 2, 3))),
+        )
+    lock(a, admin)
+    client.force_login(admin)
+    upload = samples.upload("活动照片.png", samples.png(size=(8, 8), color=(10, 20, 30)))
+    response = client.post(
+        reverse("activity-attachment-upload", args=[row.pk]), {"file": upload}, follow=True
+    )
+    assert LOCKED in response.content.decode()
+    response = client.post(reverse("activity-attachment-delete", args=[photo.pk]), follow=True)
+    assert response.status_code == 200 and LOCKED in response.content.decode()
+    with a.scope():
+        names = list(ActivityAttachment.objects.filter(activity=row).values_list("name", flat=True))
+    assert names == ["锁定前.png"]
+
+
 def test_a_roster_import_refuses_rows_joining_in_a_locked_quarter(world, a, admin):
     from tests.members.test_import import only_problem, person_row, run
 
