@@ -323,6 +323,10 @@ def seed_county(
 
         seed_photos(county=county)
         if with_people:
+            from reports.demo import seed_assessment
+
+            # after the photos: locking the past quarters refuses later writes to them
+            county.demo_assessment = seed_assessment(county=county, admin=admin, rng=rng)
             _analyze_apps("associations", "members")
     return county, True
 

@@ -51,6 +51,13 @@ class Command(BaseCommand):
                     f"变更记录 {done['change_records']} 条,用时 {done['seconds']:.1f} 秒"
                     f"({', '.join(f'{k} {v:.1f}s' for k, v in done['timings'].items())})。"
                 )
+            assessment = getattr(node, "demo_assessment", None)
+            if assessment:
+                self.stdout.write(
+                    f"  考核:考核期 {', '.join(k for k, _ in assessment['periods'])},"
+                    f"已发布 {', '.join(assessment['published']) or '无'},"
+                    f"已锁定 {', '.join(assessment['locked']) or '无'}。"
+                )
         else:
             self.stdout.write(f"{node.division_code} {node.name} 已存在,未做修改。")
         self.stdout.write("演示账号(用户名 / 角色 / 密码 / 所属组织):")
