@@ -227,7 +227,7 @@ def pay_layout(data: RunRows, made_on: datetime.date) -> sheets.Layout:
             sheets.Column("村(社区)", 13, "left"),
             sheets.Column("职务", 10),
             sheets.Column("会员小组", 13, "left"),
-            sheets.Column("姓名", 9),
+            sheets.Column("姓名", 12),
             sheets.Column("月数", 5),
             sheets.Column("预留金额(元)", 10, "right", MONEY),
             sheets.Column("考核等级", 7),
