@@ -36,11 +36,6 @@ def can_rate(user, village: Association) -> bool:
     return user.role == Role.COUNTY_ADMIN and user.node_id == village.county_id
 
 
-def can_view(user, village: Association) -> bool:
-    """Every account above or at the village that reaches it through its scope."""
-    return user.node_level in (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
-
-
 def groups_of(village: Association) -> list[Association]:
     return list(
         Association.objects.filter(parent=village, level=Level.GROUP).order_by(

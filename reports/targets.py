@@ -35,7 +35,7 @@ KINDS = list(TargetKind)
 GROUP_KINDS = {TargetKind.FIVE_GOOD, TargetKind.FIVE_HAVE}
 GRADE_OF_KIND = {TargetKind.FIRST_CLASS: Grade.FIRST_CLASS, TargetKind.QUALIFIED: Grade.QUALIFIED}
 TARGET_FIELDS = ["year", "node", "kind", "number"]
-NOT_RATED_NOTE = "五好小组、五有小组按考核期的小组评定计数(由乡镇专干评定)。"
+GROUP_KINDS_NOTE = "五好小组、五有小组按考核期的小组评定计数(由乡镇专干评定)。"
 
 
 def can_set_township_targets(user, county: Association) -> bool:
