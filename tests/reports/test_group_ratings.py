@@ -255,3 +255,25 @@ def test_group_level_rows_exist_for_every_group(a):
     with a.scope():
         groups = SnapshotNode.objects.filter(run=a.report_run, level=Level.GROUP).count()
     assert groups == len(a.groups)
+
+
+def test_the_page_reads_set_based(a):
+    """The rows of a village (groups, saved and earlier ratings, the facts) take the same
+    number of queries with 2 groups as with 5."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from associations import services as association_services
+
+    v0 = a.villages[0]
+    with a.scope():
+        with CaptureQueriesContext(connection) as two:
+            assert len(group_ratings.rating_rows(v0, a.periods[0])) == 2
+        for n in range(3):
+            association_services.association_create(
+                actor=a.users["county_admin"], parent=v0, name=f"新增第{n + 3}组",
+                division_code=f"{v0.division_code}{n + 3:03d}",
+            )  # fmt: skip
+        with CaptureQueriesContext(connection) as five:
+            assert len(group_ratings.rating_rows(v0, a.periods[0])) == 5
+    assert len(five.captured_queries) == len(two.captured_queries) <= 6
