@@ -46,6 +46,8 @@ class VersionForm(forms.ModelForm):
             "qualified_min",
             "president_pay_held",
             "leader_pay_held",
+            "qualified_pay_share",
+            "commendation_bonus",
             "note",
         ]
         widgets = {"note": forms.Textarea(attrs={"rows": 3})}

@@ -106,6 +106,23 @@ class SchemeVersion(ScopedModel):
     leader_pay_held = models.DecimalField(
         "小组长每月预留绩效工资(元)", max_digits=8, decimal_places=2, default=10
     )
+    # --- group ratings and performance pay ---
+    qualified_pay_share = models.DecimalField(
+        "合格村绩效工资发放比例(%)",
+        max_digits=5,
+        decimal_places=2,
+        default=80,
+        help_text="年终考核为合格村协会的,会长和小组长全年预留绩效工资按此比例发放;"
+        "一流村协会全额发放,不合格不发放。",
+    )
+    commendation_bonus = models.DecimalField(
+        "全县前三名表彰奖励(元/人)",
+        max_digits=8,
+        decimal_places=2,
+        default=0,
+        help_text="总分全县前三名的村,会长和小组长每人另发的表扬奖励;0 为不设。",
+    )
+    # --- end of group ratings and performance pay ---
     note = models.TextField("说明", blank=True)
     copied_from = models.ForeignKey(
         "self",
@@ -148,6 +165,12 @@ class SchemeVersion(ScopedModel):
                 condition=Q(president_pay_held__gte=0, leader_pay_held__gte=0),
                 name="scheme_version_pay_not_negative",
                 violation_error_message="预留绩效工资不能为负数。",
+            ),
+            models.CheckConstraint(
+                condition=Q(qualified_pay_share__gte=0, qualified_pay_share__lte=100)
+                & Q(commendation_bonus__gte=0),
+                name="scheme_version_pay_share_range",
+                violation_error_message="发放比例应在 0 至 100 之间,表彰奖励不能为负数。",
             ),
         ]
 
@@ -333,6 +356,90 @@ class SnapshotNode(ScopedModel):
         ]
 
 
+# --- group ratings ---
+# 五好小组 / 五有小组: township (or county) staff rate each member group of a village for an
+# assessment period against the five 五好 and the five 五有 criteria. Services and pages:
+# reports.group_ratings; report runs copy them into the group rows of the snapshot.
+
+FIVE_GOOD_CRITERIA = [
+    ("lead_good", "带头作用好"),
+    ("publicity_good", "宣传服务好"),
+    ("information_good", "信息掌握好"),
+    ("policy_good", "国策落实好"),
+    ("activity_good", "活动开展好"),
+]
+FIVE_HAVE_CRITERIA = [
+    ("has_venue", "有活动场所"),
+    ("has_services", "有服务项目"),
+    ("has_rules", "有活动制度"),
+    ("has_team", "有宣传队伍"),
+    ("has_equipment", "有文体器材"),
+]
+
+
+class GroupRating(ScopedModel):
+    """The rating of one member group for one assessment period (sits at the group node)."""
+
+    period = models.ForeignKey(
+        "reports.AssessmentPeriod",
+        on_delete=models.PROTECT,
+        related_name="group_ratings",
+        verbose_name="考核期",
+    )
+    node = models.ForeignKey(
+        "associations.Association",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="会员小组",
+    )
+    lead_good = models.BooleanField("带头作用好", default=False)
+    publicity_good = models.BooleanField("宣传服务好", default=False)
+    information_good = models.BooleanField("信息掌握好", default=False)
+    policy_good = models.BooleanField("国策落实好", default=False)
+    activity_good = models.BooleanField("活动开展好", default=False)
+    has_venue = models.BooleanField("有活动场所", default=False)
+    has_services = models.BooleanField("有服务项目", default=False)
+    has_rules = models.BooleanField("有活动制度", default=False)
+    has_team = models.BooleanField("有宣传队伍", default=False)
+    has_equipment = models.BooleanField("有文体器材", default=False)
+    note = models.CharField("备注", max_length=300, blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="评定人",
+    )
+    rated_at = models.DateTimeField("评定时间", auto_now=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "小组评定"
+        verbose_name_plural = "小组评定"
+        ordering = ["period", "node"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "period", "node"], name="group_rating_once_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.node}"
+
+    @property
+    def five_good(self) -> bool:
+        return all(getattr(self, key) for key, _ in FIVE_GOOD_CRITERIA)
+
+    @property
+    def five_have(self) -> bool:
+        return all(getattr(self, key) for key, _ in FIVE_HAVE_CRITERIA)
+
+
+# --- end of group ratings ---
+
+
 # The models of the periods and submissions, and of the targets, live in modules of their own;
 # imported here (after the schemes they refer to) so that Django registers them with the app
 # and `reports.models.<Name>` keeps working everywhere.
@@ -350,11 +457,14 @@ from .submission_models import (  # noqa: E402
 from .target_models import Target, TargetKind  # noqa: E402
 
 __all__ = [
+    "FIVE_GOOD_CRITERIA",
+    "FIVE_HAVE_CRITERIA",
     "AssessmentPeriod",
     "AssessmentScheme",
     "CountyWideManager",
     "ExpectedUnit",
     "Grade",
+    "GroupRating",
     "IndicatorLevel",
     "ManualScore",
     "PeriodEvent",

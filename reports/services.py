@@ -33,10 +33,12 @@ VERSION_FIELDS = [
     "qualified_min",
     "president_pay_held",
     "leader_pay_held",
+    "qualified_pay_share",
+    "commendation_bonus",
     "note",
 ]
 VERSION_EDITABLE = ["first_class_min", "qualified_min", "president_pay_held", "leader_pay_held"]
-VERSION_EDITABLE += ["note"]
+VERSION_EDITABLE += ["qualified_pay_share", "commendation_bonus", "note"]
 INDICATOR_FIELDS = [
     "version",
     "order",

@@ -10,7 +10,11 @@ among the villages of their township and of the county; groups among the groups 
 The county's top three are the villages of county rank 1 to 3 (ties included).
 
 Township and county rows are aggregates: their villages' population and members summed, the
-number of villages by grade and the villages' average total (in `figures`)."""
+number of villages by grade and the villages' average total (in `figures`).
+
+Group ratings (五好小组 / 五有小组, reports.group_ratings) of the period are copied in: a group
+row's `figures` holds its criteria and `five_good` / `five_have` (absent: not rated); village,
+township and county rows count their groups, rated groups, 五好 and 五有 groups."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from households import selectors as household_selectors
 from members import selectors as member_selectors
 
 from . import scoring
+from .group_ratings import snapshot_ratings
 from .indicators import REGISTRY, shared_read, shared_reads
 from .manual import NOT_SCORED, manual_scores
 from .models import Grade, IndicatorLevel, ReportRun, SchemeIndicator, SnapshotNode
@@ -106,6 +111,7 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
         household_selectors.resident_population_by_village, node=county, on=period.end
     )
     members = shared_read(member_selectors.members_by_village, node=county, on=period.end)
+    ratings = snapshot_ratings(county.pk, run.period_key)
 
     levels = {Level.VILLAGE: IndicatorLevel.VILLAGE, Level.GROUP: IndicatorLevel.GROUP}
     scored: dict[int, dict] = {}
@@ -137,6 +143,10 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
             top = {i for i, rank in ranks_county.items() if rank <= 3 and i in totals}
 
     names = {n["id"]: n["name"] for n in nodes}
+    groups_of = defaultdict(list)
+    for node in nodes:
+        if node["level"] == Level.GROUP:
+            groups_of[node["parent_id"]].append(node["id"])
     Row = row_class(SnapshotNode)
     rows = []
     for node in nodes:
@@ -147,6 +157,11 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
                 "members": members.get(node["id"], 0),
             }
         own = scored.get(node["id"], {})
+        figures = {}
+        if node["level"] == Level.GROUP and node["id"] in ratings:
+            figures = {"rating": ratings[node["id"]]}
+        elif node["level"] == Level.VILLAGE:
+            figures = _group_counts(groups_of.get(node["id"], []), ratings)
         rows.append(
             Row(
                 run_id=run.pk,
@@ -164,6 +179,7 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
                 rank_in_township=ranks_township.get(node["id"]),
                 rank_in_county=ranks_county.get(node["id"]),
                 top_three=node["id"] in top,
+                figures=figures,
                 **village_figures,
             )
         )
@@ -174,6 +190,16 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
     ]
     _aggregate(rows, columns)
     return rows
+
+
+def _group_counts(group_ids: list[int], ratings: dict) -> dict:
+    own = [ratings[g] for g in group_ids if g in ratings]
+    return {
+        "groups": len(group_ids),
+        "rated_groups": len(own),
+        "five_good": sum(1 for r in own if r["five_good"]),
+        "five_have": sum(1 for r in own if r["five_have"]),
+    }
 
 
 def _aggregate(rows: list, columns: list[dict]) -> None:
@@ -199,4 +225,8 @@ def _aggregate(rows: list, columns: list[dict]) -> None:
             "grades": {g.value: grades.get(g.value, 0) for g in Grade},
             "average_total": _json_number(average),
             "columns": columns,
+            **{
+                key: sum(v.figures.get(key, 0) for v in own)
+                for key in ("groups", "rated_groups", "five_good", "five_have")
+            },
         }

@@ -151,7 +151,7 @@ class TargetView(StaffView):
             "run": run,
             "runs": runs,
             "run_label": period_label(parse_period(run.period_key)) if run else "",
-            "note": targets.NOT_RATED_NOTE,
+            "note": targets.GROUP_KINDS_NOTE,
         }
 
     def get(self, request, pk):

@@ -8,8 +8,10 @@ Achieved: the 一流 / 合格 villages of the latest published run of the year (
 period ends last; of two ending together, the longer period: the year before its last
 half, before its last quarter), or of a given run, counted from its snapshot grades
 (SnapshotNode.grade, by the township as the snapshot recorded it). 合格 counts the villages
-graded 合格村协会 only (一流 villages are counted under 一流). 五好 / 五有 groups are not rated
-yet: their achieved is None (shown as “—”), never a number made up.
+graded 合格村协会 only (一流 villages are counted under 一流). 五好 / 五有 groups are the
+groups rated so (reports.group_ratings) for the run's period, as the run copied them into its
+village rows' figures; a run built before group ratings existed recorded none, and its
+achieved stays None (shown as “—”), never a number made up.
 
 Who: the county admin (县级管理员) of the county sets townships' numbers; the township staff
 (乡镇专干) of the township split them. County viewers and county admins read a township's
@@ -33,7 +35,7 @@ KINDS = list(TargetKind)
 GROUP_KINDS = {TargetKind.FIVE_GOOD, TargetKind.FIVE_HAVE}
 GRADE_OF_KIND = {TargetKind.FIRST_CLASS: Grade.FIRST_CLASS, TargetKind.QUALIFIED: Grade.QUALIFIED}
 TARGET_FIELDS = ["year", "node", "kind", "number"]
-NOT_RATED_NOTE = "五好小组、五有小组的评定尚未上线,完成数暂不统计。"
+GROUP_KINDS_NOTE = "五好小组、五有小组按考核期的小组评定计数(由乡镇专干评定)。"
 
 
 def can_set_township_targets(user, county: Association) -> bool:
@@ -242,8 +244,9 @@ def achieved_run(*, node: Association, year: int) -> ReportRun | None:
 
 
 def achieved(*, run: ReportRun | None, township_ids=None) -> dict:
-    """{"townships": {township id: {kind: n}}, "villages": {village id: {kind: 0/1}}} for
-    一流 / 合格 from the run's village snapshot rows; 五好 / 五有 are None (not rated yet).
+    """{"townships": {township id: {kind: n}}, "villages": {village id: {kind: n}}}: 一流 /
+    合格 (0/1 per village) from the run's village snapshot rows' grades, 五好 / 五有 (groups)
+    from their figures (a kind the run did not record is absent).
     `township_ids` limits it to those townships' villages (as the snapshot recorded them)."""
     townships: dict[int, dict] = {}
     villages: dict[int, dict] = {}
@@ -252,13 +255,19 @@ def achieved(*, run: ReportRun | None, township_ids=None) -> dict:
     rows = SnapshotNode.objects.filter(run_id=run.pk, level=Level.VILLAGE)
     if township_ids is not None:
         rows = rows.filter(township_node_id__in=list(township_ids))
-    for node_id, township_id, grade in rows.values_list("node_id_at", "township_node_id", "grade"):
+    for node_id, township_id, grade, figures in rows.values_list(
+        "node_id_at", "township_node_id", "grade", "figures"
+    ):
         counts = townships.setdefault(township_id, {kind: 0 for kind in GRADE_OF_KIND})
         mine = {kind: 0 for kind in GRADE_OF_KIND}
         for kind, wanted in GRADE_OF_KIND.items():
             if grade == wanted:
                 counts[kind] += 1
                 mine[kind] = 1
+        for kind in GROUP_KINDS:
+            if kind.value in (figures or {}):
+                mine[kind] = figures[kind.value]
+                counts[kind] = counts.get(kind, 0) + figures[kind.value]
         villages[node_id] = mine
     return {"townships": townships, "villages": villages}
 
@@ -272,8 +281,9 @@ def table(*, nodes, targets: dict, done: dict, have_run: bool) -> list[dict]:
         for kind in KINDS:
             target = targets.get(node.pk, {}).get(kind)
             got = None
-            if kind not in GROUP_KINDS and have_run:
-                got = done.get(node.pk, {}).get(kind, 0)
+            if have_run:
+                default = None if kind in GROUP_KINDS else 0
+                got = done.get(node.pk, {}).get(kind, default)
             gap = got - target if got is not None and target is not None else None
             cells.append({"kind": kind, "target": target, "achieved": got, "gap": gap})
         rows.append({"node": node, "cells": cells})

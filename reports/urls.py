@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    group_views,
     run_views,
     sheet_views,
     submission_attachments,
@@ -130,4 +131,21 @@ urlpatterns = [
     # --- targets (指标分解) ---
     path("nodes/<int:pk>/targets/", target_views.TargetView.as_view(), name="node-targets"),
     # --- end of targets ---
+    # --- group ratings and performance pay ---
+    path(
+        "nodes/<int:pk>/group-ratings/<str:key>/",
+        group_views.GroupRatingView.as_view(),
+        name="group-ratings",
+    ),
+    path(
+        "reports/runs/<int:pk>/groups.xlsx",
+        group_views.RunGroupsSheetView.as_view(),
+        name="report-run-groups-sheet",
+    ),
+    path(
+        "reports/runs/<int:pk>/pay.xlsx",
+        group_views.RunPaySheetView.as_view(),
+        name="report-run-pay-sheet",
+    ),
+    # --- end of group ratings and performance pay ---
 ]

@@ -193,6 +193,10 @@ ROUTES: dict[str, Route] = {
     # reports: assessment periods (at the county node) and the villages' submissions
     # reports: targets (指标分解) of the county and township nodes
     "node-targets": page(NODE, post=True),
+    # reports: group ratings (五好/五有) of a village node, the run's sheets 4 and 5
+    "group-ratings": page(NODE, post=True, key="2026-Q1"),
+    "report-run-groups-sheet": page(RUN),
+    "report-run-pay-sheet": page(RUN),
     "period-list": page(NODE),
     "period-open": page(NODE, post=True),
     "period-node": page(NODE, key="2026-Q1"),

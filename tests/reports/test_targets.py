@@ -180,7 +180,8 @@ def test_achieved_from_the_latest_published_run(
     half year the council met in one quarter of two (理事会按季召开 50% < 100: 0), so
       v0 (t0): 会员代表大会 20 → 合格;  v1 (t0): 0 → 不合格
       v2 (t1): 会员代表大会 20 → 合格;  v3 (t1): 0 → 不合格
-    t0: 一流 0, 合格 1; t1: 一流 0, 合格 1. Targets t0 一流 2 合格 1 → 差额 −2, 0."""
+    t0: 一流 0, 合格 1; t1: 一流 0, 合格 1. Targets t0 一流 2 合格 1 → 差额 −2, 0.
+    No group was rated for 2026-H1: 五好 / 五有 achieved 0 (counted, not “—”)."""
     a, version = hand
     h1 = published_run(a, version, django_capture_on_commit_callbacks)
     county_sets(a, t0={F: 2, Q: 1}, t1={F: 0, Q: 1})
@@ -192,9 +193,11 @@ def test_achieved_from_the_latest_published_run(
         result = targets.achieved(run=h1)
     t0, t1 = a.townships
     v0, v1, v2, v3 = a.villages
-    assert result["townships"] == {t0.pk: {F: 0, Q: 1}, t1.pk: {F: 0, Q: 1}}
+    none = {G: 0, H: 0}
+    assert result["townships"] == {t0.pk: {F: 0, Q: 1, **none}, t1.pk: {F: 0, Q: 1, **none}}
     assert result["villages"] == {
-        v0.pk: {F: 0, Q: 1}, v1.pk: {F: 0, Q: 0}, v2.pk: {F: 0, Q: 1}, v3.pk: {F: 0, Q: 0}
+        v0.pk: {F: 0, Q: 1, **none}, v1.pk: {F: 0, Q: 0, **none},
+        v2.pk: {F: 0, Q: 1, **none}, v3.pk: {F: 0, Q: 0, **none},
     }  # fmt: skip
     client.force_login(a.users["county_admin"])
     page = client.get(url(a.county, year=2026))
@@ -204,8 +207,8 @@ def test_achieved_from_the_latest_published_run(
     qualified = rows[t0.pk]["cells"][1]
     assert (qualified["target"], qualified["achieved"], qualified["gap"]) == (1, 1, 0)
     five_good = rows[t0.pk]["cells"][2]
-    assert (five_good["target"], five_good["achieved"], five_good["gap"]) == (None, None, None)
-    assert "完成数暂不统计" in page.content.decode()
+    assert (five_good["target"], five_good["achieved"], five_good["gap"]) == (None, 0, None)
+    assert "按考核期的小组评定计数" in page.content.decode()
 
     # the township page: its villages' achieved; a year without a published run shows none
     client.force_login(a.users["township_staff"])
