@@ -262,9 +262,20 @@ def _first(level: Level, under: Association | None = None) -> Association:
 
 @transaction.atomic
 def seed_county(
-    *, code: str, name: str, scale: str = "demo", with_people: bool = True
+    *,
+    code: str,
+    name: str,
+    scale: str = "demo",
+    with_people: bool = True,
+    shape: TreeShape | None = None,
+    people=None,
+    extras: bool = True,
 ) -> tuple[Association, bool]:
-    """Create and fill the county unless it already exists. Returns (county, created)."""
+    """Create and fill the county unless it already exists. Returns (county, created).
+    `shape` and `people` (a households.demo.PeopleScale) replace the scale's tree and people
+    (benchmark_province makes 100 small counties of different sizes); without `extras` the
+    role accounts beside the county admin and the demo photos are left out, and the activities'
+    history is one summary record per village (fast)."""
     from .management.base import find_county
 
     existing = find_county(code)
@@ -280,20 +291,22 @@ def seed_county(
     )
     rng = random.Random(int(code))
     with activate(Scope.for_node(county)):
-        builder = DemoBuilder(county=county, shape=SCALES[scale], rng=rng)
+        builder = DemoBuilder(county=county, shape=shape or SCALES[scale], rng=rng)
         nodes = builder.build()
         councils, _seats = builder.councils()
         from households.demo import seed_people
 
         county.demo_people = (
-            seed_people(county=county, scale=scale, rng=rng) if with_people else None
+            seed_people(county=county, scale=people or scale, rng=rng) if with_people else None
         )
         if with_people:
             from activities.demo import seed_activities
             from members.demo import seed_members
 
             county.demo_members = seed_members(county=county, rng=rng)
-            county.demo_activities = seed_activities(county=county, rng=rng)
+            county.demo_activities = seed_activities(
+                county=county, rng=rng, history_per_row=None if extras else False
+            )
         record_changes(
             [
                 build_change(
@@ -318,10 +331,11 @@ def seed_county(
                 for c in councils
             ]
         )
-        _create_role_accounts(county, admin, accounts)
-        from activities.demo_photos import seed_photos
+        if extras:
+            _create_role_accounts(county, admin, accounts)
+            from activities.demo_photos import seed_photos
 
-        seed_photos(county=county)
+            seed_photos(county=county)
         if with_people:
             from reports.demo import seed_assessment
 

@@ -232,6 +232,65 @@ def test_query_count_does_not_grow_with_villages(hand, django_capture_on_commit_
     assert before == after, (before, after)
 
 
+def test_the_default_scheme_costs_the_same_queries_in_a_small_and_a_larger_county(
+    world, django_capture_on_commit_callbacks
+):
+    """Every default indicator (benchmark_province builds 100 counties of 16 to 42 villages
+    with it): county B as the world has it (4 villages, 8 groups) and county A grown by 6
+    villages of 3 groups (10 villages, 26 groups), each new village with a council meeting and
+    a congress in the quarter and an activity in each of its groups, cost the same queries."""
+
+    def count(w, version):
+        with django_capture_on_commit_callbacks(execute=True):
+            run = build(w, version, "2026-H1")
+        with w.scope():
+            run.refresh_from_db()
+        assert run.state == ReportRun.State.DONE, run.job.error
+        return run.query_count
+
+    versions = {}
+    for w in (world.a, world.b):
+        with w.scope():
+            versions[w.county.pk] = services.scheme_version_activate(
+                actor=w.users["county_admin"], version=w.schemes[-1].versions.get()
+            )
+        count(w, versions[w.county.pk])  # catalogues read and seeded once
+    small = count(world.b, versions[world.b.county.pk])
+    a = world.a
+    admin = a.users["county_admin"]
+    with a.scope():
+        for n in range(6):
+            village = association_services.association_create(
+                actor=admin,
+                parent=a.townships[n % 2],
+                name=f"新村{n}",
+                division_code=f"{a.townships[n % 2].division_code}{300 + n:03d}",
+            )
+            for meeting in ("council", "congress"):
+                activity_services.activity_create(
+                    actor=admin,
+                    association=village,
+                    kind="meeting",
+                    meeting_type=meeting,
+                    date=day(3, 2 + n),
+                )
+            for g in range(3):
+                group = association_services.association_create(
+                    actor=admin,
+                    parent=village,
+                    name=f"新村{n}第{g + 1}组",
+                    division_code=f"{village.division_code}{g + 1:03d}",
+                )
+                activity_services.activity_create(
+                    actor=admin, association=group, kind="publicity", date=day(4, 1 + g)
+                )
+    larger = count(a, versions[a.county.pk])
+    with a.scope():
+        villages = SnapshotNode.objects.filter(run__county=a.county, level="village")
+        assert villages.values("node_id_at").distinct().count() == 10
+    assert small == larger, (small, larger)
+
+
 # --- publishing and immutability -----------------------------------------------------------
 
 
