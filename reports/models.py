@@ -368,8 +368,11 @@ class SnapshotNode(ScopedModel):
     parent and township (`node_*`, `parent_node_id`, `township_node_id`, `township_name`), its
     indicator values and scores (`indicators`: {key: {"value", "score", "reason"}}), total,
     grade and ranks, and the period's population and member figures. The row's scope keys
-    (county/township/village/group) follow the node when it is moved, so the staff in charge
-    of it now see its history; the frozen fields never change."""
+    (county/township/village/group) follow the node when it is moved, so a village's own
+    staff keep its history; but a township reads the rows of the villages it had when the run
+    was built (`as_published`, by `township_node_id`). The frozen fields never change.
+    `figures` of a village or group row: the period's applicable maximum and the score rate
+    ({"max_score", "rate"}); of a township or county row: its aggregates."""
 
     run = models.ForeignKey(
         ReportRun, on_delete=models.CASCADE, related_name="nodes", verbose_name="考核生成"
