@@ -183,7 +183,13 @@ class SubmissionViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         return drf_request
 
     @attachment_api.LIST_SCHEMA
-    @action(detail=True, methods=["get"], url_path="attachments", url_name="attachments")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="attachments",
+        url_name="attachments",
+        pagination_class=None,  # a submission's few attachments, all at once
+    )
     def attachments(self, request, pk=None):
         """报送的佐证材料(照片与文档)。"""
         return attachment_api.listed(self.get_object())
