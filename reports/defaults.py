@@ -139,6 +139,11 @@ DEFAULT_INDICATORS = [
         "镇协会计划:对本组育龄群众开展入门访视不少于3次",
     ),
 ]
+# Duties done once a year count in the year's evaluation only: a congress or a training held
+# later in the year must not fail the village in Q1 or at mid-year (seed 002 art. 8 一 and 九:
+# "定期召开好会员代表大会", "举办年度会员学习培训班"); the news report is checked at year end
+# (seed 000 乡协会计划: "达不到的年终考核实行扣分").
+YEAR_ONLY = {"congress_held", "training_held", "news_report"}
 MANUAL_NAMES = {"archives": "资料档案齐全", "news_report": "宣传报道"}
 MANUAL_NOTES = {
     "archives": "乡镇专干按第12条九类档案逐项检查,填写齐全的类数。",
@@ -173,6 +178,8 @@ def scheme_create_default(*, actor, county: Association, year: int) -> Assessmen
             rule=rule,
             source=source,
             note=MANUAL_NOTES.get(key, ""),
+            in_quarter=key not in YEAR_ONLY,
+            in_half=key not in YEAR_ONLY,
             **{name: D(value) for name, value in params.items()},
         )
     return scheme

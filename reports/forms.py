@@ -83,12 +83,17 @@ class IndicatorForm(forms.ModelForm):
             "order",
             "source",
             "note",
+            "in_quarter",
+            "in_half",
+            "in_year",
         ]
         widgets = {"rule": forms.RadioSelect(attrs={"class": "chips"})}
         help_texts = {
             "key": "人工评分指标填写,如 archives;系统计算的指标无需填写。",
             "name": "系统计算的指标留空则使用系统名称。",
             "level": "系统计算的指标按其定义确定。",
+            "in_year": "一年只需做一次的工作(如会员代表大会、会员培训)只在年度考核计分;"
+            "不计分的考核中显示“本期不考核”,不计入总分和满分。",
         }
 
     def __init__(self, *args, **kwargs):

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from associations import scope as _scope
 from associations.models import ScopedModel
 from associations.scope import ScopedManager
 
@@ -210,6 +211,14 @@ class SchemeIndicator(ScopedModel):
         "依据", max_length=200, blank=True, help_text="如“镇协会工作计划:女组长每月……”。"
     )
     note = models.CharField("评分说明", max_length=300, blank=True)
+    # --- indicator evaluations ---
+    # Which evaluations the indicator counts in: an indicator of a duty done once a year (the
+    # member congress, the training) is not assessed in a quarter's or half-year's run
+    # (本期不考核: no score, out of the total and of the maximum; see reports.scoring).
+    in_quarter = models.BooleanField("季度考核计分", default=True)
+    in_half = models.BooleanField("半年考核计分", default=True)
+    in_year = models.BooleanField("年度考核计分", default=True)
+    # --- end of indicator evaluations ---
 
     objects = ScopedManager()
 
@@ -226,6 +235,11 @@ class SchemeIndicator(ScopedModel):
                 name="scheme_indicator_max_score_positive",
                 violation_error_message="满分应大于 0。",
             ),
+            models.CheckConstraint(
+                condition=Q(in_quarter=True) | Q(in_half=True) | Q(in_year=True),
+                name="scheme_indicator_counts_somewhere",
+                violation_error_message="请至少选择一种考核(季度、半年或年度)。",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -234,6 +248,23 @@ class SchemeIndicator(ScopedModel):
     @property
     def params(self) -> dict:
         return {"threshold": self.threshold, "low": self.low, "high": self.high, "step": self.step}
+
+    def applies_to(self, period_key: str) -> bool:
+        """Whether the indicator counts in a run of the period ("2026-Q1", "2026-H1", "2026";
+        a month counts as a quarter: the shortest evaluation)."""
+        key = (period_key or "").upper()
+        if "-H" in key:
+            return self.in_half
+        if len(key) == 4:
+            return self.in_year
+        return self.in_quarter
+
+    @property
+    def evaluations_text(self) -> str:
+        """ "季度、半年、年度" or "仅年度" …, for the scheme page."""
+        names = [n for n, on in (("季度", self.in_quarter), ("半年", self.in_half),
+                                 ("年度", self.in_year)) if on]  # fmt: skip
+        return "、".join(names) if len(names) > 1 else f"仅{names[0]}" if names else "—"
 
 
 # --- report runs and snapshots ---------------------------------------------------------------
@@ -315,13 +346,56 @@ class ReportRun(ScopedModel):
         return self.published_at is not None
 
 
+# --- snapshot rows as published ---
+class AsPublishedManager(models.Manager.from_queryset(models.QuerySet)):
+    """The snapshot rows an account reads: under a township scope, the rows whose township
+    when the run was built (`township_node_id`) is that township, so a village moved to
+    another township after publishing stays in its old township's results and does not
+    appear in the new one's; under a county, village or group scope, the scope's subtree (a
+    village's or group's own key follows it, so its history stays its own). Under `unscoped`
+    every row; with no scope at all, refuses."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if _scope.is_unscoped():
+            return queryset
+        scope = _scope.current_scope()
+        if scope is None:
+            raise _scope.NoActiveScope(_scope.NO_SCOPE_MESSAGE)
+        queryset = queryset.filter(county_id=scope.county_id)
+        if scope.level == "township":
+            return queryset.filter(township_node_id=scope.node_id)
+        return queryset.filter(**scope.lookup())
+
+    def columns(self, run_id: int) -> list[dict]:
+        """The village indicators of a run as its county row recorded them (name, max score,
+        assessed or not): what every account of the county reads its own row with, though
+        only county accounts see the scheme. The columns only, never the row's figures."""
+        if _scope.is_unscoped():
+            queryset = super().get_queryset()
+        else:
+            scope = _scope.current_scope()
+            if scope is None:
+                raise _scope.NoActiveScope(_scope.NO_SCOPE_MESSAGE)
+            queryset = super().get_queryset().filter(county_id=scope.county_id)
+        figures = queryset.filter(run_id=run_id, level="county").values_list("figures", flat=True)
+        first = figures.first()
+        return (first or {}).get("columns", [])
+
+
+# --- end of snapshot rows as published ---
+
+
 class SnapshotNode(ScopedModel):
     """One node of a run's snapshot, as it was when the run was built: its name, code, level,
     parent and township (`node_*`, `parent_node_id`, `township_node_id`, `township_name`), its
     indicator values and scores (`indicators`: {key: {"value", "score", "reason"}}), total,
     grade and ranks, and the period's population and member figures. The row's scope keys
-    (county/township/village/group) follow the node when it is moved, so the staff in charge
-    of it now see its history; the frozen fields never change."""
+    (county/township/village/group) follow the node when it is moved, so a village's own
+    staff keep its history; but a township reads the rows of the villages it had when the run
+    was built (`as_published`, by `township_node_id`). The frozen fields never change.
+    `figures` of a village or group row: the period's applicable maximum and the score rate
+    ({"max_score", "rate"}); of a township or county row: its aggregates."""
 
     run = models.ForeignKey(
         ReportRun, on_delete=models.CASCADE, related_name="nodes", verbose_name="考核生成"
@@ -344,6 +418,7 @@ class SnapshotNode(ScopedModel):
     figures = models.JSONField("汇总", default=dict, blank=True)
 
     objects = ScopedManager()
+    as_published = AsPublishedManager()  # what pages and the API read (see the manager)
 
     class Meta:
         verbose_name = "考核结果"

@@ -3,7 +3,11 @@ shared job page, with the results table when done and the publish button), the c
 with the previous run of the period, and for township staff their villages' results.
 
 A run sits at the county node: the scope hides it from township and village accounts (404).
-Township staff read the snapshot rows of their own subtree on their node's 考核结果 page."""
+Township staff read the published snapshot rows of their township on their node's 考核结果
+page: the rows of the villages that were theirs when the run was built (SnapshotNode
+.as_published), so a village moved away after publishing stays in its old township's
+results. Village staff read their own row on their node's 考核结果 page: its scores, total,
+grade and ranks, nothing of the other villages. Unpublished runs: county accounts only."""
 
 from __future__ import annotations
 
@@ -125,8 +129,12 @@ def township_runs(request, township) -> tuple[dict[int, ReportRun], ReportRun | 
     """The done runs whose snapshot has this township (published ones only for accounts
     below the county), and the one asked for by `?run=` (404 if not among them) or else the
     latest."""
-    mine = SnapshotNode.objects.filter(
-        level=Level.TOWNSHIP, node_id_at=township.pk, run__state=ReportRun.State.DONE
+    return _runs_with_row(request, township)
+
+
+def _runs_with_row(request, node) -> tuple[dict[int, ReportRun], ReportRun | None]:
+    mine = SnapshotNode.as_published.filter(
+        level=node.level, node_id_at=node.pk, run__state=ReportRun.State.DONE
     ).select_related("run", "run__version__scheme")
     if not _is_county_user(request.user):
         mine = mine.filter(run__published_at__isnull=False)
@@ -151,7 +159,33 @@ class RunListView(StaffView):
             return render(request, "reports/run_list.html", run_list_context(request, node))
         if node.level == Level.TOWNSHIP:
             return self.township(request, node)
-        raise Http404("考核结果在县级或乡镇页面查看。")
+        if node.level == Level.VILLAGE:
+            return self.village(request, node)
+        raise Http404("考核结果在县级、乡镇或村(社区)页面查看。")
+
+    def village(self, request, village):
+        """The village's own row of a done run (published ones only below the county): its
+        indicators, total out of the period's maximum, grade and ranks."""
+        available, chosen = _runs_with_row(request, village)
+        context = {
+            "node": village,
+            "breadcrumbs": village.lineage(),
+            "runs": sorted(
+                available.values(), key=lambda r: (r.period_key, r.number), reverse=True
+            ),
+            "run": chosen,
+        }
+        if chosen is not None:
+            row = SnapshotNode.as_published.get(
+                run=chosen, level=Level.VILLAGE, node_id_at=village.pk
+            )
+            columns = SnapshotNode.as_published.columns(chosen.pk)
+            context.update(
+                row=row,
+                cells=[{**c, "cell": row.indicators.get(c["key"], {})} for c in columns],
+                period_label=period_label(parse_period(chosen.period_key)),
+            )
+        return render(request, "reports/run_village.html", context)
 
     def township(self, request, township):
         available, chosen = township_runs(request, township)
@@ -165,7 +199,7 @@ class RunListView(StaffView):
         }
         if chosen is not None:
             rows = list(
-                SnapshotNode.objects.filter(run=chosen, township_id=township.pk).order_by(
+                SnapshotNode.as_published.filter(run=chosen, township_node_id=township.pk).order_by(
                     "division_code"
                 )
             )

@@ -129,6 +129,41 @@ def grade(total_score, *, first_class_min, qualified_min) -> Grade:
     return Grade.UNQUALIFIED
 
 
+# --- indicator evaluations ---------------------------------------------------------------------
+# An indicator counts in some evaluations only (SchemeIndicator.in_quarter/in_half/in_year): a
+# duty done once a year is not assessed in Q1. In a run of a period where it does not count,
+# the node's cell says 本期不考核 (value and score null) and the indicator is out of the total
+# and of the maximum. The grade is then read on the score rate: the total scaled from the
+# applicable maximum to the version's full maximum (total × full ÷ applicable), compared with
+# the version's lines, so "90 of 100" keeps its meaning in every period. With the default
+# scheme (100 points) that is the rate in percent: 54 of 60 → 90 → 一流. When every indicator
+# counts, the scaled total is the total itself.
+
+NOT_ASSESSED = "本期不考核"
+
+
+def score_rate(total_score, applicable_max) -> Decimal | None:
+    """The total as a percentage of the applicable maximum, to 0.01 (None with no maximum)."""
+    applicable_max = _d(applicable_max)
+    if applicable_max <= 0:
+        return None
+    return rounded(_d(total_score) * 100 / applicable_max)
+
+
+def grade_on_rate(
+    total_score, *, applicable_max, full_max, first_class_min, qualified_min
+) -> Grade:
+    """The grade of a total out of the applicable maximum: scaled to the full maximum, then
+    against the lines (54 of 60 under a 100-point scheme → 90)."""
+    total_score, applicable_max, full_max = _d(total_score), _d(applicable_max), _d(full_max)
+    scaled = total_score
+    if 0 < applicable_max < full_max:
+        scaled = total_score * full_max / applicable_max
+    return grade(scaled, first_class_min=first_class_min, qualified_min=qualified_min)
+
+
+# --- end of indicator evaluations --------------------------------------------------------------
+
 # --- the parameters each rule needs -----------------------------------------------------------
 
 PARAMETERS = {

@@ -54,6 +54,9 @@ INDICATOR_FIELDS = [
     "step",
     "source",
     "note",
+    "in_quarter",
+    "in_half",
+    "in_year",
 ]
 INDICATOR_EDITABLE = INDICATOR_FIELDS[1:]
 MANUAL_KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -259,6 +262,8 @@ def _validate_indicator(indicator: SchemeIndicator) -> None:
             indicator.name = indicator.name or registered.name
     if not (indicator.name or "").strip():
         errors["name"] = "请填写指标名称。"
+    if not (indicator.in_quarter or indicator.in_half or indicator.in_year):
+        errors["in_year"] = "请至少选择一种考核(季度、半年或年度)。"
     errors.update(
         rule_errors(
             indicator.rule,

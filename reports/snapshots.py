@@ -120,15 +120,30 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
             continue
         own = [i for i in indicators if i.level == levels[node["level"]]]
         scores = {i.key: _score(i, node["id"], values, manual) for i in own}
-        total = sum((Decimal(s["score"]) for s in scores.values()), scoring.rounded(0))
+        # --- indicator evaluations: the period's indicators only (see reports.scoring) ---
+        counted = {i.key for i in own if i.applies_to(run.period_key)}
+        for key in scores.keys() - counted:
+            scores[key] = {"value": None, "score": None, "reason": scoring.NOT_ASSESSED}
+        full_max = sum((i.max_score for i in own), Decimal(0))
+        applicable_max = sum((i.max_score for i in own if i.key in counted), Decimal(0))
+        total = sum((Decimal(scores[k]["score"]) for k in counted), scoring.rounded(0))
         grade = ""
-        if node["level"] == Level.VILLAGE:
-            grade = scoring.grade(
+        if node["level"] == Level.VILLAGE and applicable_max:
+            grade = scoring.grade_on_rate(
                 total,
+                applicable_max=applicable_max,
+                full_max=full_max,
                 first_class_min=version.first_class_min,
                 qualified_min=version.qualified_min,
             ).value
-        scored[node["id"]] = {"indicators": scores, "total": total, "grade": grade}
+        figures = {
+            "max_score": _json_number(scoring.rounded(applicable_max)),
+            "rate": _json_number(scoring.score_rate(total, applicable_max)),
+        }
+        # --- end of indicator evaluations ---
+        scored[node["id"]] = {
+            "indicators": scores, "total": total, "grade": grade, "figures": figures
+        }  # fmt: skip
 
     ranks_county, ranks_township, top = {}, {}, set()
     for level in (Level.VILLAGE, Level.GROUP):
@@ -179,12 +194,18 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
                 rank_in_township=ranks_township.get(node["id"]),
                 rank_in_county=ranks_county.get(node["id"]),
                 top_three=node["id"] in top,
-                figures=figures,
+                figures={**own.get("figures", {}), **figures},
                 **village_figures,
             )
         )
     columns = [
-        {"key": i.key, "name": i.name, "max_score": str(i.max_score), "manual": i.manual}
+        {
+            "key": i.key,
+            "name": i.name,
+            "max_score": str(i.max_score),
+            "manual": i.manual,
+            "assessed": i.applies_to(run.period_key),
+        }
         for i in sorted(indicators, key=lambda i: (i.order, i.pk))
         if i.level == IndicatorLevel.VILLAGE
     ]
@@ -224,6 +245,9 @@ def _aggregate(rows: list, columns: list[dict]) -> None:
             "villages": len(own),
             "grades": {g.value: grades.get(g.value, 0) for g in Grade},
             "average_total": _json_number(average),
+            "max_score": _json_number(
+                scoring.rounded(sum((Decimal(c["max_score"]) for c in columns if c["assessed"]), 0))
+            ),
             "columns": columns,
             **{
                 key: sum(v.figures.get(key, 0) for v in own)

@@ -6,6 +6,7 @@ sees the submission sees them."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -26,6 +27,19 @@ def may_attach(user, submission: Submission) -> bool:
     )
 
 
+LOCKED = "考核期已锁定,佐证材料不能再上传或删除;如需修改请联系县级管理员重新开放。"
+ACCEPTED = "报送已审核通过,佐证材料不能再上传或删除。"
+
+
+def check(actor, submission: Submission) -> None:
+    """Why nobody may change the evidence now, in words (a 400 rather than a bare 403): the
+    period is locked, or the submission accepted."""
+    if submission.period.is_locked:
+        raise ValidationError(LOCKED, code="period_locked")
+    if submission.state == Submission.State.ACCEPTED:
+        raise ValidationError(ACCEPTED, code="accepted")
+
+
 def _back(submission: Submission) -> str:
     return reverse("submission-detail", kwargs={"pk": submission.pk})
 
@@ -34,6 +48,7 @@ RULES = attachment_services.AttachmentRules(
     model=SubmissionAttachment,
     may_write=may_attach,
     node_of=lambda submission: submission.village,
+    check=check,
     back_url=_back,
 )
 

@@ -7,8 +7,10 @@ minutes; deselect locally with `-m "not fuzz"`, run longer by hand with
 
 Each generated request runs in a savepoint rolled back after it, so writes (POST, PATCH and
 DELETE are fuzzed too) never leak into the next example or test. Path ids are aimed at real
-rows (of both counties: another county's row must be a 404), and so are the ids a body or a
-query refers to, so that operations reach their code and not only the 404."""
+rows (of both counties: another county's row must be a 404), the reports app's too (runs,
+periods, submissions and their attachments), and so are the ids a body or a query refers to
+(a submission's manual scores among them), so that operations reach their code and not only
+the 404."""
 
 from __future__ import annotations
 
@@ -39,6 +41,13 @@ from members.models import (
     Member,
     Pairing,
     VolunteerTeam,
+)
+from reports.models import (
+    AssessmentPeriod,
+    ManualScore,
+    ReportRun,
+    Submission,
+    SubmissionAttachment,
 )
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -88,7 +97,15 @@ RESOURCES = {
     "activities": Activity,
     "visits": HomeVisit,
     "activity-attachments": ActivityAttachment,
+    # the reports app's collections sit one segment deeper (/api/v1/reports/<name>/{id}/)
+    "reports/runs": ReportRun,
+    "reports/periods": AssessmentPeriod,
+    "reports/submissions": Submission,
 }
+# Other path parameters that name a row, and the model they name.
+PATH_REFERENCES = {"attachment_pk": SubmissionAttachment}
+# Lists of {"id": …} in bodies whose ids name a row (a submission's manual scores).
+NESTED_REFERENCES = {"scores": ManualScore}
 
 
 @pytest.fixture
@@ -128,16 +145,18 @@ REFERENCES = {
     "under": "associations",
     "parent": "associations",
     "new_parent": "associations",
+    "run": "reports/runs",
 }
 
 
 @pytest.fixture
 def row_ids(world) -> dict[str, list[int]]:
     """Each collection's ids, county A's (in scope) then county B's (a 404)."""
-    ids = {name: [] for name in [*RESOURCES, "villages", "groups"]}
+    models = {**RESOURCES, **PATH_REFERENCES, **NESTED_REFERENCES}
+    ids = {name: [] for name in [*models, "villages", "groups"]}
     for county in (world.a, world.b):
         with county.scope():
-            for name, model in RESOURCES.items():
+            for name, model in models.items():
                 ids[name] += list(model.objects.order_by("pk").values_list("pk", flat=True))
         ids["villages"] += [v.pk for v in county.villages]
         ids["groups"] += [g.pk for g in county.groups]
@@ -157,9 +176,21 @@ def _row(value, rows):
 
 def aim_at_rows(case, row_ids) -> None:
     """Path ids, and the body's and query's references, aimed at real rows."""
-    collection = case.path.split("/")[3]
+    segments = case.path.split("/")
+    collection = segments[3]
+    if collection == "reports":
+        collection = f"reports/{segments[4]}"
     if case.path_parameters and "id" in case.path_parameters:
         case.path_parameters["id"] = _row(case.path_parameters["id"], row_ids.get(collection))
+    for name in PATH_REFERENCES:
+        if case.path_parameters and name in case.path_parameters:
+            case.path_parameters[name] = _row(case.path_parameters[name], row_ids[name])
+    if isinstance(case.body, dict):
+        for name in NESTED_REFERENCES:
+            items = case.body.get(name)
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict) and "id" in item:
+                    item["id"] = _row(item["id"], row_ids[name])
     for values in (case.query, case.body):
         if not isinstance(values, dict):
             continue

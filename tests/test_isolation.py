@@ -279,6 +279,18 @@ ROUTES: dict[str, Route] = {
     "api-report-submission-submit": api(SUBMISSION, "post", get=False),
     "api-report-submission-accept": api(SUBMISSION, "post", get=False),
     "api-report-submission-return": api(SUBMISSION, "post", get=False),
+    # reports: a submission's evidence, under the submission (any attachment id of a foreign
+    # submission is a 404; one of another submission under one's own: tests/reports)
+    "api-report-submission-attachments": api(SUBMISSION, "post"),
+    "api-report-submission-attachment": Route(
+        model=SUBMISSION, api=True, writes=("delete",), kwargs=(("attachment_pk", "1"),)
+    ),
+    "api-report-submission-attachment-download": Route(
+        model=SUBMISSION, api=True, kwargs=(("attachment_pk", "1"),)
+    ),
+    "api-report-submission-attachment-thumbnail": Route(
+        model=SUBMISSION, api=True, kwargs=(("attachment_pk", "1"),)
+    ),
 }
 # List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {

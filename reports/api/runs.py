@@ -1,6 +1,7 @@
 """The report runs API for the province platform: runs (county accounts: the county's runs;
 they sit at the county node, so other accounts see none) and snapshot rows (every account:
-the rows of its own subtree; non-county accounts only those of published runs)."""
+the rows of its own subtree, a township's as it was when the run was built; non-county
+accounts only those of published runs)."""
 
 from __future__ import annotations
 
@@ -88,7 +89,11 @@ class SnapshotNodeViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         return super().list(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[SnapshotNode]:
-        rows = SnapshotNode.objects.select_related("run").order_by("run_id", "division_code", "id")
+        # as published: a township reads the rows of the villages that were its own when the
+        # run was built (a village moved since stays with its old township)
+        rows = SnapshotNode.as_published.select_related("run").order_by(
+            "run_id", "division_code", "id"
+        )
         if not _county_user(self.request.user):
             rows = rows.filter(run__published_at__isnull=False)
         run = self.request.query_params.get("run")

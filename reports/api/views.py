@@ -10,12 +10,17 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from associations.api.base import ScopedGenericViewSet, error_responses
+from associations.attachments.serializers import FILE_RESPONSES, AnyAccept
+from associations.attachments.uploads import cap_uploads
+from associations.attachments.views import serve
 
 from .. import periods_services, submissions
 from ..models import AssessmentPeriod, ManualScore, Submission
+from . import attachments as attachment_api
 from .serializers import (
     PeriodDetailSerializer,
     PeriodSerializer,
@@ -168,3 +173,83 @@ class SubmissionViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
             scores=score_map(payload.validated_data),
         )
         return self._detail(submission)
+
+    # --- submission attachments (reports.api.attachments) ---
+
+    def initialize_request(self, request, *args, **kwargs):
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        if request.method == "POST" and self.action == "attachment_upload":
+            cap_uploads(request)  # before authentication reads the body
+        return drf_request
+
+    @attachment_api.LIST_SCHEMA
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="attachments",
+        url_name="attachments",
+        pagination_class=None,  # a submission's few attachments, all at once
+    )
+    def attachments(self, request, pk=None):
+        """报送的佐证材料(照片与文档)。"""
+        return attachment_api.listed(self.get_object())
+
+    @attachment_api.UPLOAD_SCHEMA
+    @attachments.mapping.post
+    def attachment_upload(self, request, pk=None):
+        """上传佐证材料。"""
+        return attachment_api.upload(request, self.get_object())
+
+    @extend_schema(
+        responses={200: attachment_api.SubmissionAttachmentSerializer, **error_responses(404)},
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_pk>[0-9]{1,18})",
+        url_name="attachment",
+    )
+    def attachment(self, request, pk=None, attachment_pk=None):
+        """一份佐证材料。"""
+        attachment = attachment_api.attachment_of(self.get_object(), attachment_pk)
+        return Response(attachment_api.SubmissionAttachmentSerializer(attachment).data)
+
+    @extend_schema(responses={204: None, **error_responses(400, 403, 404)}, filters=False)
+    @attachment.mapping.delete
+    def attachment_delete(self, request, pk=None, attachment_pk=None):
+        """删除佐证材料(考核期已锁定或报送已审核通过时不能删除)。"""
+        return attachment_api.delete(request, self.get_object(), attachment_pk)
+
+    @extend_schema(responses={**FILE_RESPONSES, **error_responses(404)}, filters=False)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_pk>[0-9]{1,18})/download",
+        url_name="attachment-download",
+        content_negotiation_class=AnyAccept,
+    )
+    def attachment_download(self, request, pk=None, attachment_pk=None):
+        """下载佐证材料文件。"""
+        return serve(attachment_api.attachment_of(self.get_object(), attachment_pk))
+
+    @extend_schema(
+        responses={**attachment_api.THUMBNAIL_RESPONSES, **error_responses(404)}, filters=False
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_pk>[0-9]{1,18})/thumbnail",
+        url_name="attachment-thumbnail",
+        content_negotiation_class=AnyAccept,
+    )
+    def attachment_thumbnail(self, request, pk=None, attachment_pk=None):
+        """图片佐证材料的缩略图(JPEG);文档没有缩略图(404)。"""
+        return attachment_api.thumbnail(self.get_object(), attachment_pk)
+
+    def get_parsers(self):
+        if getattr(self, "action", None) == "attachment_upload":
+            return [MultiPartParser(), FormParser()]
+        return super().get_parsers()
+
+    # --- end of submission attachments ---

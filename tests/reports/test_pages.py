@@ -100,7 +100,12 @@ def test_the_default_scheme_from_the_page(client, a):
     assert client.post(url, {"year": "x"}).status_code == 400
 
 
-INDICATOR = {"computed": "council_model", "max_score": "5", "rule": "met", "threshold": "1"}
+# the form's three 计分考核 boxes come ticked: a browser posts them as "on"
+EVERY_EVALUATION = {"in_quarter": "on", "in_half": "on", "in_year": "on"}
+INDICATOR = {
+    "computed": "council_model", "max_score": "5", "rule": "met", "threshold": "1",
+    **EVERY_EVALUATION,
+}  # fmt: skip
 
 
 def test_adding_editing_and_deleting_indicators(client, a):
@@ -115,6 +120,7 @@ def test_adding_editing_and_deleting_indicators(client, a):
     assert client.get(url).status_code == 200
     assert client.post(url, INDICATOR).status_code == 302
     manual = {"key": "archives", "name": "资料档案", "max_score": "5", "rule": "deduction"}
+    manual |= {"in_year": "on"}  # a year-only indicator: the two other boxes unticked
     missing = client.post(url, manual)
     assert missing.status_code == 400 and "需要填写应达数量" in missing.content.decode()
     assert client.post(url, {**manual, "threshold": "9", "step": "1"}).status_code == 302
@@ -124,10 +130,17 @@ def test_adding_editing_and_deleting_indicators(client, a):
         indicators = {i.key: i for i in SchemeIndicator.objects.filter(version=draft)}
     assert set(indicators) == {"council_model", "archives"}
     assert indicators["archives"].manual and not indicators["council_model"].manual
+    archives = indicators["archives"]
+    assert (archives.in_quarter, archives.in_half, archives.in_year) == (False, False, True)
+    body = client.get(reverse("scheme-version", args=[draft.pk])).content.decode()
+    assert "仅年度" in body and "季度、半年、年度" in body
     edit = reverse("scheme-indicator-edit", args=[indicators["council_model"].pk])
     assert client.get(edit).status_code == 200
     flipped = client.post(edit, {**INDICATOR, "rule": "linear", "low": "3", "high": "1"})
     assert flipped.status_code == 400 and "上限应大于下限。" in flipped.content.decode()
+    no_evaluation = {k: v for k, v in INDICATOR.items() if k not in EVERY_EVALUATION}
+    none = client.post(edit, no_evaluation)
+    assert none.status_code == 400 and "请至少选择一种考核" in none.content.decode()
     saved = client.post(edit, {**INDICATOR, "max_score": "7"})
     assert saved.status_code == 302, saved.content.decode()[-3000:]
     delete = reverse("scheme-indicator-delete", args=[indicators["archives"].pk])

@@ -106,7 +106,7 @@ def test_township_staff_see_their_villages_of_published_runs(world, client):
     other = client.get(reverse("report-run-list", args=[a.townships[0].pk]), {"run": "x"})
     assert other.status_code == 404
     client.force_login(a.users["village_secretary"])
-    assert client.get(reverse("report-run-list", args=[a.villages[0].pk])).status_code == 404
+    assert client.get(reverse("report-run-list", args=[a.villages[1].pk])).status_code == 404
 
 
 def test_township_staff_do_not_see_unpublished_runs(built, client):

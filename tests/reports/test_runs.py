@@ -391,7 +391,8 @@ def test_redistricting_after_publishing_changes_nothing(hand, django_capture_on_
     assert row.parent_node_id == a.townships[0].pk
     assert row.township_name == a.townships[0].name
     assert row.rank_in_township == 2
-    # the row follows the village's scope: the new township's staff see its history
+    # the row's scope key follows the village (its own staff keep its history); township
+    # pages and the API read it by the township it was in (test_results_by_role)
     assert row.township_id == a.townships[1].pk
 
 
