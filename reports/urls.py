@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    dashboard_views,
     run_views,
     sheet_views,
     submission_attachments,
@@ -130,4 +131,11 @@ urlpatterns = [
     # --- targets (指标分解) ---
     path("nodes/<int:pk>/targets/", target_views.TargetView.as_view(), name="node-targets"),
     # --- end of targets ---
+    # --- assessment dashboard ---
+    path(
+        "nodes/<int:pk>/dashboard/",
+        dashboard_views.DashboardView.as_view(),
+        name="report-dashboard",
+    ),
+    # --- end of assessment dashboard ---
 ]

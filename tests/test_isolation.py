@@ -193,6 +193,8 @@ ROUTES: dict[str, Route] = {
     # reports: assessment periods (at the county node) and the villages' submissions
     # reports: targets (指标分解) of the county and township nodes
     "node-targets": page(NODE, post=True),
+    # reports: the assessment dashboard (考核看板) of a county or township node
+    "report-dashboard": page(NODE),
     "period-list": page(NODE),
     "period-open": page(NODE, post=True),
     "period-node": page(NODE, key="2026-Q1"),
