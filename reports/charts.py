@@ -12,12 +12,15 @@ a phone the labels stay readable; horizontal bars grow in height with their rows
 
 from __future__ import annotations
 
+import math
+
 import pygal
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
 FONT = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
 CHART_WIDTH = 480
+LABEL_SIZE = 15
 # 一流 / 合格 / 不合格; 按时 / 逾期 / 未报送; then the others
 GRADE_COLORS = ("#1e7b4d", "#1c5fb8", "#b42318")
 COMPLETENESS_COLORS = ("#1e7b4d", "#a35c00", "#9aa5b1")
@@ -32,8 +35,8 @@ STYLE = dict(
     foreground_subtle="#616e7c",
     opacity=".9",
     opacity_hover="1",
-    label_font_size=15,
-    major_label_font_size=15,
+    label_font_size=LABEL_SIZE,
+    major_label_font_size=LABEL_SIZE,
     value_font_size=14,
     value_label_font_size=14,
     legend_font_size=15,
@@ -41,7 +44,7 @@ STYLE = dict(
     tooltip_font_size=14,
     no_data_font_size=20,
     guide_stroke_color="#d9e2ec",
-    major_guide_stroke_color="#b4232a",
+    major_guide_stroke_color="#d9e2ec",
 )
 
 
@@ -56,17 +59,23 @@ def _strip_comments(root):
     return root
 
 
-def _config(colors, **options) -> dict:
+def _config(colors, *, series: int = 1, target_line: bool = False, **options) -> dict:
+    style = dict(STYLE)
+    if target_line:
+        style["major_guide_stroke_color"] = "#b4232a"
+        style["major_guide_stroke_dasharray"] = "8,4"
     return dict(
         js=[],  # no tooltip script (its default is on a CDN)
         disable_xml_declaration=True,
         explicit_size=False,  # a viewBox only: the page scales it
-        style=Style(colors=colors, **STYLE),
+        style=Style(colors=colors, **style),
         width=CHART_WIDTH,
+        show_legend=series > 1,
         legend_at_bottom=True,
         legend_at_bottom_columns=3,
         truncate_legend=-1,
         truncate_label=-1,
+        print_zeroes=False,
         no_data_text="暂无数据",
         margin=12,
         **options,
@@ -82,20 +91,77 @@ def _render(chart, label: str) -> SafeString:
 
 
 def _bar_height(rows: int) -> int:
-    return 110 + 44 * max(rows, 1)
+    return 110 + 40 * max(rows, 1)
+
+
+def _label_margin(labels: list[str]) -> int:
+    """pygal reserves 0.6 em a character for the labels beside horizontal bars; a Chinese
+    character is 1 em wide: the difference, as extra left margin."""
+    longest = max((len(label) for label in labels), default=0)
+    return 12 + int(0.45 * LABEL_SIZE * longest)
+
+
+def _percent_text(value) -> str:
+    # a zero is "0", which pygal leaves unprinted (print_zeroes off: no "0" over a label)
+    return _plain(value) + ("%" if value else "")
+
+
+def _plain(value) -> str:
+    """12.5, 8.75, 10 (not 12.50, 10.00): the figures' own digits are in the tables."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def count_ticks(top) -> list[int]:
+    """Whole-number ticks from 0 past `top`, at most about six of them (1, 2, 5, 10 …)."""
+    top = max(math.ceil(top or 0), 1)
+    step = 1
+    while top / step > 6:
+        step = step * 5 // 2 if str(step)[0] == "2" else step * 2
+    return list(range(0, top + step, step))
+
+
+def _column_sums(series) -> list:
+    """Each label's stacked total."""
+    return [sum(v or 0 for v in column) for column in zip(*(vs for _n, vs in series), strict=True)]
+
+
+def _horizontal(chart_class, labels, series, colors, *, percent=False, stacked=False, **options):
+    """Horizontal bars, the first label at the top (pygal draws from the bottom up)."""
+    values = [v for _name, vs in series for v in vs if v is not None]
+    if stacked:
+        values = _column_sums(series)
+    top = max(values, default=0)
+    if percent:
+        ticks = [0, 25, 50, 75, 100] if top <= 100 else count_ticks(top)
+        options.setdefault("value_formatter", _percent_text)
+    else:
+        ticks = count_ticks(top)
+    options.setdefault("y_labels", ticks)
+    options.setdefault("range", (0, ticks[-1]))
+    chart = chart_class(
+        **_config(
+            colors,
+            series=len(series),
+            height=_bar_height(len(labels) * (1 if stacked else max(len(series), 1))),
+            margin_left=_label_margin(labels),
+            margin_right=28,  # the last tick's "100%"
+            print_values=True,
+            **options,
+        )
+    )
+    chart.x_labels = list(reversed(labels))
+    for name, column in series:
+        chart.add(name, list(reversed(column)))
+    return chart
 
 
 def stacked_bars(
     *, title: str, labels: list[str], series: list[tuple[str, list]], colors=SERIES_COLORS
 ) -> SafeString:
-    """Horizontal stacked bars: one bar per label, one segment per series (counts)."""
-    chart = pygal.HorizontalStackedBar(
-        **_config(colors, height=_bar_height(len(labels)), print_values=True)
-    )
+    """Horizontal stacked bars: one bar per label, one segment per series (counts or, with
+    values of one series per bar, figures coloured by kind)."""
+    chart = _horizontal(pygal.HorizontalStackedBar, labels, series, colors, stacked=True)
     chart.title = title
-    chart.x_labels = labels
-    for name, values in series:
-        chart.add(name, [v or None for v in values])
     return _render(chart, title)
 
 
@@ -109,35 +175,32 @@ def bars(
     line_at: float | None = None,
 ) -> SafeString:
     """Horizontal bars, one group per label. `percent`: values are percentages (0-100 axis);
-    `line_at`: the guide at that value is drawn as the target line (red, dashed)."""
-    options = {"height": _bar_height(len(labels) * max(len(series), 1) // 2 + 1)}
-    if percent:
-        top = max([100.0] + [v for _n, vs in series for v in vs if v is not None])
-        options.update(range=(0, top), value_formatter=lambda v: f"{v:.1f}%")
+    `line_at`: a percentage whose guide is drawn as the target line (red, dashed)."""
+    options = {}
     if line_at is not None:
         top = max([line_at * 2] + [v for _n, vs in series for v in vs if v is not None])
         step = 5 if top <= 40 else 10 if top <= 100 else 20
-        ticks = list(range(0, int(top) + step, step))
-        if line_at not in ticks:
-            ticks = sorted({*ticks, line_at})
-        options.update(
-            range=(0, ticks[-1]),
+        ticks = sorted({*range(0, int(top) + step, step), line_at})
+        options = dict(
             y_labels=ticks,
+            range=(0, ticks[-1]),
             y_labels_major=[line_at],
             show_minor_y_labels=True,
-            value_formatter=lambda v: f"{v:.1f}%",
+            target_line=True,
         )
-    chart = pygal.HorizontalBar(**_config(colors, print_values=True, **options))
+    chart = _horizontal(
+        pygal.HorizontalBar, labels, series, colors, percent=percent or line_at is not None,
+        **options,
+    )  # fmt: skip
     chart.title = title
-    chart.x_labels = labels
-    for name, values in series:
-        chart.add(name, values)
     return _render(chart, title)
 
 
 def pie(*, title: str, slices: list[tuple[str, int]], colors=SERIES_COLORS) -> SafeString:
     """A ring of counts (the shares of a whole)."""
-    chart = pygal.Pie(**_config(colors, height=340, inner_radius=0.45, print_values=True))
+    chart = pygal.Pie(
+        **_config(colors, series=len(slices), height=340, inner_radius=0.45, print_values=True)
+    )
     chart.title = title
     for name, value in slices:
         chart.add(name, value or None)
@@ -147,8 +210,22 @@ def pie(*, title: str, slices: list[tuple[str, int]], colors=SERIES_COLORS) -> S
 def lines(
     *, title: str, labels: list[str], series: list[tuple[str, list]], colors=SERIES_COLORS
 ) -> SafeString:
+    """A line over the quarters, its axis from 0."""
+    top = max([v for _n, vs in series for v in vs if v is not None], default=0)
+    ticks = count_ticks(top)
     chart = pygal.Line(
-        **_config(colors, height=300, print_values=True, x_label_rotation=0, dots_size=5)
+        **_config(
+            colors,
+            series=len(series),
+            height=300,
+            print_values=True,
+            dots_size=5,
+            y_labels=ticks,
+            range=(0, ticks[-1]),
+            margin_left=24,
+            margin_right=48,  # the last quarter's label and value
+            value_formatter=_plain,
+        )
     )
     chart.title = title
     chart.x_labels = labels
@@ -160,9 +237,20 @@ def lines(
 def stacked_columns(
     *, title: str, labels: list[str], series: list[tuple[str, list]], colors=SERIES_COLORS
 ) -> SafeString:
-    chart = pygal.StackedBar(**_config(colors, height=300, print_values=True))
+    """Stacked columns of counts over the quarters."""
+    ticks = count_ticks(max(_column_sums(series), default=0))
+    chart = pygal.StackedBar(
+        **_config(
+            colors,
+            series=len(series),
+            height=300,
+            print_values=True,
+            y_labels=ticks,
+            range=(0, ticks[-1]),
+        )
+    )
     chart.title = title
     chart.x_labels = labels
     for name, values in series:
-        chart.add(name, [v or None for v in values])
+        chart.add(name, values)
     return _render(chart, title)
