@@ -21,6 +21,7 @@ from pygal.style import Style
 FONT = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
 CHART_WIDTH = 480
 LABEL_SIZE = 15
+LABEL_CHARS = 10  # beside horizontal bars, at most
 # 一流 / 合格 / 不合格; 按时 / 逾期 / 未报送; then the others
 GRADE_COLORS = ("#1e7b4d", "#1c5fb8", "#b42318")
 COMPLETENESS_COLORS = ("#1e7b4d", "#a35c00", "#9aa5b1")
@@ -126,7 +127,11 @@ def _column_sums(series) -> list:
 
 
 def _horizontal(chart_class, labels, series, colors, *, percent=False, stacked=False, **options):
-    """Horizontal bars, the first label at the top (pygal draws from the bottom up)."""
+    """Horizontal bars, the first label at the top (pygal draws from the bottom up). Long
+    labels are cut (the table below the chart has them whole) so the bars keep their room."""
+    labels = [
+        label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…" for label in labels
+    ]
     values = [v for _name, vs in series for v in vs if v is not None]
     if stacked:
         values = _column_sums(series)
