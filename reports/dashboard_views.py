@@ -2,8 +2,9 @@
 completeness, each indicator by township (or village), the trend over the year's quarters
 and the membership ratio, each as a server-drawn SVG chart with its figures in a table below.
 
-Who sees which: county accounts any node of their county's county and townships; township
-staff their own township (another township, or the county node, is out of their scope: 404).
+Who sees which: county accounts the county's dashboard and each of its townships'; township
+staff their own township's (another township, or the county node, is out of their scope:
+404).
 Village and group nodes have no dashboard (404): a village's own result is on its
 submission page, and a chart of one village's figures has nothing to compare with."""
 
