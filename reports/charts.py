@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import math
 
-import pygal
 from django.utils.safestring import SafeString, mark_safe
-from pygal.style import Style
 
 FONT = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
 CHART_WIDTH = 480
@@ -60,7 +58,17 @@ def _strip_comments(root):
     return root
 
 
+def _pygal():
+    """pygal (and lxml) imported on first use, not when the URLs load: every other page's
+    first request stays as quick as before."""
+    import pygal
+
+    return pygal
+
+
 def _config(colors, *, series: int = 1, target_line: bool = False, **options) -> dict:
+    from pygal.style import Style
+
     style = dict(STYLE)
     if target_line:
         style["major_guide_stroke_color"] = "#b4232a"
@@ -165,7 +173,7 @@ def stacked_bars(
 ) -> SafeString:
     """Horizontal stacked bars: one bar per label, one segment per series (counts or, with
     values of one series per bar, figures coloured by kind)."""
-    chart = _horizontal(pygal.HorizontalStackedBar, labels, series, colors, stacked=True)
+    chart = _horizontal(_pygal().HorizontalStackedBar, labels, series, colors, stacked=True)
     chart.title = title
     return _render(chart, title)
 
@@ -194,7 +202,7 @@ def bars(
             target_line=True,
         )
     chart = _horizontal(
-        pygal.HorizontalBar, labels, series, colors, percent=percent or line_at is not None,
+        _pygal().HorizontalBar, labels, series, colors, percent=percent or line_at is not None,
         **options,
     )  # fmt: skip
     chart.title = title
@@ -203,7 +211,7 @@ def bars(
 
 def pie(*, title: str, slices: list[tuple[str, int]], colors=SERIES_COLORS) -> SafeString:
     """A ring of counts (the shares of a whole)."""
-    chart = pygal.Pie(
+    chart = _pygal().Pie(
         **_config(colors, series=len(slices), height=340, inner_radius=0.45, print_values=True)
     )
     chart.title = title
@@ -218,7 +226,7 @@ def lines(
     """A line over the quarters, its axis from 0."""
     top = max([v for _n, vs in series for v in vs if v is not None], default=0)
     ticks = count_ticks(top)
-    chart = pygal.Line(
+    chart = _pygal().Line(
         **_config(
             colors,
             series=len(series),
@@ -244,7 +252,7 @@ def stacked_columns(
 ) -> SafeString:
     """Stacked columns of counts over the quarters."""
     ticks = count_ticks(max(_column_sums(series), default=0))
-    chart = pygal.StackedBar(
+    chart = _pygal().StackedBar(
         **_config(
             colors,
             series=len(series),
