@@ -240,6 +240,11 @@ class Tally:
             self.late += submission.is_late
 
     @property
+    def on_time(self) -> int:
+        """Reported at least once, the first time by the due date."""
+        return self.submitted - self.late
+
+    @property
     def not_accepted(self) -> int:
         return self.expected - self.accepted
 

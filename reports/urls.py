@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    dashboard_views,
     group_views,
     run_views,
     sheet_views,
@@ -148,4 +149,11 @@ urlpatterns = [
         name="report-run-pay-sheet",
     ),
     # --- end of group ratings and performance pay ---
+    # --- assessment dashboard ---
+    path(
+        "nodes/<int:pk>/dashboard/",
+        dashboard_views.DashboardView.as_view(),
+        name="report-dashboard",
+    ),
+    # --- end of assessment dashboard ---
 ]

@@ -197,6 +197,8 @@ ROUTES: dict[str, Route] = {
     "group-ratings": page(NODE, post=True, key="2026-Q1"),
     "report-run-groups-sheet": page(RUN),
     "report-run-pay-sheet": page(RUN),
+    # reports: the assessment dashboard (考核看板) of a county or township node
+    "report-dashboard": page(NODE),
     "period-list": page(NODE),
     "period-open": page(NODE, post=True),
     "period-node": page(NODE, key="2026-Q1"),
