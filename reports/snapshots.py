@@ -10,7 +10,15 @@ among the villages of their township and of the county; groups among the groups 
 The county's top three are the villages of county rank 1 to 3 (ties included).
 
 Township and county rows are aggregates: their villages' population and members summed, the
-number of villages by grade and the villages' average total (in `figures`)."""
+number of villages by grade and the villages' average total (in `figures`).
+
+The period's population figures (`population_figures`, sheet 2 and the summary paragraphs):
+for every village, township and county row, the households figures table's row as it is when
+the run is built (every households.figures.TABLE_COLUMNS key: counts as numbers, the sex
+ratios as text) and the members who joined in the period (`members_joined`). Counted for the
+whole county at once, grouped by township and village (households.figures.figure_rows: a
+fixed handful of queries); a township's and the county's row is everyone under it, persons
+outside any village included."""
 
 from __future__ import annotations
 
@@ -20,6 +28,7 @@ from decimal import Decimal
 from associations.bulk import row_class
 from associations.models import Association, Level
 from associations.periods import Period
+from households import figures as household_figures
 from households import selectors as household_selectors
 from members import selectors as member_selectors
 
@@ -106,6 +115,7 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
         household_selectors.resident_population_by_village, node=county, on=period.end
     )
     members = shared_read(member_selectors.members_by_village, node=county, on=period.end)
+    population_figures = _population_figures(county, period, by_id)
 
     levels = {Level.VILLAGE: IndicatorLevel.VILLAGE, Level.GROUP: IndicatorLevel.GROUP}
     scored: dict[int, dict] = {}
@@ -147,6 +157,10 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
                 "members": members.get(node["id"], 0),
             }
         own = scored.get(node["id"], {})
+        if node["level"] != Level.GROUP:
+            village_figures["population_figures"] = population_figures.get(
+                node["id"]
+            ) or figures_json(household_figures.FigureRow(unit=None), 0)
         rows.append(
             Row(
                 run_id=run.pk,
@@ -174,6 +188,44 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
     ]
     _aggregate(rows, columns)
     return rows
+
+
+def figures_json(row: household_figures.FigureRow, joined: int) -> dict:
+    """A figures table row as stored: every TABLE_COLUMNS key (counts as numbers, the sex
+    ratios as text, "—"/None without girls) and the members who joined in the period."""
+    per_100 = row.sex_ratio_per_100
+    return {
+        **row.values,
+        "sex_ratio": row.sex_ratio,
+        "sex_ratio_per_100": None if per_100 is None else str(per_100),
+        "members_joined": joined,
+    }
+
+
+def _population_figures(county: Association, period: Period, by_id: dict) -> dict[int, dict]:
+    """{node id: stored figures} of every village, township and the county: the figures
+    table grouped by (township, village) once, summed upwards here."""
+    grouped = household_figures.figure_rows(
+        node=county, period=period, units=("township_id", "village_id")
+    )
+    joined = member_selectors.members_joined_by_village(
+        node=county, start=period.start, end=period.end
+    )
+    totals: dict[int, household_figures.FigureRow] = defaultdict(
+        lambda: household_figures.FigureRow(unit=None)
+    )
+    joined_totals: Counter = Counter()
+    for (township_id, village_id), row in grouped.items():
+        for node_id in (county.pk, township_id, village_id):
+            if node_id is not None:
+                totals[node_id].add(row)
+    for village_id, n in joined.items():
+        township_id = by_id[village_id]["township_id"] if village_id in by_id else None
+        for node_id in (county.pk, township_id, village_id):
+            if node_id is not None:
+                joined_totals[node_id] += n
+    nodes = set(totals) | set(joined_totals)
+    return {node_id: figures_json(totals[node_id], joined_totals[node_id]) for node_id in nodes}
 
 
 def _aggregate(rows: list, columns: list[dict]) -> None:
