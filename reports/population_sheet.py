@@ -133,6 +133,18 @@ def figure_cells(row: SnapshotNode) -> list:
     ]
 
 
+def display_cells(row: SnapshotNode) -> list:
+    """The row's stored figures in TABLE_COLUMNS order as a page shows them ("—" where a
+    ratio has no girls to divide by)."""
+    stored = row.population_figures or {}
+    per_100 = stored.get("sex_ratio_per_100")
+    return [
+        *(stored.get(c.key, 0) for c in COLUMNS),
+        stored.get("sex_ratio", "—"),
+        "—" if per_100 in (None, "") else per_100,
+    ]
+
+
 def population_xlsx(
     county_name: str,
     run: ReportRun,

@@ -186,3 +186,52 @@ def test_the_run_page_links_sheet_two_and_the_summary(
     page = client.get(reverse("job", args=[run.job_id])).content.decode()
     assert reverse("report-run-population", args=[run.pk]) in page
     assert reverse("report-run-summary", args=[run.pk]) in page
+
+
+def test_the_figures_page_of_a_published_period_shows_the_snapshot(
+    client, population_world, django_capture_on_commit_callbacks
+):
+    """A girl recorded in v1 after publishing: the registry's figures page for 2026-H1 says
+    the period is published, shows the snapshot's figures (2 births) first and today's
+    recount (3 births) only as a check, and links to the published run and sheet 2."""
+    a, version = population_world
+    run = build_run(a, version, django_capture_on_commit_callbacks, publish=True)
+    with a.scope():
+        household_services.person_create(
+            actor=a.users["county_admin"],
+            village=a.villages[1],
+            name="补录",
+            sex="female",
+            birth_date=datetime.date(2026, 5, 1),
+            marital_status="unmarried",
+        )
+    births = [c.key for c in TABLE_COLUMNS].index("births")
+    client.force_login(a.users["county_viewer"])
+    response = client.get(reverse("node-figures", args=[a.county.pk]) + "?period=2026-H1")
+    page = response.content.decode()
+    published = response.context["published"]
+    assert published["total"]["cells"][births] == 2
+    assert response.context["total"].cells[births] == 3
+    # the townships as recorded: t0 one birth (v0's boy), t1 one (v2's girl)
+    assert [(line["label"], line["cells"][births]) for line in published["lines"]] == [
+        (a.townships[0].name, 1),
+        (a.townships[1].name, 1),
+    ]
+    assert "已发布的本期数字" in page and "按当前名册计算" in page
+    assert reverse("report-run-population", args=[run.pk]) in page
+    assert reverse("report-run", args=[run.pk]) in page
+    # a township's staff: its villages as recorded, and its 考核结果 page
+    t0 = a.townships[0]
+    client.force_login(a.users["township_staff"])
+    response = client.get(reverse("node-figures", args=[t0.pk]) + "?period=2026-H1")
+    published = response.context["published"]
+    assert [(line["label"], line["cells"][births]) for line in published["lines"]] == [
+        (a.villages[0].name, 1),
+        (a.villages[1].name, 0),
+    ]
+    assert published["sheet_url"] == ""
+    assert f"{reverse('report-run-list', args=[t0.pk])}?run={run.pk}" in response.content.decode()
+    # a period not published: no such section
+    response = client.get(reverse("node-figures", args=[t0.pk]) + "?period=2026-Q2")
+    assert response.context["published"] is None
+    assert "已发布的本期数字" not in response.content.decode()
