@@ -14,6 +14,7 @@ from associations import services as association_services
 from households import services as household_services
 from households.figures import TABLE_COLUMNS
 from reports.models import SnapshotNode
+from tests.libreoffice import print_to_pdf
 from tests.reports.conftest import build_run
 from tests.reports.test_runs import app_role_cursor
 
@@ -235,3 +236,17 @@ def test_the_figures_page_of_a_published_period_shows_the_snapshot(
     response = client.get(reverse("node-figures", args=[t0.pk]) + "?period=2026-Q2")
     assert response.context["published"] is None
     assert "已发布的本期数字" not in response.content.decode()
+
+
+def test_sheet_two_prints_in_libreoffice(
+    client, population_world, django_capture_on_commit_callbacks, tmp_path
+):
+    a, version = population_world
+    run = build_run(a, version, django_capture_on_commit_callbacks)
+    client.force_login(a.users["county_admin"])
+    content = client.get(reverse("report-run-population", args=[run.pk])).content
+    printed = print_to_pdf(content, tmp_path)
+    assert printed.is_a4_landscape and printed.pages == 1
+    assert "清河县2026年上半年人口与会员统计表" in printed.compact
+    assert "出生性别比" in printed.compact and "会员占比" in printed.compact
+    assert "41.67%" in printed.compact and "第1页共1页" in printed.compact
