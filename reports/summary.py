@@ -6,8 +6,8 @@ The paragraphs, numbered as the seeds number them ("1、…"), each left out whe
 has nothing for it:
     出生情况        births, by order (一孩 / 二孩 / 多孩, and 孩次未知 when some are unknown)
     出生人口性别比  boys, girls and the ratio ("1.10:1", households.figures.sex_ratio)
-    死亡情况        deaths in the period
-    人口情况        常住 / 户籍 population at the period's end, 流入 / 流出, households, women
+    人口情况        常住 / 户籍 population at the period's end, 流入 / 流出, households,
+                    women of childbearing age; the deaths in the period
     会员情况        members at the period's end, members ÷ 常住人口, members who joined
     活动与随访      the percentage indicators the run recorded (activities, visits, …): the
                     village's value, or the villages' average for a township or the county
@@ -75,7 +75,7 @@ def place_word(row: SnapshotNode) -> str:
     name = row.name or ""
     suffixes = {
         Level.COUNTY: (("区", "全区"), ("市", "全市"), ("旗", "全旗")),
-        Level.TOWNSHIP: (("街道", "全街道"), ("乡", "全乡")),
+        Level.TOWNSHIP: (("街道", "全街道"), ("乡", "全乡"), ("镇", "全镇")),
         Level.VILLAGE: (("社区", "全社区"), ("居委会", "全社区")),
     }.get(row.level, ())
     for suffix, word in suffixes:
@@ -84,6 +84,13 @@ def place_word(row: SnapshotNode) -> str:
     return {Level.COUNTY: "全县", Level.TOWNSHIP: "全镇", Level.VILLAGE: "全村"}.get(
         row.level, "全村"
     )
+
+
+def township_word(name: str) -> str:
+    """全镇 / 全乡 / 全街道 by the end of a township's name."""
+    if name.endswith("街道"):
+        return "全街道"
+    return "全乡" if name.endswith("乡") else "全镇"
 
 
 def _percent(value: Decimal) -> str:
@@ -187,9 +194,7 @@ def _assessment(when: str, place: str, row: SnapshotNode, villages: list[Snapsho
             text += f",评为{grade}"
         ranks = []
         if row.rank_in_township:
-            ranks.append(
-                f"全{'乡' if row.township_name.endswith('乡') else '镇'}第{row.rank_in_township}名"
-            )
+            ranks.append(f"{township_word(row.township_name)}第{row.rank_in_township}名")
         if row.rank_in_county:
             ranks.append(f"全县第{row.rank_in_county}名")
         if ranks:

@@ -214,3 +214,15 @@ def test_the_township_page_offers_the_summary(
     client.force_login(a.users["township_staff"])
     page = client.get(reverse("report-run-list", args=[t0.pk]) + f"?run={run.pk}")
     assert f"{reverse('report-run-summary', args=[run.pk])}?node={t0.pk}" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("level", "name", "word"),
+    [("county", "清河县", "全县"), ("county", "某某区", "全区"), ("township", "城关镇", "全镇"),
+     ("township", "王官庄乡", "全乡"), ("township", "新华街道", "全街道"),
+     ("village", "东村", "全村"), ("village", "幸福社区", "全社区")],
+)  # fmt: skip
+def test_place_words(level, name, word):
+    assert summary.place_word(SnapshotNode(level=level, name=name)) == word
+    if level == "township":
+        assert summary.township_word(name) == word
