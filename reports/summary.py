@@ -24,11 +24,6 @@ import io
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
-
 from associations.models import Level
 from associations.periods import parse_period, period_key
 
@@ -255,6 +250,9 @@ def paragraphs_of(text: str) -> list[str]:
 
 
 def _east_asian(run_or_style, size: float) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
     run_or_style.font.name = FONT
     run_or_style.font.size = Pt(size)
     r_pr = run_or_style.element.get_or_add_rPr()
@@ -267,7 +265,12 @@ def _east_asian(run_or_style, size: float) -> None:
 
 def summary_docx(title: str, text: str) -> bytes:
     """A Word document: the title centred in bold, then a paragraph per non-empty line, the
-    first line indented two characters, in 宋体 (SimSun)."""
+    first line indented two characters, in 宋体 (SimSun). python-docx is imported here, not
+    with the module: the URLconf imports this module and every request process would pay."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     document = Document()
     _east_asian(document.styles["Normal"], 12)
     heading = document.add_paragraph()
