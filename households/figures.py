@@ -344,7 +344,7 @@ def _split(residency: str) -> str:
     return "registered" if residency == Residency.REGISTERED else "floating"
 
 
-def _people_counts(node: Association, period: Period, unit: str):
+def _people_counts(node: Association, period: Period, *units: str):
     """Per unit and residency: the living, the women 15-49 and the married ones at the end of
     the period, the deaths in it. Grouping by residency gives every split at once."""
     end, start = period.end, period.start
@@ -355,7 +355,7 @@ def _people_counts(node: Association, period: Period, unit: str):
     died = Q(died_on__range=(start, end))
     return (
         Person.objects.filter(under(node))
-        .values(unit, "residency")
+        .values(*units, "residency")
         .annotate(
             alive=Count("id", filter=alive),
             women_15_49=Count("id", filter=fertile),
@@ -380,10 +380,10 @@ def _add_people(values: dict[str, int], counts: dict) -> None:
         values[key] += counts[key]
 
 
-def _household_counts(node: Association, unit: str):
+def _household_counts(node: Association, *units: str):
     return (
         Household.objects.filter(under(node))
-        .values(unit, "residency")
+        .values(*units, "residency")
         .annotate(households=Count("id"))
         .order_by()
     )
@@ -402,20 +402,31 @@ def _count_birth(values: dict[str, int], birth: dict) -> None:
     values["births_order_unknown" if order is None else f"births_order_{min(order, 3)}"] += 1
 
 
+def figure_rows(*, node: Association, period: Period, units: tuple[str, ...]) -> dict:
+    """{(unit ids…): FigureRow (unit not set)} of everyone under the node, grouped by the scope
+    keys `units` (("village_id",) or ("township_id", "village_id"), …): the same few queries
+    whatever the number of units. `figures` groups by the node's child units; the assessment's
+    snapshot groups a whole county by township and village at once."""
+    rows: dict[tuple, FigureRow] = {}
+
+    def row(counts) -> FigureRow:
+        return rows.setdefault(tuple(counts[u] for u in units), FigureRow(unit=None))
+
+    for counts in _people_counts(node, period, *units):
+        _add_people(row(counts).values, counts)
+    for counts in _household_counts(node, *units):
+        _add_households(row(counts).values, counts)
+    births = Person.objects.filter(under(node), birth_date__range=(period.start, period.end))
+    for birth in births_with_order(births, (*units, "sex", "residency")):
+        _count_birth(row(birth).values, birth)
+    return rows
+
+
 def figures(*, node: Association, period: Period) -> FiguresTable:
     unit = _unit_key(node)
-    rows: dict[int | None, FigureRow] = {}
-
-    def row(key) -> FigureRow:
-        return rows.setdefault(key, FigureRow(unit=None))
-
-    for counts in _people_counts(node, period, unit):
-        _add_people(row(counts[unit]).values, counts)
-    for counts in _household_counts(node, unit):
-        _add_households(row(counts[unit]).values, counts)
-    births = Person.objects.filter(under(node), birth_date__range=(period.start, period.end))
-    for birth in births_with_order(births, (unit, "sex", "residency")):
-        _count_birth(row(birth[unit]).values, birth)
+    rows = {
+        key[0]: row for key, row in figure_rows(node=node, period=period, units=(unit,)).items()
+    }
     units = Association.objects.in_bulk([k for k in rows if k is not None])
     ordered = []
     for key, figure_row in rows.items():

@@ -150,6 +150,21 @@ def members_by_village(*, node: Association, on: datetime.date) -> dict[int, int
     return dict(rows)
 
 
+def members_joined_by_village(
+    *, node: Association, start: datetime.date, end: datetime.date
+) -> dict[int, int]:
+    """{village id: members who joined between the two days, both included} under the node, in
+    one query: the 新发展会员 of a period (whether or not they have left since)."""
+    rows = (
+        Member.objects.filter(joined_on__range=(start, end), **{f"{node.level}_id": node.pk})
+        .values("village_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("village_id", "n")
+    )
+    return dict(rows)
+
+
 RECENT_RATIO_SECONDS = 300
 
 

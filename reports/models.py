@@ -416,6 +416,11 @@ class SnapshotNode(ScopedModel):
     population = models.PositiveIntegerField("常住人口", null=True, blank=True)
     members = models.PositiveIntegerField("会员数", null=True, blank=True)
     figures = models.JSONField("汇总", default=dict, blank=True)
+    # --- snapshot population ---
+    # The period's figures table row (households.figures.TABLE_COLUMNS keys) and the members
+    # who joined in it, for village, township and county rows (reports.snapshots).
+    population_figures = models.JSONField("人口统计", default=dict, blank=True)
+    # --- end of snapshot population ---
 
     objects = ScopedManager()
     as_published = AsPublishedManager()  # what pages and the API read (see the manager)

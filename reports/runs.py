@@ -227,8 +227,12 @@ def compare(run: ReportRun, previous: ReportRun) -> list[dict]:
 
 
 def published_snapshot(*, node: Association, period_key: str) -> dict | None:
-    """The node's row of the published run of the period, if any, and where to read it (the
-    figures page says so: a published period's figures are the snapshot's)."""
+    """The node's row of the published run of the period, if any, where to read it, and the
+    figures table as the snapshot recorded it (`lines` of the node's child units, `total` the
+    node's own row; none for a snapshot built before it kept the figures): a published
+    period's figures are the snapshot's, the registry's figures page shows them first."""
+    from .population_sheet import display_cells
+
     row = (
         SnapshotNode.objects.filter(
             node_id_at=node.pk, run__period_key=period_key, run__published_at__isnull=False
@@ -238,12 +242,32 @@ def published_snapshot(*, node: Association, period_key: str) -> dict | None:
     )
     if row is None:
         return None
-    url = ""
+    url = sheet_url = ""
+    children = SnapshotNode.objects.none()
     if node.level == Level.COUNTY:
         url = reverse("report-run", args=[row.run_id])
+        sheet_url = reverse("report-run-population", args=[row.run_id])
+        children = SnapshotNode.objects.filter(run_id=row.run_id, level=Level.TOWNSHIP)
     elif node.level == Level.TOWNSHIP:
         url = f"{reverse('report-run-list', args=[node.pk])}?run={row.run_id}"
-    return {"run": row.run, "row": row, "url": url}
+        children = SnapshotNode.objects.filter(
+            run_id=row.run_id, level=Level.VILLAGE, township_node_id=node.pk
+        )
+    lines, total = [], None
+    if row.population_figures:
+        lines = [
+            {"label": child.name, "cells": display_cells(child)}
+            for child in children.order_by("division_code", "id")
+        ]
+        total = {"label": "合计", "cells": display_cells(row)}
+    return {
+        "run": row.run,
+        "row": row,
+        "url": url,
+        "sheet_url": sheet_url,
+        "lines": lines,
+        "total": total,
+    }
 
 
 def may_see(user, job: Job) -> bool:

@@ -14,7 +14,7 @@ from associations.models import Level
 from associations.sheets.responses import xlsx_response
 from associations.views import StaffView
 
-from . import run_views, sheets
+from . import population_sheet, run_views, sheets
 from .models import ReportRun, SnapshotNode
 
 
@@ -62,3 +62,20 @@ class TownshipSheetView(StaffView):
         )
         content = sheets.assessment_xlsx(data, made_on=_today())
         return xlsx_response(content, sheets.sheet_filename(data, township.name))
+
+
+class RunPopulationSheetView(StaffView):
+    """Sheet 2, 人口与会员统计表: the run's population and member figures as the snapshot
+    recorded them; the same access as the assessment table (county accounts, 404 else)."""
+
+    def get(self, request, pk):
+        run = run_views._run(pk)
+        if run.state != ReportRun.State.DONE:
+            raise Http404("考核尚未生成完成,没有可打印的统计表。")
+        rows = list(SnapshotNode.objects.filter(run=run).order_by("division_code", "id"))
+        county_row = next((r for r in rows if r.level == Level.COUNTY), None)
+        county_name = county_row.name if county_row else run.county.name
+        content = population_sheet.population_xlsx(
+            county_name, run, run_views.results_for(rows), county_row, made_on=_today()
+        )
+        return xlsx_response(content, population_sheet.sheet_filename(county_name, run))

@@ -14,7 +14,15 @@ number of villages by grade and the villages' average total (in `figures`).
 
 Group ratings (五好小组 / 五有小组, reports.group_ratings) of the period are copied in: a group
 row's `figures` holds its criteria and `five_good` / `five_have` (absent: not rated); village,
-township and county rows count their groups, rated groups, 五好 and 五有 groups."""
+township and county rows count their groups, rated groups, 五好 and 五有 groups.
+
+The period's population figures (`population_figures`, sheet 2 and the summary paragraphs):
+for every village, township and county row, the households figures table's row as it is when
+the run is built (every households.figures.TABLE_COLUMNS key: counts as numbers, the sex
+ratios as text) and the members who joined in the period (`members_joined`). Counted for the
+whole county at once, grouped by township and village (households.figures.figure_rows: a
+fixed handful of queries); a township's and the county's row is everyone under it, persons
+outside any village included."""
 
 from __future__ import annotations
 
@@ -24,6 +32,7 @@ from decimal import Decimal
 from associations.bulk import row_class
 from associations.models import Association, Level
 from associations.periods import Period
+from households import figures as household_figures
 from households import selectors as household_selectors
 from members import selectors as member_selectors
 
@@ -112,6 +121,7 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
     )
     members = shared_read(member_selectors.members_by_village, node=county, on=period.end)
     ratings = snapshot_ratings(county.pk, run.period_key)
+    population_figures = _population_figures(county, period, by_id)
 
     levels = {Level.VILLAGE: IndicatorLevel.VILLAGE, Level.GROUP: IndicatorLevel.GROUP}
     scored: dict[int, dict] = {}
@@ -177,6 +187,10 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
             figures = {"rating": ratings[node["id"]]}
         elif node["level"] == Level.VILLAGE:
             figures = _group_counts(groups_of.get(node["id"], []), ratings)
+        if node["level"] != Level.GROUP:
+            village_figures["population_figures"] = population_figures.get(
+                node["id"]
+            ) or figures_json(household_figures.FigureRow(unit=None), 0)
         rows.append(
             Row(
                 run_id=run.pk,
@@ -221,6 +235,44 @@ def _group_counts(group_ids: list[int], ratings: dict) -> dict:
         "five_good": sum(1 for r in own if r["five_good"]),
         "five_have": sum(1 for r in own if r["five_have"]),
     }
+
+
+def figures_json(row: household_figures.FigureRow, joined: int) -> dict:
+    """A figures table row as stored: every TABLE_COLUMNS key (counts as numbers, the sex
+    ratios as text, "—"/None without girls) and the members who joined in the period."""
+    per_100 = row.sex_ratio_per_100
+    return {
+        **row.values,
+        "sex_ratio": row.sex_ratio,
+        "sex_ratio_per_100": None if per_100 is None else str(per_100),
+        "members_joined": joined,
+    }
+
+
+def _population_figures(county: Association, period: Period, by_id: dict) -> dict[int, dict]:
+    """{node id: stored figures} of every village, township and the county: the figures
+    table grouped by (township, village) once, summed upwards here."""
+    grouped = household_figures.figure_rows(
+        node=county, period=period, units=("township_id", "village_id")
+    )
+    joined = member_selectors.members_joined_by_village(
+        node=county, start=period.start, end=period.end
+    )
+    totals: dict[int, household_figures.FigureRow] = defaultdict(
+        lambda: household_figures.FigureRow(unit=None)
+    )
+    joined_totals: Counter = Counter()
+    for (township_id, village_id), row in grouped.items():
+        for node_id in (county.pk, township_id, village_id):
+            if node_id is not None:
+                totals[node_id].add(row)
+    for village_id, n in joined.items():
+        township_id = by_id[village_id]["township_id"] if village_id in by_id else None
+        for node_id in (county.pk, township_id, village_id):
+            if node_id is not None:
+                joined_totals[node_id] += n
+    nodes = set(totals) | set(joined_totals)
+    return {node_id: figures_json(totals[node_id], joined_totals[node_id]) for node_id in nodes}
 
 
 def _aggregate(rows: list, columns: list[dict]) -> None:

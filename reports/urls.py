@@ -7,6 +7,7 @@ from . import (
     sheet_views,
     submission_attachments,
     submission_views,
+    summary_views,
     target_views,
     views,
 )
@@ -79,6 +80,23 @@ urlpatterns = [
         name="report-township-sheet",
     ),
     # --- end of printable sheets ---
+    # --- population sheet and summary ---
+    path(
+        "reports/runs/<int:pk>/population.xlsx",
+        sheet_views.RunPopulationSheetView.as_view(),
+        name="report-run-population",
+    ),
+    path(
+        "reports/runs/<int:pk>/summary/",
+        summary_views.SummaryView.as_view(),
+        name="report-run-summary",
+    ),
+    path(
+        "reports/runs/<int:pk>/summary.docx",
+        summary_views.SummaryDocxView.as_view(),
+        name="report-run-summary-docx",
+    ),
+    # --- end of population sheet and summary ---
     # --- assessment periods and submissions ---
     path("nodes/<int:pk>/periods/", submission_views.PeriodListView.as_view(), name="period-list"),
     path(

@@ -190,6 +190,12 @@ ROUTES: dict[str, Route] = {
     "report-run-compare": page(RUN),
     "report-run-sheet": page(RUN),
     "report-township-sheet": page(NODE),
+    # reports: sheet 2 (county accounts, as sheet 1) and the summary paragraphs (without
+    # ?node= the run's county: 404 below the county; tests/reports/test_summary.py tries a
+    # township's own and sibling nodes)
+    "report-run-population": page(RUN),
+    "report-run-summary": page(RUN, post=True),
+    "report-run-summary-docx": page(RUN),
     # reports: assessment periods (at the county node) and the villages' submissions
     # reports: targets (指标分解) of the county and township nodes
     "node-targets": page(NODE, post=True),

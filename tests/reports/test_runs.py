@@ -350,8 +350,9 @@ def test_published_snapshots_refuse_update_and_delete(hand, django_capture_on_co
             ("DELETE FROM reports_snapshotnode WHERE run_id = %s", [run.pk]),
             (
                 "INSERT INTO reports_snapshotnode (county_id, run_id, node_id_at, level, name, "
-                "division_code, township_name, indicators, grade, top_three, figures) "
-                "VALUES (%s, %s, -1, 'village', 'x', 'x', '', '{}', '', false, '{}')",
+                "division_code, township_name, indicators, grade, top_three, figures, "
+                "population_figures) "
+                "VALUES (%s, %s, -1, 'village', 'x', 'x', '', '{}', '', false, '{}', '{}')",
                 [a.county.pk, run.pk],
             ),
             ("UPDATE reports_reportrun SET published_at = NULL WHERE id = %s", [run.pk]),
