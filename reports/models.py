@@ -319,6 +319,12 @@ class SnapshotNode(ScopedModel):
     population = models.PositiveIntegerField("常住人口", null=True, blank=True)
     members = models.PositiveIntegerField("会员数", null=True, blank=True)
     figures = models.JSONField("汇总", default=dict, blank=True)
+    # --- snapshot activities ---
+    # The period's activity statistics as they were (reports.activity_snapshot): a village's
+    # figures, a township's or the county's own (本级) and total figures, and on the county
+    # row the catalogue names the columns are read with.
+    activity_figures = models.JSONField("活动统计", default=dict, blank=True)
+    # --- end of snapshot activities ---
 
     objects = ScopedManager()
 

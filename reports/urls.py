@@ -76,6 +76,11 @@ urlpatterns = [
         sheet_views.TownshipSheetView.as_view(),
         name="report-township-sheet",
     ),
+    path(
+        "reports/runs/<int:pk>/activities.xlsx",
+        sheet_views.RunActivitySheetView.as_view(),
+        name="report-run-activities",
+    ),
     # --- end of printable sheets ---
     # --- assessment periods and submissions ---
     path("nodes/<int:pk>/periods/", submission_views.PeriodListView.as_view(), name="period-list"),

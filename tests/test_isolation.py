@@ -189,6 +189,7 @@ ROUTES: dict[str, Route] = {
     "report-run-publish": page(RUN, get=False, post=True),
     "report-run-compare": page(RUN),
     "report-run-sheet": page(RUN),
+    "report-run-activities": page(RUN),
     "report-township-sheet": page(NODE),
     # reports: assessment periods (at the county node) and the villages' submissions
     # reports: targets (指标分解) of the county and township nodes
