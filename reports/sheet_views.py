@@ -14,7 +14,7 @@ from associations.models import Level
 from associations.sheets.responses import xlsx_response
 from associations.views import StaffView
 
-from . import activity_sheets, run_views, sheets
+from . import activity_sheets, run_views, sheet_targets, sheets
 from .models import ReportRun, SnapshotNode
 
 
@@ -29,12 +29,14 @@ class RunSheetView(StaffView):
             raise Http404("考核尚未生成完成,没有可打印的考核表。")
         rows = list(SnapshotNode.objects.filter(run=run).order_by("division_code", "id"))
         county_row = next((r for r in rows if r.level == Level.COUNTY), None)
+        townships = run_views.results_for(rows)
         data = sheets.AssessmentSheet(
             run=run,
             county_name=county_row.name if county_row else run.county.name,
             columns=run_views._columns(rows),
-            townships=run_views.results_for(rows),
+            townships=townships,
             county_row=county_row,
+            targets=sheet_targets.sheet_targets(run, townships, county_row),
         )
         content = sheets.assessment_xlsx(data, made_on=_today())
         return xlsx_response(content, sheets.sheet_filename(data))
@@ -54,11 +56,13 @@ class TownshipSheetView(StaffView):
             )
         )
         county = run.county
+        townships = run_views.results_for(rows)
         data = sheets.AssessmentSheet(
             run=run,
             county_name=county.name,
             columns=run_views._columns(rows),
-            townships=run_views.results_for(rows),
+            townships=townships,
+            targets=sheet_targets.sheet_targets(run, townships, None),
         )
         content = sheets.assessment_xlsx(data, made_on=_today())
         return xlsx_response(content, sheets.sheet_filename(data, township.name))
