@@ -15,4 +15,10 @@ class Migration(migrations.Migration):
             name='activity_figures',
             field=models.JSONField(blank=True, default=dict, verbose_name='活动统计'),
         ),
+        # rows written outside Django (raw SQL, other tools) get an empty object, as Django's
+        # default gives: the column is NOT NULL
+        migrations.RunSQL(
+            "ALTER TABLE reports_snapshotnode ALTER COLUMN activity_figures SET DEFAULT '{}'::jsonb",
+            "ALTER TABLE reports_snapshotnode ALTER COLUMN activity_figures DROP DEFAULT",
+        ),
     ]
