@@ -421,6 +421,12 @@ class SnapshotNode(ScopedModel):
     # who joined in it, for village, township and county rows (reports.snapshots).
     population_figures = models.JSONField("人口统计", default=dict, blank=True)
     # --- end of snapshot population ---
+    # --- snapshot activities ---
+    # The period's activity statistics as they were (reports.activity_snapshot): a village's
+    # figures, a township's or the county's own (本级) and total figures, and on the county
+    # row the catalogue names the columns are read with.
+    activity_figures = models.JSONField("活动统计", default=dict, blank=True)
+    # --- end of snapshot activities ---
 
     objects = ScopedManager()
     as_published = AsPublishedManager()  # what pages and the API read (see the manager)

@@ -14,7 +14,7 @@ from associations.models import Level
 from associations.sheets.responses import xlsx_response
 from associations.views import StaffView
 
-from . import population_sheet, run_views, sheets
+from . import activity_sheets, population_sheet, run_views, sheet_targets, sheets
 from .models import ReportRun, SnapshotNode
 
 
@@ -29,12 +29,14 @@ class RunSheetView(StaffView):
             raise Http404("考核尚未生成完成,没有可打印的考核表。")
         rows = list(SnapshotNode.objects.filter(run=run).order_by("division_code", "id"))
         county_row = next((r for r in rows if r.level == Level.COUNTY), None)
+        townships = run_views.results_for(rows)
         data = sheets.AssessmentSheet(
             run=run,
             county_name=county_row.name if county_row else run.county.name,
             columns=run_views._columns(rows),
-            townships=run_views.results_for(rows),
+            townships=townships,
             county_row=county_row,
+            targets=sheet_targets.sheet_targets(run, townships, county_row),
         )
         content = sheets.assessment_xlsx(data, made_on=_today())
         return xlsx_response(content, sheets.sheet_filename(data))
@@ -54,11 +56,13 @@ class TownshipSheetView(StaffView):
             )
         )
         county = run.county
+        townships = run_views.results_for(rows)
         data = sheets.AssessmentSheet(
             run=run,
             county_name=county.name,
             columns=run_views._columns(rows),
-            townships=run_views.results_for(rows),
+            townships=townships,
+            targets=sheet_targets.sheet_targets(run, townships, None),
         )
         content = sheets.assessment_xlsx(data, made_on=_today())
         return xlsx_response(content, sheets.sheet_filename(data, township.name))
@@ -79,3 +83,30 @@ class RunPopulationSheetView(StaffView):
             county_name, run, run_views.results_for(rows), county_row, made_on=_today()
         )
         return xlsx_response(content, population_sheet.sheet_filename(county_name, run))
+
+
+class RunActivitySheetView(StaffView):
+    """Sheet 3 (活动统计表) of a run, from its snapshot: the same access as the run's
+    assessment sheet (county accounts; another county's run is 404)."""
+
+    def get(self, request, pk):
+        run = run_views._run(pk)
+        if run.state != ReportRun.State.DONE:
+            raise Http404("考核尚未生成完成,没有可打印的活动统计表。")
+        rows = list(
+            SnapshotNode.objects.filter(run=run)
+            .exclude(level=Level.GROUP)
+            .order_by("division_code", "id")
+        )
+        county_row = next((r for r in rows if r.level == Level.COUNTY), None)
+        if not activity_sheets.has_figures(county_row):
+            raise Http404("这次考核生成时尚未保存活动统计,请重新生成考核后再下载活动统计表。")
+        data = activity_sheets.ActivitySheet(
+            run=run,
+            county_name=county_row.name,
+            catalogue=county_row.activity_figures["catalogue"],
+            townships=run_views.results_for(rows),
+            county_row=county_row,
+        )
+        content = activity_sheets.activities_xlsx(data, made_on=_today())
+        return xlsx_response(content, activity_sheets.sheet_filename(data))

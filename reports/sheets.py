@@ -28,6 +28,7 @@ from associations import sheets
 from associations.periods import parse_period, period_label
 from associations.sheets.responses import ascii_stem
 
+from . import sheet_targets
 from .models import Grade, ReportRun, SnapshotNode
 
 SHEET_STEM = ascii_stem("村级考核表", "assessment")
@@ -44,6 +45,10 @@ REMARKS = [
     "人工评分指标按乡镇审核通过的得分计入;未报送或未审核的记为“未评分”0 分。",
 ]
 
+TARGET_REMARK = (
+    "争创目标栏为乡镇分解到村的本年度指标;各乡镇指标的目标数与完成数见本工作簿“指标完成情况”表。"
+)
+
 
 @dataclass(frozen=True)
 class AssessmentSheet:
@@ -57,6 +62,12 @@ class AssessmentSheet:
     columns: list[dict]
     townships: list[dict]
     county_row: SnapshotNode | None = None
+    targets: sheet_targets.SheetTargets | None = None  # 争创目标 and 指标完成情况
+
+
+def split(data: AssessmentSheet) -> bool:
+    """Whether the sheet has the 争创目标 column: targets were split to its villages."""
+    return bool(data.targets and data.targets.villages)
 
 
 def sheet_title(data: AssessmentSheet) -> str:
@@ -69,10 +80,21 @@ def sheet_filename(data: AssessmentSheet, township_name: str = "") -> str:
     return f"{SHEET_STEM}_{name}_{data.run.period_key}_第{data.run.number}次.xlsx"
 
 
-def layout(data: AssessmentSheet, *, made_on: datetime.date) -> sheets.Layout:
+def info_line(data: AssessmentSheet, made_on: datetime.date) -> sheets.Line:
     run = data.run
-    period = parse_period(run.period_key)
     state = "已发布" if run.published_at else "未发布"
+    return sheets.Line(
+        f"统计期:{_period_text(run)}    考核细则:{run.version}",
+        right=f"第{run.number}次生成({state})    制表日期:{made_on:%Y-%m-%d}",
+    )
+
+
+def _period_text(run: ReportRun) -> str:
+    period = parse_period(run.period_key)
+    return f"{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}"
+
+
+def layout(data: AssessmentSheet, *, made_on: datetime.date) -> sheets.Layout:
     groups = [
         sheets.Group(
             column["name"] or column["key"],
@@ -85,13 +107,7 @@ def layout(data: AssessmentSheet, *, made_on: datetime.date) -> sheets.Layout:
     ]
     return sheets.Layout(
         title=sheet_title(data),
-        lines=[
-            sheets.Line(
-                f"统计期:{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}    "
-                f"考核细则:{run.version}",
-                right=f"第{run.number}次生成({state})    制表日期:{made_on:%Y-%m-%d}",
-            )
-        ],
+        lines=[info_line(data, made_on)],
         header=[
             sheets.Column("乡镇(街道)", 12, "left"),
             sheets.Column("村(社区)", 14, "left"),
@@ -101,6 +117,7 @@ def layout(data: AssessmentSheet, *, made_on: datetime.date) -> sheets.Layout:
             sheets.Column("乡镇排名", 6),
             sheets.Column("全县排名", 6),
             sheets.Column("全县前三", 6),
+            *([sheets.Column("争创目标", 12)] if split(data) else []),
         ],
         frozen_columns=2,
         header_height=34,  # an indicator's name may take two lines over its 值 / 得分
@@ -125,6 +142,7 @@ def village_values(data: AssessmentSheet, village: SnapshotNode) -> list:
         village.rank_in_township,
         village.rank_in_county,
         "是" if village.top_three else "",
+        *([data.targets.villages.get(village.node_id_at, "")] if split(data) else []),
     ]
 
 
@@ -165,6 +183,7 @@ def summary_values(
         None,
         None,
         sum(1 for v in villages if v.top_three),
+        *([None] if split(data) else []),
     ]
 
 
@@ -189,7 +208,16 @@ def assessment_xlsx(data: AssessmentSheet, *, made_on: datetime.date) -> bytes:
         sheet.note("说明", style="remark_title")
         for remark in REMARKS:
             sheet.note(remark, style="remark", height=26)
+        if split(data):
+            sheet.note(TARGET_REMARK, style="remark", height=26)
         sheet.close()
+        if data.targets:
+            sheet_targets.write_sheet(
+                book,
+                title=f"{sheet_title(data)}指标完成情况({data.targets.year}年度)",
+                line=info_line(data, made_on),
+                data=data.targets,
+            )
         buffer = io.BytesIO()
         book.save(buffer)
         return buffer.getvalue()

@@ -2,7 +2,7 @@
 its indicator values and scores, total, grade and ranks, and the period's population and
 member figures. Built set-based: a fixed number of queries whatever the number of villages
 (the node list, the indicators, each registered indicator's own handful, the population and
-member counts, one bulk insert).
+member counts, the activity statistics (reports.activity_snapshot), one bulk insert).
 
 Ranks are standard competition ranks ("1224"): nodes with the same total share a rank and the
 next total's rank skips as many places as shared it, as sports tables do. Villages are ranked
@@ -36,7 +36,7 @@ from households import figures as household_figures
 from households import selectors as household_selectors
 from members import selectors as member_selectors
 
-from . import scoring
+from . import activity_snapshot, scoring
 from .group_ratings import snapshot_ratings
 from .indicators import REGISTRY, shared_read, shared_reads
 from .manual import NOT_SCORED, manual_scores
@@ -224,6 +224,7 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
         if i.level == IndicatorLevel.VILLAGE
     ]
     _aggregate(rows, columns)
+    activity_snapshot.attach(rows, county, period)
     return rows
 
 

@@ -79,6 +79,11 @@ urlpatterns = [
         sheet_views.TownshipSheetView.as_view(),
         name="report-township-sheet",
     ),
+    path(
+        "reports/runs/<int:pk>/activities.xlsx",
+        sheet_views.RunActivitySheetView.as_view(),
+        name="report-run-activities",
+    ),
     # --- end of printable sheets ---
     # --- population sheet and summary ---
     path(

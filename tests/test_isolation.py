@@ -189,6 +189,7 @@ ROUTES: dict[str, Route] = {
     "report-run-publish": page(RUN, get=False, post=True),
     "report-run-compare": page(RUN),
     "report-run-sheet": page(RUN),
+    "report-run-activities": page(RUN),
     "report-township-sheet": page(NODE),
     # reports: sheet 2 (county accounts, as sheet 1) and the summary paragraphs (without
     # ?node= the run's county: 404 below the county; tests/reports/test_summary.py tries a

@@ -54,7 +54,7 @@ def test_the_county_sheet_reads_back(client, done_run):
     assert "filename*=UTF-8''" in response["Content-Disposition"]
     assert "assessment" in response["Content-Disposition"]  # the ASCII fallback name
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["村级考核表"]
+    assert book.sheetnames == ["村级考核表", "指标完成情况"]
     ws = book["村级考核表"]
     assert ws["A1"].value == f"{a.county.name}2026年第一季度村级计生协考核表"
     assert ws["A2"].value.startswith("统计期:2026-01-01 至 2026-03-31")
@@ -129,13 +129,13 @@ def test_the_sheet_prints_on_a4_landscape(client, done_run, tmp_path):
     response = download(client, a.users["county_admin"], "report-run-sheet", run.pk)
     printed = print_to_pdf(response.content, tmp_path, "assessment.xlsx")
     assert printed.is_a4_landscape
-    assert printed.pages == 1
+    assert printed.pages == 2  # the table, then 指标完成情况 (target against achieved)
     compact = printed.compact
     assert f"{a.county.name}2026年第一季度村级计生协考核表" in compact
     for village in a.villages:
         assert village.name in compact
     assert "小计" in compact and "合计" in compact and "一流1合格1不合格2" in compact
-    assert "17.50" in compact and "第1页共1页" in compact
+    assert "17.50" in compact and "第1页共2页" in compact
 
 
 def test_the_run_page_links_the_sheet_and_other_runs_are_hidden(client, done_run, world):
