@@ -70,9 +70,10 @@ def test_targets_against_achieved(client, target_run):
     assert {"B3:D3", "K3:M3", "A3:A4"} <= {str(r) for r in ws.merged_cells.ranges}
     t0, t1 = a.townships[0].name, a.townships[1].name
     assert table(ws, 3) == [
-        [t0, 1, 1, 0, 1, 0, -1, 2, "—", None, "未下达", "—", None],
-        [t1, 1, 0, -1, 2, 1, -1, "未下达", "—", None, "未下达", "—", None],
-        ["合计", 2, 1, -1, 3, 1, -2, 2, "—", None, "未下达", "—", None],
+        # no group of this world is rated: 0 五好 / 五有 groups achieved (a count, not "—")
+        [t0, 1, 1, 0, 1, 0, -1, 2, 0, -2, "未下达", 0, None],
+        [t1, 1, 0, -1, 2, 1, -1, "未下达", 0, None, "未下达", 0, None],
+        ["合计", 2, 1, -1, 3, 1, -2, 2, 0, -2, "未下达", 0, None],
     ]
     assert ws.cell(7, 1).font.b  # the 合计 row
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$4"
