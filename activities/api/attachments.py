@@ -7,8 +7,7 @@ village's activity or attachment is a 404; a county viewer cannot upload or dele
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -17,9 +16,11 @@ from associations.api.base import ScopedGenericViewSet, error_responses
 from associations.attachments.checks import too_large
 from associations.attachments.serializers import (
     FILE_RESPONSES,
+    THUMBNAIL_RESPONSES,
     AnyAccept,
     AttachmentSerializer,
     AttachmentUploadSerializer,
+    uploaded_response,
 )
 from associations.attachments.uploads import oversize_uploads
 from associations.attachments.views import serve
@@ -42,8 +43,7 @@ def upload(request, activity) -> Response:
     attachment = services.activity_attachment_add(
         actor=request.user, activity=activity, upload=payload.validated_data["file"]
     )
-    code = status.HTTP_200_OK if attachment.replayed else status.HTTP_201_CREATED
-    return Response(ActivityAttachmentSerializer(attachment).data, status=code)
+    return uploaded_response(attachment, ActivityAttachmentSerializer)
 
 
 UPLOAD_SCHEMA = extend_schema(
@@ -57,11 +57,6 @@ UPLOAD_SCHEMA = extend_schema(
     description="上传活动的照片或文档(multipart/form-data,字段 file)。同一文件重复上传只保存"
     "一次(200,返回已有附件)。",
 )
-
-
-THUMBNAIL_RESPONSES = {
-    (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="缩略图(JPEG)")
-}
 
 
 class ActivityAttachmentViewSet(ScopedGenericViewSet):

@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
 
 from .checks import TYPES
 from .models import AttachmentKind
@@ -69,3 +70,13 @@ FILE_RESPONSES = {
     (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description="文件内容")
     for content_type in sorted({t.content_type for t in TYPES.values()} - {"image/gif"})
 }
+THUMBNAIL_RESPONSES = {
+    (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="缩略图(JPEG)")
+}
+
+
+def uploaded_response(attachment, serializer_class):
+    """201 with the new attachment, or 200 with the one already stored when the same file was
+    sent again (an upload is idempotent by content)."""
+    code = status.HTTP_200_OK if attachment.replayed else status.HTTP_201_CREATED
+    return Response(serializer_class(attachment).data, status=code)

@@ -14,14 +14,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from associations.api.base import error_responses
 from associations.attachments.checks import too_large
-from associations.attachments.serializers import AttachmentSerializer, AttachmentUploadSerializer
+from associations.attachments.serializers import (
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    uploaded_response,
+)
 from associations.attachments.services import UPLOAD_REFUSED
 from associations.attachments.uploads import oversize_uploads
 from associations.attachments.views import serve
@@ -72,8 +75,7 @@ def upload(request, submission: Submission) -> Response:
     attachment = submission_attachments.submission_attachment_add(
         actor=request.user, submission=submission, upload=payload.validated_data["file"]
     )
-    code = status.HTTP_200_OK if attachment.replayed else status.HTTP_201_CREATED
-    return Response(SubmissionAttachmentSerializer(attachment).data, status=code)
+    return uploaded_response(attachment, SubmissionAttachmentSerializer)
 
 
 def delete(request, submission: Submission, attachment_pk) -> Response:
@@ -104,6 +106,3 @@ UPLOAD_SCHEMA = extend_schema(
     description="上传报送的佐证材料(照片或文档,multipart/form-data,字段 file)。同一文件重复"
     "上传只保存一次(200,返回已有附件)。考核期已锁定或报送已审核通过时不能上传(400)。",
 )
-THUMBNAIL_RESPONSES = {
-    (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="缩略图(JPEG)")
-}

@@ -14,7 +14,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from associations.api.base import ScopedGenericViewSet, error_responses
-from associations.attachments.serializers import FILE_RESPONSES, AnyAccept
+from associations.attachments.serializers import FILE_RESPONSES, THUMBNAIL_RESPONSES, AnyAccept
 from associations.attachments.uploads import cap_uploads
 from associations.attachments.views import serve
 
@@ -233,9 +233,7 @@ class SubmissionViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         """下载佐证材料文件。"""
         return serve(attachment_api.attachment_of(self.get_object(), attachment_pk))
 
-    @extend_schema(
-        responses={**attachment_api.THUMBNAIL_RESPONSES, **error_responses(404)}, filters=False
-    )
+    @extend_schema(responses={**THUMBNAIL_RESPONSES, **error_responses(404)}, filters=False)
     @action(
         detail=True,
         methods=["get"],
