@@ -50,22 +50,25 @@ class TownshipSheetView(StaffView):
         _available, run = run_views.township_runs(request, township)
         if run is None:
             raise Http404("尚无发布的考核结果。")
+        # The villages the township had when the run was built, as its results page reads
+        # them: a village moved away since stays on this sheet, one moved in does not.
         rows = list(
-            SnapshotNode.objects.filter(run=run, township_id=township.pk).order_by(
+            SnapshotNode.as_published.filter(run=run, township_node_id=township.pk).order_by(
                 "division_code", "id"
             )
         )
-        county = run.county
         townships = run_views.results_for(rows)
+        own_row = next((r for r in rows if r.level == Level.TOWNSHIP), None)
         data = sheets.AssessmentSheet(
             run=run,
-            county_name=county.name,
-            columns=run_views._columns(rows),
+            county_name=run.county.name,
+            columns=SnapshotNode.as_published.columns(run.pk),
             townships=townships,
             targets=sheet_targets.sheet_targets(run, townships, None),
         )
         content = sheets.assessment_xlsx(data, made_on=_today())
-        return xlsx_response(content, sheets.sheet_filename(data, township.name))
+        name = own_row.name if own_row else township.name
+        return xlsx_response(content, sheets.sheet_filename(data, name))
 
 
 class RunPopulationSheetView(StaffView):

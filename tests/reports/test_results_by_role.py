@@ -7,8 +7,10 @@ v2 1, v1 3, v3 3; township t0: v0 1, v1 2; t1: v2 1, v3 2."""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal as D
 
+import openpyxl
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -40,6 +42,14 @@ def _publish(a, run):
 def _page(client, user, node, run=None):
     client.force_login(user)
     return client.get(reverse("report-run-list", args=[node.pk]), {"run": run.pk} if run else {})
+
+
+def _sheet_villages(client, user, township, run) -> set[str]:
+    client.force_login(user)
+    response = client.get(reverse("report-township-sheet", args=[township.pk]), {"run": run.pk})
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    return {row[1] for row in sheet.iter_rows(min_row=5, max_col=2, values_only=True) if row[1]}
 
 
 def test_township_staff_read_their_villages_ranks_grades_and_scores(h1, client):
@@ -127,6 +137,10 @@ def test_a_village_moved_after_publishing_stays_with_its_old_township(h1, client
     api.force_authenticate(a.users["township_staff_sibling"])
     rows = api.get(reverse("api-report-node-list"), {"run": run.pk}).json()["results"]
     assert v1.pk not in {r["node"] for r in rows}
+    # the townships' printed sheets follow their pages
+    assert v1.name in _sheet_villages(client, a.users["township_staff"], a.townships[0], run)
+    new_sheet = _sheet_villages(client, a.users["township_staff_sibling"], a.townships[1], run)
+    assert v1.name not in new_sheet and a.villages[2].name in new_sheet
     # the village's own staff still read their row
     own = _page(client, a.users["village_secretary_sibling"], v1, run).content.decode()
     assert "0.00</strong>/100.00" in own
