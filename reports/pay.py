@@ -13,7 +13,9 @@ an estimate (the year-end assessment decides). Money is Decimal yuan, two places
 
 `pay_people` reads who holds the posts at the period's end, set-based: the president of the
 village council whose term covers that day (one query) and the leader of each group of the
-village (one query)."""
+village (one query). The snapshot builder stores them on every village row
+(`figures["posts"]`), so a run's pay names the people who held the posts when it was built,
+not whoever holds them today; runs built before that read them live."""
 
 from __future__ import annotations
 
@@ -165,9 +167,33 @@ def pay_people(county_id: int, village_ids: list[int], period: Period):
     return presidents, dict(leaders)
 
 
+NO_POSTS = {"president": None, "leaders": []}
+
+
+def posts_by_village(county_id: int, village_ids: list[int], period: Period) -> dict[int, dict]:
+    """{village id: {"president": name or None, "leaders": [[group, name], …]}}: the posts as
+    a snapshot row stores them (JSON)."""
+    presidents, leaders = pay_people(county_id, village_ids, period)
+    return {
+        village_id: {
+            "president": presidents.get(village_id),
+            "leaders": [list(pair) for pair in leaders.get(village_id, [])],
+        }
+        for village_id in village_ids
+    }
+
+
+def _recorded_posts(run: ReportRun, villages: list[SnapshotNode], period: Period) -> dict:
+    """The posts the snapshot recorded; read live only for runs built before they were
+    recorded (no village row has them)."""
+    if all("posts" in v.figures for v in villages):
+        return {v.node_id_at: v.figures["posts"] for v in villages}
+    return posts_by_village(run.county_id, [v.node_id_at for v in villages], period)
+
+
 def run_pay(run: ReportRun) -> list[PayLine]:
-    """The pay lines of a done run: its village rows (as recorded), the people holding the
-    posts at its period's end, the version's terms."""
+    """The pay lines of a done run: its village rows and the people holding the posts at its
+    period's end, both as recorded, and the version's terms."""
     period = parse_period(run.period_key)
     villages = list(
         SnapshotNode.objects.filter(run=run, level=Level.VILLAGE).order_by("division_code", "id")
@@ -177,7 +203,7 @@ def run_pay(run: ReportRun) -> list[PayLine]:
         for row in SnapshotNode.objects.filter(run=run, level=Level.TOWNSHIP)
     }
     villages.sort(key=lambda v: (townships.get(v.township_node_id, ""), v.division_code))
-    presidents, leaders = pay_people(run.county_id, [v.node_id_at for v in villages], period)
+    posts = _recorded_posts(run, villages, period)
     return pay_lines(
         [
             Village(
@@ -185,8 +211,8 @@ def run_pay(run: ReportRun) -> list[PayLine]:
                 name=v.name,
                 grade=v.grade,
                 top_three=v.top_three,
-                president=presidents.get(v.node_id_at),
-                leaders=leaders.get(v.node_id_at, []),
+                president=posts[v.node_id_at]["president"],
+                leaders=[tuple(pair) for pair in posts[v.node_id_at]["leaders"]],
             )
             for v in villages
         ],

@@ -36,7 +36,7 @@ from households import figures as household_figures
 from households import selectors as household_selectors
 from members import selectors as member_selectors
 
-from . import activity_snapshot, scoring
+from . import activity_snapshot, pay, scoring
 from .group_ratings import snapshot_ratings
 from .indicators import REGISTRY, shared_read, shared_reads
 from .manual import NOT_SCORED, manual_scores
@@ -122,6 +122,9 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
     members = shared_read(member_selectors.members_by_village, node=county, on=period.end)
     ratings = snapshot_ratings(county.pk, run.period_key)
     population_figures = _population_figures(county, period, by_id)
+    posts = pay.posts_by_village(
+        county.pk, [n["id"] for n in nodes if n["level"] == Level.VILLAGE], period
+    )
 
     levels = {Level.VILLAGE: IndicatorLevel.VILLAGE, Level.GROUP: IndicatorLevel.GROUP}
     scored: dict[int, dict] = {}
@@ -186,7 +189,10 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
         if node["level"] == Level.GROUP and node["id"] in ratings:
             figures = {"rating": ratings[node["id"]]}
         elif node["level"] == Level.VILLAGE:
-            figures = _group_counts(groups_of.get(node["id"], []), ratings)
+            figures = {
+                **_group_counts(groups_of.get(node["id"], []), ratings),
+                "posts": posts.get(node["id"], pay.NO_POSTS),
+            }
         if node["level"] != Level.GROUP:
             village_figures["population_figures"] = population_figures.get(
                 node["id"]

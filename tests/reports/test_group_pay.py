@@ -26,9 +26,12 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from associations.models import CouncilPosition, CouncilSeat, Level
+from associations.periods import parse_period
+from households.models import Person
 from members import services as member_services
 from reports import group_ratings, pay, services
-from reports.models import Grade, SchemeVersion
+from reports.models import Grade, SchemeVersion, SnapshotNode
 from tests.libreoffice import print_to_pdf
 
 from .test_runs import build, hand  # noqa: F401  (hand: the hand-worked world, a fixture)
@@ -166,6 +169,37 @@ def test_pay_of_the_run(pay_run):
         (v3, "会长", D("150.00"), "unqualified", D("0.00")),
     ]
     assert lines[0].name == f"{v0}会长" and lines[1].name == a.persons[0].name
+
+
+def test_pay_names_the_post_holders_the_run_recorded(pay_run):
+    """The run stores who held the posts at the period's end; renaming the leader or the
+    president afterwards changes nothing on a built run's pay sheet."""
+    a, run = pay_run
+    leader = a.persons[0]
+    with a.scope():
+        before = [(x.village, x.role, x.name) for x in pay.run_pay(run)]
+        Person.objects.filter(pk=leader.pk).update(name="改名后组长")
+        CouncilSeat.objects.filter(
+            council__association=a.villages[0], position=CouncilPosition.PRESIDENT
+        ).update(person_name="新任会长")
+        after = [(x.village, x.role, x.name) for x in pay.run_pay(run)]
+    assert after == before
+    assert (a.villages[0].name, "会员小组长", leader.name) in after
+
+
+def test_a_run_built_before_posts_were_recorded_reads_them_live(pay_run):
+    a, run = pay_run
+    period = parse_period(run.period_key)
+    with a.scope():
+        villages = list(SnapshotNode.objects.filter(run=run, level=Level.VILLAGE))
+        for village in villages:
+            village.figures.pop("posts")
+        CouncilSeat.objects.filter(
+            council__association=a.villages[0], position=CouncilPosition.PRESIDENT
+        ).update(person_name="新任会长")
+        posts = pay._recorded_posts(run, villages, period)
+    assert posts[a.villages[0].pk]["president"] == "新任会长"
+    assert posts[a.villages[0].pk]["leaders"] == [[a.groups[0].name, a.persons[0].name]]
 
 
 def sheet_of(client, user, name, pk):
