@@ -140,11 +140,15 @@ def _freeze_units(period: AssessmentPeriod, version: SchemeVersion) -> None:
         submission.place_under(unit.unit)
         submissions.append(submission)
     Submission.objects.bulk_create(submissions)
-    indicators = list(
-        SchemeIndicator.objects.filter(
+    # A village is asked only for the manual scores that count in this evaluation: a
+    # year-only checklist (档案) is not scored in a quarter.
+    indicators = [
+        indicator
+        for indicator in SchemeIndicator.objects.filter(
             version=version, manual=True, level=IndicatorLevel.VILLAGE
         ).order_by("order", "id")
-    )
+        if indicator.applies_to(period.key)
+    ]
     scores = []
     for submission, unit in zip(submissions, units, strict=True):
         for indicator in indicators:

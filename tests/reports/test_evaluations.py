@@ -18,6 +18,7 @@ Records (2026; the world has nothing else at county A's first village):
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal as D
 
 import pytest
@@ -25,8 +26,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from activities import services as activity_services
-from reports import defaults, scoring, services
+from reports import defaults, periods_services, scoring, services
 from reports.models import SchemeIndicator, SnapshotNode
+from reports.submission_models import ManualScore
 
 from .test_runs import build, day
 
@@ -186,3 +188,45 @@ def test_the_world_run_marks_the_year_only_indicators(world):
     assert row.figures["max_score"] == "85.00"
     for key in defaults.YEAR_ONLY:
         assert row.indicators[key]["reason"] == "本期不考核"
+
+
+def test_a_period_asks_only_for_the_manual_scores_that_count_in_it(world):
+    """A year-only manual indicator (the archives checklist) is not on a quarter's or a
+    half-year's submissions; an every-evaluation one is on all three."""
+    a = world.a
+    admin = a.users["county_admin"]
+    with a.scope():
+        scheme = services.scheme_create(
+            actor=admin,
+            county=a.county,
+            year=2027,
+            name="手工指标",
+            first_class_min=D("18"),
+            qualified_min=D("10"),
+        )
+        version = scheme.versions.get()
+        add = lambda **f: services.indicator_add(actor=admin, version=version, **f)  # noqa: E731
+        add(key="archives", name="档案", max_score=D("10"), rule="met", threshold=D("1"),
+            manual=True, in_quarter=False, in_half=False)  # fmt: skip
+        add(key="position", name="阵地", max_score=D("10"), rule="met", threshold=D("1"),
+            manual=True)  # fmt: skip
+        version = services.scheme_version_activate(actor=admin, version=version)
+        asked = {}
+        for key, due in (("2027-Q1", (2027, 4, 10)), ("2027-H1", (2027, 7, 10)),
+                         ("2027", (2028, 1, 15))):  # fmt: skip
+            period = periods_services.period_open(
+                actor=admin, county=a.county, key=key, version=version,
+                due_on=datetime.date(*due),
+            )  # fmt: skip
+            keys = ManualScore.objects.filter(submission__period=period).values_list(
+                "indicator__key", flat=True
+            )
+            asked[key] = (set(keys), period.expected_units.count())
+    villages = len(a.villages)
+    assert asked == {
+        "2027-Q1": ({"position"}, villages),
+        "2027-H1": ({"position"}, villages),
+        "2027": ({"archives", "position"}, villages),
+    }
+    with a.scope():
+        assert ManualScore.objects.filter(indicator__key="position").count() == 3 * villages
