@@ -93,10 +93,22 @@ def shared_read(function, *, node: Association, **kwargs):
     memo = _shared.get()
     if memo is None:
         return function(node=node, **kwargs)
-    key = (function.__module__, function.__name__, node.pk, tuple(sorted(kwargs.items())))
+    key = _memo_key(function, node, kwargs)
     if key not in memo:
         memo[key] = function(node=node, **kwargs)
     return memo[key]
+
+
+def share_result(function, value, *, node: Association, **kwargs) -> None:
+    """Record `value` as what `function(node=node, **kwargs)` reads, within `shared_reads`:
+    for a caller that has computed the same figures in a wider query of its own."""
+    memo = _shared.get()
+    if memo is not None:
+        memo[_memo_key(function, node, kwargs)] = value
+
+
+def _memo_key(function, node: Association, kwargs: dict) -> tuple:
+    return (function.__module__, function.__name__, node.pk, tuple(sorted(kwargs.items())))
 
 
 def _duty(function, county: Association, period: Period):

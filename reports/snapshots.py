@@ -38,7 +38,7 @@ from members import selectors as member_selectors
 
 from . import activity_snapshot, pay, scoring
 from .group_ratings import snapshot_ratings
-from .indicators import REGISTRY, shared_read, shared_reads
+from .indicators import REGISTRY, share_result, shared_read, shared_reads
 from .manual import NOT_SCORED, manual_scores
 from .models import Grade, IndicatorLevel, ReportRun, SchemeIndicator, SnapshotNode
 
@@ -114,14 +114,19 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
     by_id = {n["id"]: n for n in nodes}
     indicators = list(SchemeIndicator.objects.filter(version_id=run.version_id))
     version = run.version
+    # The figures table counts every village's 常住人口 in its one pass over the persons: the
+    # membership-ratio indicator reads that instead of counting them again.
+    population_figures, population = _population_figures(county, period, by_id)
+    share_result(
+        household_selectors.resident_population_by_village,
+        population,
+        node=county,
+        on=period.end,
+    )
     values = compute_values(county, period, indicators, progress)
     manual = manual_scores(county, run.period_key, version)
-    population = shared_read(
-        household_selectors.resident_population_by_village, node=county, on=period.end
-    )
     members = shared_read(member_selectors.members_by_village, node=county, on=period.end)
     ratings = snapshot_ratings(county.pk, run.period_key)
-    population_figures = _population_figures(county, period, by_id)
     posts = pay.posts_by_village(
         county.pk, [n["id"] for n in nodes if n["level"] == Level.VILLAGE], period
     )
@@ -256,9 +261,11 @@ def figures_json(row: household_figures.FigureRow, joined: int) -> dict:
     }
 
 
-def _population_figures(county: Association, period: Period, by_id: dict) -> dict[int, dict]:
-    """{node id: stored figures} of every village, township and the county: the figures
-    table grouped by (township, village) once, summed upwards here."""
+def _population_figures(county: Association, period: Period, by_id: dict):
+    """({node id: stored figures} of every village, township and the county: the figures
+    table grouped by (township, village) once, summed upwards here; {village id: 常住人口}
+    of the villages with anyone living there, as
+    households.selectors.resident_population_by_village gives it)."""
     grouped = household_figures.figure_rows(
         node=county, period=period, units=("township_id", "village_id")
     )
@@ -279,7 +286,15 @@ def _population_figures(county: Association, period: Period, by_id: dict) -> dic
             if node_id is not None:
                 joined_totals[node_id] += n
     nodes = set(totals) | set(joined_totals)
-    return {node_id: figures_json(totals[node_id], joined_totals[node_id]) for node_id in nodes}
+    resident = {
+        village_id: row.values["resident_population"]
+        for (_township_id, village_id), row in grouped.items()
+        if village_id is not None and row.values["resident_population"]
+    }
+    return (
+        {node_id: figures_json(totals[node_id], joined_totals[node_id]) for node_id in nodes},
+        resident,
+    )
 
 
 def _aggregate(rows: list, columns: list[dict]) -> None:

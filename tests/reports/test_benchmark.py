@@ -30,5 +30,5 @@ def test_benchmark_reports_runs_and_its_floor_counts_what_the_run_stored(
     check = next(line for line in out.splitlines() if line.startswith("核对"))
     assert "一致(" in check and "不一致" not in check, out
     assert "posts 5" in check, out
-    assert "直接 SQL(11 条" in out
-    assert re.search(r"比值 \d+\.\d\d×", out), out
+    assert "指标值 5 条" in out and "其余数字共 11 条" in out, out
+    assert re.search(r"比值\(对指标值底线\)\d+\.\d\d×.*全部底线 \d+\.\d\d×", out), out
