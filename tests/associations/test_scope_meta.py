@@ -15,6 +15,10 @@ PROJECT_APPS = ["associations", "households", "members", "activities", "benefits
 UNSCOPED_MODEL_ALLOWLIST = {
     "associations.User": "sign-in looks users up by name before any scope exists; user lists "
     "go through selectors.staff_list, which filters by the actor's subtree",
+    # account security (issue 12)
+    "associations.ApiToken": "a personal API token is found by its hash while authenticating, "
+    "before any scope exists (as its account is); pages list only the signed-in account's own "
+    "tokens. (Other systems' API keys, bound to a node, are scoped: associations.ApiKey.)",
 }
 
 # The only files that may call unscoped(...). See associations.scope.UnscopedReason.
