@@ -44,6 +44,8 @@ BYPASS_ALLOWLIST = UNSCOPED_CALL_ALLOWLIST | {
     "associations/rls.py",  # cursor(): set_config of the row-level-security setting
     "associations/management/commands/grant_app_role.py",  # cursor(): role DDL and grants
     "tests/associations/test_rls.py",  # raw SQL proving the policies beneath the ORM
+    # cursor(): reads the row-level-security setting an API key's request entered (issue 12)
+    "tests/associations/test_accounts_security.py",
     # cursor(): ids from the sequence, COPY, deferred FK checks, ANALYZE (the demo seeds)
     "associations/demo_copy.py",
     # cursor(): EXPLAIN ANALYZE of a captured, scoped SELECT
