@@ -390,6 +390,14 @@ class User(AbstractUser):
     def is_platform_operator(self) -> bool:
         return self.is_superuser and self.node_id is None
 
+    def save(self, *args, **kwargs):
+        # A new password (set_password, then save: the user's own change, an admin's reset,
+        # the demo seed) ends every API token of the account.
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            self.api_tokens.all().delete()
+
 
 class Job(ScopedModel):
     """One piece of background work asked for by a user: an import (dry run, then commit), an
@@ -564,3 +572,7 @@ class CouncilAttachment(AttachmentBase):
     class Meta(AttachmentBase.Meta):
         verbose_name = "理事会附件"
         verbose_name_plural = "理事会附件"
+
+
+# Personal API tokens and other systems' API keys (issue 12): they build on ScopedModel above.
+from .accounts.models import ApiKey, ApiToken  # noqa: E402, F401

@@ -513,10 +513,6 @@ def user_create(
             {"role": ValidationError(f"该角色只能设在{level_name}一级。", code="role_wrong_level")}
         )
     username = (username or "").strip()
-    if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError(
-            {"username": ValidationError("该用户名已被使用。", code="username_taken")}
-        )
     user = User(
         username=username,
         full_name=full_name.strip(),
@@ -525,13 +521,24 @@ def user_create(
         role=role,
         phone=phone,
     )
+    # Every problem is reported together and a name that cannot be had always reads the same,
+    # so the form tells a county admin nothing about other counties' accounts (issue 12).
+    errors = {}
     try:
         validate_password(password, user)
     except ValidationError as error:
-        raise ValidationError({"password": error.error_list}) from error
+        errors["password"] = error.error_list
+    if not _username_available(username):
+        errors["username"] = [_username_unavailable()]
+    if errors:
+        raise ValidationError(errors)
     user.set_password(password)
-    user.full_clean(exclude=["password"], validate_constraints=False)
-    user.save()
+    user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:  # the same name taken meanwhile (anywhere)
+        raise ValidationError({"username": [_username_unavailable()]}) from error
     record_change(
         actor=actor,
         node=node,
@@ -541,3 +548,24 @@ def user_create(
         after=snapshot(user, USER_FIELDS),
     )
     return user
+
+
+# --- Username checks within the county only (issue 12) ---------------------------------------
+USERNAME_UNAVAILABLE = "该用户名不可用,请换一个。"
+# Names nobody gets (they read like the system's own): refused with the same message, so an
+# "unavailable" name is not proof that an account of that name exists.
+RESERVED_USERNAMES = {"admin", "administrator", "root", "operator", "system", "superuser", "api"}
+
+
+def _username_unavailable() -> ValidationError:
+    return ValidationError(USERNAME_UNAVAILABLE, code="username_unavailable")
+
+
+def _username_available(username: str) -> bool:
+    """Names are unique on the whole platform, in any spelling (sign-in knows no county). A
+    name of the county's own accounts and a name of an account elsewhere are refused with the
+    same message, so the form never says which; what remains is that "unavailable" for a name
+    not on the county's own staff list means it is in use or reserved somewhere."""
+    if username.lower() in RESERVED_USERNAMES:
+        return False
+    return not User.objects.filter(username__iexact=username).exists()

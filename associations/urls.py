@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from . import council_attachments, views
+from .accounts import views as account_views
 
 urlpatterns = [
     path("", include("associations.job_urls")),
@@ -39,6 +40,20 @@ urlpatterns = [
     ),
     path("staff/", views.StaffListView.as_view(), name="staff-list"),
     path("staff/new/", views.StaffCreateView.as_view(), name="staff-create"),
+    # account security (issue 12): lockout unlock, the account's API tokens, API keys
+    path("staff/<int:pk>/unlock/", account_views.StaffUnlockView.as_view(), name="staff-unlock"),
+    path("account/", account_views.AccountView.as_view(), name="account"),
+    path(
+        "account/tokens/<int:pk>/revoke/",
+        account_views.AccountTokenRevokeView.as_view(),
+        name="account-token-revoke",
+    ),
+    path("api-keys/", account_views.ApiKeyListView.as_view(), name="api-keys"),
+    path(
+        "api-keys/<int:pk>/revoke/",
+        account_views.ApiKeyRevokeView.as_view(),
+        name="api-key-revoke",
+    ),
     path("platform/", views.PlatformCountyListView.as_view(), name="platform-counties"),
     path(
         "platform/counties/new/",

@@ -3,6 +3,7 @@ the platform operator's county pages."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -12,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from . import history, permissions, selectors, services
+from .accounts import lockout
 from .forms import (
     AssociationForm,
     CouncilForm,
@@ -372,10 +374,16 @@ class SeatDeleteView(StaffView):
 class StaffListView(StaffView):
     def get(self, request):
         permissions.require(permissions.can_manage_users(request.user))
+        staff = list(selectors.staff_list(actor=request.user))
         return render(
             request,
             "associations/staff_list.html",
-            {"staff": selectors.staff_list(actor=request.user)},
+            {
+                "staff": staff,
+                "locked": lockout.locked_usernames(u.username for u in staff),
+                "failure_limit": settings.AXES_FAILURE_LIMIT,
+                "lockout_minutes": lockout.lockout_minutes(),
+            },
         )
 
 

@@ -6,6 +6,8 @@ where `fields` (validation errors only) maps a field to a list of {"code", "mess
 
 from __future__ import annotations
 
+import math
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -96,6 +98,9 @@ def exception_handler(exc, context):
         detail = getattr(exc, "detail", "")
         custom = str(detail) if isinstance(detail, str) and detail != exc.default_detail else ""
         body = {"code": code, "message": custom or MESSAGES.get(code, str(detail))}
+        if isinstance(exc, exceptions.Throttled):  # DRF's detail is English: say it in Chinese
+            wait = f" {math.ceil(exc.wait)} 秒后" if exc.wait else ""
+            body["message"] = f"请求过于频繁,请{wait}再试。"
     return Response({"error": body}, status=response.status_code, headers=response.headers)
 
 

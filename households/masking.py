@@ -13,6 +13,8 @@ FULL_IDENTITY_ROLES = {Role.COUNTY_ADMIN, Role.VILLAGE_SECRETARY}
 
 
 def sees_full_identity(user) -> bool:
+    if getattr(user, "is_api_key", False):  # other systems' API keys: masked always (issue 12)
+        return False
     return getattr(user, "role", None) in FULL_IDENTITY_ROLES
 
 

@@ -171,6 +171,12 @@ def _build_county(code: str, name: str) -> CountyWorld:
                 _field_work(admin, world.members[-1], household, village)
             if (code, index) != ("130534", 0):
                 _attachments(admin, household, world.councils[village.pk])
+        # API keys at the county and at the first village, so the key routes have rows to
+        # isolate (account security, issue 12)
+        from associations.accounts.services import api_key_create
+
+        for node in (county, world.villages[0]):
+            api_key_create(actor=admin, node=node, label=f"{node.name}对接", days=30)
         # Each county's default assessment scheme (a draft), so the scheme routes have rows
         world.schemes.append(scheme_create_default(actor=admin, county=county, year=2026))
         world.report_run = _report_run(admin, county, world.schemes[-1])

@@ -75,6 +75,14 @@ ROUTES: dict[str, Route] = {
     "password_change_done": page(),
     "staff-list": page(),
     "staff-create": page(),
+    # account security (issue 12): a user id outside the admin's county and another
+    # account's token are 404 (tests/associations/test_accounts_security.py); API keys sit
+    # at their node like county rows
+    "staff-unlock": page(get=False),
+    "account": page(),
+    "account-token-revoke": page(get=False),
+    "api-keys": page(),
+    "api-key-revoke": page("associations.ApiKey", get=False, post=True),
     "platform-counties": page(),
     "platform-county-create": page(),
     # the tree and councils

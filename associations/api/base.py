@@ -14,11 +14,19 @@ from .schema import ERROR_RESPONSES
 
 class ScopedAPIMixin:
     def initial(self, request, *args, **kwargs):
+        # Throttles first (issue 12): DRF checks them after permissions, so a caller without
+        # credentials would get its 401s for free; this counts them against the anon rate.
+        self.check_throttles(request)
+        self._throttles_checked = True
         super().initial(request, *args, **kwargs)
         scope = scope_for_user(request.user)
         if scope is None:
             raise PermissionDenied("此接口只对属于某个组织节点的账号开放。")
         self._scope_token = enter(scope)
+
+    def check_throttles(self, request):
+        if not getattr(self, "_throttles_checked", False):  # once per request
+            super().check_throttles(request)
 
     def finalize_response(self, request, response, *args, **kwargs):
         token = getattr(self, "_scope_token", None)

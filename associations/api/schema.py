@@ -4,7 +4,7 @@ project's DEFAULT_SCHEMA_CLASS):
 - every operation documents the error responses it can give, each with the body of the
   project's error format (config.api): 401 and 403 everywhere, 404 where a path names an
   object or a list is paged, 400 where a body or a filter can be wrong, 415 where a body of
-  another media type can be sent;
+  another media type can be sent, 429 everywhere (the API's throttles);
 - a read-only choice whose model field may be blank lists "" among its values: DRF drops
   `allow_blank` from read-only fields, but the API still returns what the row holds."""
 
@@ -53,6 +53,8 @@ ERROR_RESPONSES = {
     403: OpenApiResponse(ErrorSerializer, description="无权执行此操作"),
     404: OpenApiResponse(ErrorSerializer, description="对象不存在或不在本账号的范围内"),
     415: OpenApiResponse(ErrorSerializer, description="不支持的请求数据格式(Content-Type)"),
+    # Throttles (issue 12): every operation can answer 429 (REST_FRAMEWORK throttle rates)
+    429: OpenApiResponse(ErrorSerializer, description="请求过于频繁,请稍后再试(限流)"),
 }
 
 
@@ -94,6 +96,7 @@ class ProjectAutoSchema(AutoSchema):
             codes.append(404)
         if "requestBody" in operation:
             codes.append(415)
+        codes.append(429)  # throttles (issue 12)
         return codes
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):

@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything deployment-specific comes from the
 environment; see README.md for the variables."""
 
+import datetime
 import os
 from pathlib import Path
 
@@ -33,7 +34,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -110,6 +110,9 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Account security (issue 12): the demo password, sequences, pinyin+digits, dates, names
+    {"NAME": "associations.password_validation.ChinesePatternValidator"},
+    {"NAME": "associations.password_validation.PersonalInfoValidator"},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -188,7 +191,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated call then gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "associations.accounts.authentication.ProjectTokenAuthentication",
+        "associations.accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -269,3 +273,30 @@ ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 10
 ATTACHMENT_MAX_PIXELS = 40_000_000  # a picture's header declaring more is refused undecoded
 ATTACHMENT_MAX_EDGE = 2560  # pictures are stored at most this many pixels on the long edge
 ATTACHMENT_THUMB_EDGE = 320
+
+# --- Account security (issue 12): login lockout, API tokens and keys, API throttles ---------
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: turns a lockout into the 429 page
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out (username, address) pair
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_LOCKOUT_MINUTES", 30)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "associations.accounts.lockout.lockout_response"
+# Behind a reverse proxy set AXES_IPWARE_PROXY_COUNT and AXES_IPWARE_META_PRECEDENCE_ORDER
+# (django-axes' settings) so the lockout sees the client's address, not the proxy's.
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", 30))
+API_KEY_MAX_DAYS = 365
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "associations.accounts.throttling.AnonThrottle",
+    "associations.accounts.throttling.UserThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "token": "10/min",  # POST /api/v1/auth/token/, per address
+    "user": "1200/min",  # per account or API key
+    "anon": "60/min",  # calls without credentials, per address
+}

@@ -21,3 +21,12 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # 404s and 403s are what the isolation suite expects thousands of times; keep the log quiet.
 LOGGING["loggers"] = {"django.request": {"level": "ERROR"}}  # noqa: F405
+# Account security (issue 12): the lockout and throttles are switched on by the tests that
+# exercise them (tests/associations/test_accounts_security.py); elsewhere logins and API calls
+# are neither locked out nor throttled.
+AXES_ENABLED = False
+LOGGING["loggers"]["axes"] = {"level": "ERROR"}  # noqa: F405
+REST_FRAMEWORK = {  # a copy: base.REST_FRAMEWORK keeps the real rates
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"token": "100000/min", "user": "1000000/min", "anon": "100000/min"},
+}

@@ -15,6 +15,10 @@ PROJECT_APPS = ["associations", "households", "members", "activities", "benefits
 UNSCOPED_MODEL_ALLOWLIST = {
     "associations.User": "sign-in looks users up by name before any scope exists; user lists "
     "go through selectors.staff_list, which filters by the actor's subtree",
+    # account security (issue 12)
+    "associations.ApiToken": "a personal API token is found by its hash while authenticating, "
+    "before any scope exists (as its account is); pages list only the signed-in account's own "
+    "tokens. (Other systems' API keys, bound to a node, are scoped: associations.ApiKey.)",
 }
 
 # The only files that may call unscoped(...). See associations.scope.UnscopedReason.
@@ -40,6 +44,8 @@ BYPASS_ALLOWLIST = UNSCOPED_CALL_ALLOWLIST | {
     "associations/rls.py",  # cursor(): set_config of the row-level-security setting
     "associations/management/commands/grant_app_role.py",  # cursor(): role DDL and grants
     "tests/associations/test_rls.py",  # raw SQL proving the policies beneath the ORM
+    # cursor(): reads the row-level-security setting an API key's request entered (issue 12)
+    "tests/associations/test_accounts_security.py",
     # cursor(): ids from the sequence, COPY, deferred FK checks, ANALYZE (the demo seeds)
     "associations/demo_copy.py",
     # cursor(): EXPLAIN ANALYZE of a captured, scoped SELECT

@@ -568,4 +568,4 @@ class TestUsers:
                 node=b.villages[0],
                 role=Role.VILLAGE_SECRETARY,
             )
-        assert "username_taken" in codes(caught.value)
+        assert "username_unavailable" in codes(caught.value)
