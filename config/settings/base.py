@@ -269,3 +269,17 @@ ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 10
 ATTACHMENT_MAX_PIXELS = 40_000_000  # a picture's header declaring more is refused undecoded
 ATTACHMENT_MAX_EDGE = 2560  # pictures are stored at most this many pixels on the long edge
 ATTACHMENT_THUMB_EDGE = 320
+
+# --- All-counties database role (issue 12) --------------------------------------------------
+# Cross-county work (`unscoped`: tenant creation, fan-out tasks, the platform operator's pages,
+# command lookups) runs on this alias, connected as a role in jsx_all_counties; the app role of
+# DATABASE_URL must not be in that group (`manage.py grant_app_role`). Without it the work runs
+# on the default connection (development; see associations/all_counties.py).
+ALL_COUNTIES_DATABASE_URL = os.environ.get("ALL_COUNTIES_DATABASE_URL", "")
+if ALL_COUNTIES_DATABASE_URL:
+    DATABASES["all_counties"] = {
+        **dj_database_url.parse(
+            ALL_COUNTIES_DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))
+        ),
+        "TEST": {"MIRROR": "default"},  # never a test database of its own
+    }

@@ -21,3 +21,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # 404s and 403s are what the isolation suite expects thousands of times; keep the log quiet.
 LOGGING["loggers"] = {"django.request": {"level": "ERROR"}}  # noqa: F405
+# All-counties database role (issue 12): tests run unscoped work on the default connection
+# (the CI role is in jsx_all_counties); tests/associations/test_all_counties.py adds the alias.
+DATABASES.pop("all_counties", None)  # noqa: F405
