@@ -220,6 +220,8 @@ SPECTACULAR_SETTINGS = {
         "PeriodKindEnum": "reports.models.PeriodKind",
         "PeriodStateEnum": "reports.models.AssessmentPeriod.State",
         "SubmissionStateEnum": "reports.models.Submission.State",
+        # Headers (issue 12): a name for the attachments' kind, so check --deploy is clean
+        "AttachmentKindEnum": "associations.attachments.models.AttachmentKind",
     },
 }
 
@@ -283,3 +285,37 @@ if ALL_COUNTIES_DATABASE_URL:
         ),
         "TEST": {"MIRROR": "default"},  # never a test database of its own
     }
+
+# --- Content-Security-Policy (issue 12, django-csp) -----------------------------------------
+# No inline script and no on…= handler anywhere: every script is a static file of the app (the
+# API docs' init script too: SpectacularSwaggerSplitView serves it as a file). tests/config/
+# test_headers.py walks the pages and fails on an inline one.
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # Inline styles only, never scripts: the dashboard's pygal charts are inline SVG that
+        # carry their own <style> element, and Swagger UI (/api/docs/) sets style attributes
+        # from its script. A style cannot run code.
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],  # Swagger UI's icons are data: URIs
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- API schema behind login (issue 12) -------------------------------------------------------
+# /api/schema/ answers signed-in users and API tokens only (anonymous: 401); /api/docs/ sends
+# anonymous visitors to the login page (config/urls.py).
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]

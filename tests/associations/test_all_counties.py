@@ -77,8 +77,9 @@ def _counties() -> int:
 def test_unscoped_work_runs_as_the_all_counties_role(roles):
     app_role, all_role = roles
     assert _current_user() == app_role
+    before = _counties()
     county, _admin = services.county_create(
-        name="甲县", division_code="130534", admin_username="admin_a", admin_password=PASSWORD
+        name="甲县", division_code="131181", admin_username="admin_a", admin_password=PASSWORD
     )
     with unscoped(reason=UnscopedReason.TEST_FIXTURES):
         assert _current_user() == all_role
@@ -86,18 +87,18 @@ def test_unscoped_work_runs_as_the_all_counties_role(roles):
             assert _current_user() == all_role
         assert _current_user() == all_role
     assert _current_user() == app_role
-    assert _counties() == 1
-    assert find_county("130534") == county
-    assert send_to_every_county(_Recorder()) == 1
+    assert _counties() == before + 1
+    assert find_county("131181") == county
+    assert send_to_every_county(_Recorder()) == before + 1
     # Without the alias the app role's own 'all' sees no county: cross-county work needs it.
     with _without_alias():
         assert _counties() == 0
-        assert find_county("130534") is None
+        assert find_county("131181") is None
         recorder = _Recorder()
         assert send_to_every_county(recorder) == 0
         with pytest.raises(Exception, match="row-level security"):
             services.county_create(
-                name="乙县", division_code="130535", admin_username="admin_b",
+                name="乙县", division_code="131182", admin_username="admin_b",
                 admin_password=PASSWORD,
             )  # fmt: skip
     # The county's own scope on the app connection sees its rows.
@@ -112,9 +113,9 @@ def test_a_failed_unscoped_block_leaves_nothing(roles):
     admin's refused password undoes the county inserted before it."""
     with pytest.raises(ValidationError):
         services.county_create(
-            name="甲县", division_code="130534", admin_username="admin_a", admin_password="123"
+            name="甲县", division_code="131181", admin_username="admin_a", admin_password="123"
         )
-    assert _counties() == 0
+    assert find_county("131181") is None
 
 
 def test_the_app_connections_transaction_does_not_hold_unscoped_work(roles):
@@ -122,15 +123,15 @@ def test_the_app_connections_transaction_does_not_hold_unscoped_work(roles):
     the app connection, so rolling that back does not undo it (associations/all_counties.py)."""
     with contextlib.suppress(RuntimeError), transaction.atomic():
         services.county_create(
-            name="甲县", division_code="130534", admin_username="admin_a", admin_password=PASSWORD
+            name="甲县", division_code="131181", admin_username="admin_a", admin_password=PASSWORD
         )
         raise RuntimeError("rolled back on the app connection")
-    assert _counties() == 1
+    assert find_county("131181") is not None
 
 
 def test_the_operators_pages_read_through_the_all_counties_role(roles, client):
     services.county_create(
-        name="甲县", division_code="130534", admin_username="admin_a", admin_password=PASSWORD
+        name="甲县", division_code="131181", admin_username="admin_a", admin_password=PASSWORD
     )
     operator = User.objects.create_superuser("operator", password=PASSWORD)
     client.force_login(operator)
@@ -139,13 +140,13 @@ def test_the_operators_pages_read_through_the_all_counties_role(roles, client):
         reverse("platform-county-create"),
         {
             "name": "乙县",
-            "division_code": "130535",
+            "division_code": "131182",
             "admin_username": "admin_b",
             "admin_password": PASSWORD,
         },
     )
     assert response.status_code == 302, response.content.decode()[:500]
-    assert _counties() == 2
+    assert find_county("131182") is not None
     with _without_alias():
         assert "甲县" not in client.get(reverse("platform-counties")).content.decode()
 
