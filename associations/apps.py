@@ -7,6 +7,7 @@ class AssociationsConfig(AppConfig):
 
     def ready(self):
         from . import (
+            all_counties,  # noqa: F401  (registers its deploy check)
             export_jobs,
             jobs,
             lookups,  # noqa: F401  (registers the `prefix` lookup)

@@ -13,10 +13,10 @@ import enum
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import sql
 
-from . import rls
+from . import all_counties, rls
 
 NO_SCOPE_MESSAGE = (
     "A scoped model was queried with no active scope. Enter one with "
@@ -118,11 +118,16 @@ def activate(scope: Scope):
 def unscoped(*, reason: UnscopedReason):
     if not isinstance(reason, UnscopedReason):
         raise TypeError("unscoped() needs an UnscopedReason from the listed set.")
-    token = _set(_AllCounties(reason))
-    try:
-        yield
-    finally:
-        leave(token)
+    # On the all-counties connection when one is configured (associations/all_counties.py):
+    # the app role's own 'all' is refused by the row-level-security policies.
+    route = reason is not UnscopedReason.SCHEMA_MIGRATION
+    with all_counties.default_connection_is_all_counties(route) as moved:
+        token = _set(_AllCounties(reason))
+        try:
+            with transaction.atomic() if moved else contextlib.nullcontext():
+                yield
+        finally:
+            leave(token)
 
 
 def scope_filter() -> dict | None:

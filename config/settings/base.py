@@ -224,6 +224,8 @@ SPECTACULAR_SETTINGS = {
         "PeriodKindEnum": "reports.models.PeriodKind",
         "PeriodStateEnum": "reports.models.AssessmentPeriod.State",
         "SubmissionStateEnum": "reports.models.Submission.State",
+        # Headers (issue 12): a name for the attachments' kind, so check --deploy is clean
+        "AttachmentKindEnum": "associations.attachments.models.AttachmentKind",
     },
 }
 
@@ -300,3 +302,50 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "user": "1200/min",  # per account or API key
     "anon": "60/min",  # calls without credentials, per address
 }
+# --- All-counties database role (issue 12) --------------------------------------------------
+# Cross-county work (`unscoped`: tenant creation, fan-out tasks, the platform operator's pages,
+# command lookups) runs on this alias, connected as a role in jsx_all_counties; the app role of
+# DATABASE_URL must not be in that group (`manage.py grant_app_role`). Without it the work runs
+# on the default connection (development; see associations/all_counties.py).
+ALL_COUNTIES_DATABASE_URL = os.environ.get("ALL_COUNTIES_DATABASE_URL", "")
+if ALL_COUNTIES_DATABASE_URL:
+    DATABASES["all_counties"] = {
+        **dj_database_url.parse(
+            ALL_COUNTIES_DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))
+        ),
+        "TEST": {"MIRROR": "default"},  # never a test database of its own
+    }
+
+# --- Content-Security-Policy (issue 12, django-csp) -----------------------------------------
+# No inline script and no on…= handler anywhere: every script is a static file of the app (the
+# API docs' init script too: SpectacularSwaggerSplitView serves it as a file). tests/config/
+# test_headers.py walks the pages and fails on an inline one.
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # Inline styles only, never scripts: the dashboard's pygal charts are inline SVG that
+        # carry their own <style> element, and Swagger UI (/api/docs/) sets style attributes
+        # from its script. A style cannot run code.
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],  # Swagger UI's icons are data: URIs
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- API schema behind login (issue 12) -------------------------------------------------------
+# /api/schema/ answers signed-in users and API tokens only (anonymous: 401); /api/docs/ sends
+# anonymous visitors to the login page (config/urls.py).
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]

@@ -30,3 +30,6 @@ REST_FRAMEWORK = {  # a copy: base.REST_FRAMEWORK keeps the real rates
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"token": "100000/min", "user": "1000000/min", "anon": "100000/min"},
 }
+# All-counties database role (issue 12): tests run unscoped work on the default connection
+# (the CI role is in jsx_all_counties); tests/associations/test_all_counties.py adds the alias.
+DATABASES.pop("all_counties", None)  # noqa: F405

@@ -319,15 +319,16 @@ def test_publishing_one_run_per_period(hand, django_capture_on_commit_callbacks)
 
 
 def app_role_cursor(test):
-    """Run `test(cursor)` as a non-owner, non-superuser role (as production connects)."""
+    """Run `test(cursor)` as a non-owner, non-superuser role (as production connects): the
+    all-counties one, in jsx_all_counties, for which 'all' admits every county's rows."""
     import uuid
 
     from django.core.management import call_command
 
     from associations.rls import SETTING
 
-    role = f"jsx_probe_{uuid.uuid4().hex[:8]}"
-    call_command("grant_app_role", role=role)
+    role = f"jsx_probe_all_{uuid.uuid4().hex[:8]}"
+    call_command("grant_app_role", role=f"{role}_app", all_counties=role)
     with connection.cursor() as cursor:
         cursor.execute(f"GRANT {role} TO CURRENT_USER")
         cursor.execute(f"SET LOCAL ROLE {role}")
