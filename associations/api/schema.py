@@ -53,6 +53,8 @@ ERROR_RESPONSES = {
     403: OpenApiResponse(ErrorSerializer, description="无权执行此操作"),
     404: OpenApiResponse(ErrorSerializer, description="对象不存在或不在本账号的范围内"),
     415: OpenApiResponse(ErrorSerializer, description="不支持的请求数据格式(Content-Type)"),
+    # masking (issue 12): the hourly limit of lookups by a full ID number or phone
+    429: OpenApiResponse(ErrorSerializer, description="请求过于频繁(如按号码查询超出每小时上限)"),
 }
 
 

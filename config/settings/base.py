@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Must follow authentication: it reads request.user to enter the user's scope.
     "associations.middleware.ScopeMiddleware",
+    # masking (issue 12): full ID numbers and phones are refused in query strings
+    "households.middleware.FullNumberInUrlMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -269,3 +271,7 @@ ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 10
 ATTACHMENT_MAX_PIXELS = 40_000_000  # a picture's header declaring more is refused undecoded
 ATTACHMENT_MAX_EDGE = 2560  # pictures are stored at most this many pixels on the long edge
 ATTACHMENT_THUMB_EDGE = 320
+
+# masking (issue 12): lookups by a full ID number or phone, per user per hour (counted over
+# the read log, households.IdentityRead, so every process agrees)
+IDENTITY_LOOKUPS_PER_HOUR = int(os.environ.get("IDENTITY_LOOKUPS_PER_HOUR", "60"))
