@@ -351,6 +351,15 @@ class HouseholdEditView(ServiceFormView):
         return can_edit_row(self.request.user, self.household)
 
     def build_form(self, data=None):
+        if data is None and self.household.phone:  # the form shows the phone in full
+            identity_reads.record_detail_read(
+                actor=self.request.user,
+                request=self.request,
+                persons=self.household.members.all(),
+                reason=IdentityRead.Reason.EDIT_FORM,
+                fields=(),
+                extra=["household_phone"],
+            )
         return HouseholdForm(
             data, instance=self.household, user=self.request.user, village=self.household.village
         )

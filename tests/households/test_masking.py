@@ -512,7 +512,11 @@ def test_the_duplicate_message_by_role(world):
             assert message == SECRETARY_ELSEWHERE
 
 
-def test_household_for_test_world_unchanged(world):
-    """Guard: the world's households carry no phone unless a test gives one."""
+def test_the_household_edit_form_records_the_full_phone(client, world):
     with activate(Scope.for_node(world.a.county)):
-        assert not Household.objects.exclude(phone="").exists()
+        Household.objects.filter(pk=world.a.households[0].pk).update(phone=PHONE)
+    client.force_login(world.a.users["village_secretary"])
+    body = client.get(reverse("household-edit", kwargs={"pk": world.a.households[0].pk}))
+    assert PHONE in body.content.decode()
+    [read] = reads(world)
+    assert (read.reason, read.fields, read.person_count) == ("edit_form", ["household_phone"], 2)
