@@ -20,9 +20,16 @@ FULL_NUMBER_IN_URL_MESSAGE = (
 WHAT = {"id_number": "身份证号码", "phone": "电话号码"}
 
 
+# Parameters that hold administrative division codes: a 15-digit group code can read as an
+# old 15-digit ID number (130534 100201 001: "born 1910-02-01"), and codes are public.
+DIVISION_CODE_PARAMS = {"division_code"}
+
+
 def full_number_in_query(query_dict) -> str | None:
-    """ "id_number" / "phone" when any value of the query string holds a full one."""
-    for _key, values in query_dict.lists():
+    """The kind ("id_number" or "phone") when any value of the query string holds a full one."""
+    for key, values in query_dict.lists():
+        if key in DIVISION_CODE_PARAMS:
+            continue
         for value in values:
             found = full_identifier_in(value)
             if found:

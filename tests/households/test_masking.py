@@ -520,3 +520,11 @@ def test_the_household_edit_form_records_the_full_phone(client, world):
     assert PHONE in body.content.decode()
     [read] = reads(world)
     assert (read.reason, read.fields, read.person_count) == ("edit_form", ["household_phone"], 2)
+
+
+def test_a_division_code_that_reads_like_an_old_id_number_is_not_refused(world):
+    """130534100201001 is a group's code, and also a valid 15-digit ID ("born 1910-02-01")."""
+    assert identity.full_identifier_in("130534100201001") == "id_number"
+    client = as_api(world.a.users["county_admin"])
+    response = client.get(reverse("association-list"), {"division_code": "130534100201001"})
+    assert response.status_code == 200
