@@ -81,7 +81,6 @@ def _labels(values) -> str:
 PERSON_COLUMNS = [
     Column("姓名", 10, lambda p, user, today: p.name),
     Column("性别", 6, lambda p, user, today: p.get_sex_display()),
-    Column("出生日期", 12, lambda p, user, today: p.birth_date, number_format=sheets.DATE),
     Column("年龄", 6, lambda p, user, today: age_shown(p.birth_date, today)),
     Column(
         "身份证号(脱敏)",

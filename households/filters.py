@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from associations.filters import UnderNodeFilterMixin
 
-from . import identity
 from .categories import Category, FamilyType
 from .models import HardshipAssessment, Household, Person, Residency, Sex
 
@@ -52,11 +51,13 @@ def _hardship_this_year(outer_household: str):
 
 
 def search_q(value: str, *, household_prefix: str) -> Q:
-    """Name (prefix), pinyin initials (prefix), ID number, phone or household number."""
+    """Name (prefix), pinyin initials (prefix) or household number. Never an ID number or a
+    phone, full or in part: a full number in a URL is refused before any view runs
+    (households.middleware), and the lookup by a full number is a POST for the roles that
+    may see it (households.identity_reads.person_lookup)."""
     text = value.strip()
     if not text:
         return Q()
-    normalized = identity.normalize_id_number(text)
     query = Q(name__prefix=text)
     if text.isascii() and text.isalpha():
         query |= Q(name_initials__prefix=text.lower())
@@ -64,17 +65,11 @@ def search_q(value: str, *, household_prefix: str) -> Q:
         # Household numbers are looked up first: an OR across the join defeats every index.
         households = Household.objects.filter(number=text).values_list("pk", flat=True)[:200]
         query |= Q(**{f"{household_prefix}id__in": list(households)})
-    if normalized[:-1].isdigit() and len(normalized) in (15, 18):
-        query |= Q(id_number=normalized)
-    digits = "".join(c for c in normalized if c.isdigit())
-    if len(digits) >= 7:
-        phone = identity.normalize_phone(text)
-        query |= Q(phone=phone)
     return query
 
 
 class PersonFilter(UnderNodeFilterMixin, django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="姓名/拼音首字母/身份证号/电话/户编号")
+    q = django_filters.CharFilter(method="search", label="姓名/拼音首字母/户编号")
     under = django_filters.NumberFilter(method="filter_under", label="组织")
     sex = django_filters.ChoiceFilter(choices=Sex.choices, label="性别")
     residency = django_filters.ChoiceFilter(choices=Residency.choices, label="户籍状态")
@@ -108,7 +103,7 @@ class PersonFilter(UnderNodeFilterMixin, django_filters.FilterSet):
 
 
 class HouseholdFilter(UnderNodeFilterMixin, django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="户编号/户主姓名/身份证号/电话")
+    q = django_filters.CharFilter(method="search", label="户编号/户主姓名")
     under = django_filters.NumberFilter(method="filter_under", label="组织")
     residency = django_filters.ChoiceFilter(choices=Residency.choices, label="户籍状态")
     category = django_filters.ChoiceFilter(

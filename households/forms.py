@@ -323,7 +323,7 @@ class PersonForm(forms.ModelForm):
             self.fields["mother"].queryset = mothers
             self.fields["mother"].empty_label = "未登记"
             self.fields["mother"].help_text = "本户的女性成员。"
-            self.fields["mother"].label_from_instance = lambda p: f"{p.name}({p.birth_date:%Y}年生)"
+            self.fields["mother"].label_from_instance = mother_label
         if editing or household is not None or village is None:
             del self.fields["group"]
         else:
@@ -340,6 +340,11 @@ class PersonForm(forms.ModelForm):
                 self.initial[name] = ""
                 if masked:
                     self.fields[name].help_text = f"已登记 {masked};不修改请留空。"
+            # The birth date is in the ID number: a masked role sees the age only.
+            self.initial["birth_date"] = ""
+            age = masking.age_for(self.instance.birth_date, timezone.localdate())
+            if age is not None:
+                self.fields["birth_date"].help_text = f"已登记({age} 岁);不修改请留空。"
 
     def _post_clean(self):
         # Validation lives in the services; the form only parses the input.
@@ -350,10 +355,16 @@ class PersonForm(forms.ModelForm):
         data = dict(self.cleaned_data)
         data.pop("group", None)
         if self.keeps_identity:
-            for name in ("id_number", "phone"):
+            for name in ("id_number", "phone", "birth_date"):
                 if not data.get(name):
                     data.pop(name, None)
         return data
+
+
+def mother_label(person) -> str:
+    """A choice of mother: her name and age (never the birth date, households.masking)."""
+    age = masking.age_for(person.birth_date, timezone.localdate())
+    return f"{person.name}({age} 岁)" if age is not None else person.name
 
 
 # --- households ----------------------------------------------------------------------------

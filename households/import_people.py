@@ -237,7 +237,14 @@ class PersonRows:
             f"新登记的人员必须填写“{r.header('marital_status')}”({MARITAL_LABELS})。{missing}",
         )
 
-    def check_known_person(self, r: RowReader, person, values: dict, village) -> None:
+    def check_known_person(self, r: RowReader, person, values: dict, village) -> bool:
+        """Checks a registered person's row; False when the person is out of the actor's
+        reach, and the row must then say nothing more about them (no name, no membership)."""
+        elsewhere = village is not None and person.village_id != village.pk
+        if elsewhere and not masking.sees_registration_place(self.actor):
+            # Out of the actor's reach: nothing about the person but that they exist.
+            r.problem("id_number", PERSON_ELSEWHERE, masking.ELSEWHERE_IN_COUNTY)
+            return False
         name = values.get("name")
         if name and clean_name(person.name) != name:
             r.problem(
@@ -253,6 +260,7 @@ class PersonRows:
                 PERSON_ELSEWHERE,
                 f"此人登记在{place},不在{village.name}。如已迁入,请先在系统中办理迁移。",
             )
+        return True
 
     def read_household(self, r: RowReader, village, person, *, required: bool):
         """(household or None, relation or None); queues nothing."""

@@ -41,7 +41,7 @@ from associations.imports.stored import is_stored, read_stored
 from associations.models import Association, ChangeRecord, Level
 from associations.scope import Scope, activate
 
-from . import identity
+from . import identity, identity_reads
 from .import_columns import MOTHER_ID, group_number
 from .import_people import PersonRows
 from .import_writes import Pending, RosterWrites
@@ -104,6 +104,7 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
         self.village_groups: dict[int, list[Association]] = defaultdict(list)
         self.persons: dict = {}  # ID number -> stored tuple, or the Person once it changes
         self.person_places: dict[int, str] = {}
+        self.looked_up: list[int] | None = None  # persons the file's ID numbers found
         self.households: dict[tuple[int, str], Household] = {}
         self.households_by_id: dict[int, Household] = {}
         # Bookkeeping across rows:
@@ -167,6 +168,8 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
             if upgraded:
                 persons += read_stored(Person.objects.filter(id_number__in_list=upgraded))
             self.persons = {p.id_number: p for p in persons}
+            # Recorded after the run (a dry run's transaction is rolled back): after_run.
+            self.looked_up = [p.pk for p in persons]
             elsewhere = {p.village_id for p in persons} - set(self.nodes)
             if elsewhere:
                 names = dict(Association.objects.filter(pk__in=elsewhere).values_list("pk", "name"))
@@ -183,6 +186,14 @@ class RosterResource(PersonRows, RosterWrites, resources.ModelResource):
                 self.households[(household.village_id, household.number)] = household
                 self.households_by_id[household.pk] = household
             self.attach_heads(persons)
+
+    def after_run(self) -> None:
+        """One recorded bulk lookup per check of a file (households.identity_reads), written
+        once the import's own transaction has ended, so a dry run keeps it too."""
+        if self.looked_up is not None:
+            identity_reads.record_import_lookup(
+                actor=self.actor, person_ids=self.looked_up, route=f"import:{type(self).__name__}"
+            )
 
     def attach_heads(self, persons: list) -> None:
         """Each loaded household's head, for the HEAD_TAKEN check: the file's persons are

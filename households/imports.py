@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from associations.imports import ImportKind, RowReader, as_text, is_numeric_id, register
 
-from . import identity
+from . import identity, masking
 from .import_columns import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_EXAMPLE,
@@ -96,6 +96,10 @@ class HouseholdRosterResource(RosterResource):
         if registered is not None:
             sex, birth_date = registered.sex, registered.birth_date
             who = f"“{identity.mask_name(registered.name)}”"
+            if registered.village_id not in self.nodes and not masking.sees_registration_place(
+                self.actor
+            ):
+                who = "本县登记的此人"  # out of reach: not even a masked name (issue 12)
         elif number in self.file_people:
             sex, birth_date = parsed.sex, parsed.birth_date
             who = f"第 {self.file_rows[number]} 行的人"
@@ -161,5 +165,7 @@ HOUSEHOLDS = register(
         adapt_columns=village_required_above_villages,
         constraints=PERSON_CONSTRAINTS,
         order=20,
+        masked_columns=masking.identity_redactors(),
+        sees_full=masking.sees_full_identity,
     )
 )

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from associations.models import Role
 from associations.sheets.responses import xlsx_response
 from associations.views import StaffView
 
@@ -56,6 +57,8 @@ class ListPage(StaffView):
                 "export_query": export_query.urlencode(),
                 "breadcrumbs": user_crumbs(request.user),
                 "add_village": add_village(request.user),
+                "may_look_up": masking.may_look_up_by_id_number(request.user),
+                "may_see_reads": request.user.role == Role.COUNTY_ADMIN,
             },
         )
 

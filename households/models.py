@@ -9,6 +9,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from associations.attachments.models import AttachmentBase
 from associations.models import ScopedModel
@@ -413,3 +414,57 @@ class HouseholdAttachment(AttachmentBase):
     class Meta(AttachmentBase.Meta):
         verbose_name = "家庭户附件"
         verbose_name_plural = "家庭户附件"
+
+
+class IdentityRead(ScopedModel):
+    """One display of full ID numbers or phones (or one lookup by them): who, whose, which
+    fields, when, from where and why. One row per request, however many persons it showed
+    (`person_ids`; `person` when it was one). Sits at the reader's node, so the county's
+    administrators see every read of their county (households.identity_reads)."""
+
+    class Reason(models.TextChoices):
+        DETAIL_PAGE = "detail_page", "详情页"
+        EDIT_FORM = "edit_form", "修改表单"
+        API_DETAIL = "api_detail", "接口详情"
+        LOOKUP = "lookup", "按号码查询"
+        EXPORT = "export", "导出完整号码"
+        IMPORT = "import", "导入核对身份证号码"
+
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="查看人",
+    )
+    reader_label = models.CharField("查看人账号", max_length=150)
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="被查看人",
+    )
+    person_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    person_count = models.PositiveIntegerField("人数", default=0)
+    fields = ArrayField(models.CharField(max_length=20), default=list, verbose_name="字段")
+    reason = models.CharField("事由", max_length=20, choices=Reason.choices)
+    route = models.CharField("页面或接口", max_length=100, blank=True)
+    ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
+    read_at = models.DateTimeField("时间", default=timezone.now)
+
+    objects = ScopedManager()
+
+    class Meta:
+        verbose_name = "完整号码查看记录"
+        verbose_name_plural = "完整号码查看记录"
+        ordering = ["-read_at", "-id"]
+        indexes = [
+            models.Index(fields=["county", "-read_at"], name="identity_read_county_time"),
+            models.Index(fields=["reader", "reason", "read_at"], name="identity_read_reader"),
+            GinIndex(fields=["person_ids"], name="identity_read_persons"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reader_label} {self.get_reason_display()} {self.read_at:%Y-%m-%d %H:%M}"

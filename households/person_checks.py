@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from associations.models import Level
 
-from . import identity
+from . import identity, masking
 from .models import Person
 
 
@@ -57,11 +57,13 @@ def registered_at(*, county_id: int, id_number: str) -> Registration | None:
     )
 
 
-def duplicate_person_error(person: Person) -> ValidationError:
-    """The ID number is recorded already: say where, and what to do next. In the same
-    village the actor sees the person (params carry the id, for a link to them); elsewhere
-    the person is out of reach, so the name is masked and the way forward is a relocation
-    (迁移), as the roster import says."""
+def duplicate_person_error(person: Person, actor=None) -> ValidationError:
+    """The ID number is recorded already: say what to do next, revealing no more than that
+    task needs. In the same village the actor sees the person anyway (params carry the id, for
+    a link to them). Elsewhere in the county the person is out of the village's reach: township
+    staff and above are told the township and village (they arrange the relocation, 迁移); a
+    village secretary only that it is registered elsewhere in the county, so the message is no
+    oracle for where anyone lives (households.masking.sees_registration_place)."""
     masked = identity.mask_id_number(person.id_number)
     found = registered_at(county_id=person.county_id, id_number=person.id_number)
     if found is None:  # recorded in a transaction not visible yet
@@ -73,12 +75,14 @@ def duplicate_person_error(person: Person) -> ValidationError:
             f"身份证号码 {masked} 已登记为本村{household}“{found.name}”,同一人在本县只能登记一次。"
         )
         params = {"person_id": found.person_id, "same_village": True}
-    else:
+    elif masking.sees_registration_place(actor):
         message = (
-            f"身份证号码 {masked} 已登记在{found.place()}(姓名“{identity.mask_name(found.name)}”),"
-            f"不在{person.village.name}。如已迁入,请先在系统中办理迁移"
-            "(请乡镇或县计生协办理),不要重复登记。"
+            f"身份证号码 {masked} 已登记在{found.village_name},"
+            f"不在{person.village.name}。如已迁入,请先在系统中办理迁移,不要重复登记。"
         )
+        params = {"same_village": False}
+    else:
+        message = masking.ELSEWHERE_IN_COUNTY
         params = {"same_village": False}
     return ValidationError(
         {"id_number": ValidationError(message, code="person_exists", params=params)}

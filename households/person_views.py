@@ -13,10 +13,10 @@ from django.utils import timezone
 from associations.drafts import draft_key, draft_saved
 from associations.views import ServiceFormView, StaffView
 
-from . import masking, selectors, services
+from . import identity_reads, masking, selectors, services
 from .categories import age_shown
 from .forms import PersonForm
-from .models import Relocation
+from .models import IdentityRead, Relocation
 from .person_checks import duplicate_in_village
 from .views import NewInVillageView, can_edit_row, place_crumbs, safe_next, show_notices
 
@@ -38,12 +38,16 @@ class PersonDetailView(StaffView):
             "person": person,
             "breadcrumbs": place_crumbs(person),
             "age": age_shown(person.birth_date, today),
+            "birth_date": masking.birth_date_for(user, person.birth_date, detail=True),
             "id_number": masking.id_number_for(user, person.id_number, detail=True),
             "phone": masking.phone_for(user, person.phone, detail=True),
             "sees_full_identity": masking.sees_full_identity(user),
             "relocations": relocations,
             "can_edit": can_edit_row(user, person),
         }
+        identity_reads.record_detail_read(
+            actor=user, request=request, persons=[person], reason=IdentityRead.Reason.DETAIL_PAGE
+        )
         return render(request, "households/person_detail.html", context)
 
 
@@ -97,6 +101,13 @@ class PersonEditView(ServiceFormView):
         return can_edit_row(self.request.user, self.person)
 
     def build_form(self, data=None):
+        if data is None:  # the form shows the recorded ID number and phone in full
+            identity_reads.record_detail_read(
+                actor=self.request.user,
+                request=self.request,
+                persons=[self.person],
+                reason=IdentityRead.Reason.EDIT_FORM,
+            )
         return PersonForm(data, instance=self.person, user=self.request.user)
 
     def detail_url(self) -> str:

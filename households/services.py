@@ -105,7 +105,7 @@ def _save_person(person: Person, *, actor, before: dict | None) -> Person:
             person.save()
     except IntegrityError as error:
         if "person_id_unique_in_county" in str(error):
-            raise duplicate_person_error(person) from error
+            raise duplicate_person_error(person, actor) from error
         raise
     record_change(
         actor=actor,

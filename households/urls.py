@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import attachment_views, figure_views, list_views, person_views, views
+from . import attachment_views, figure_views, list_views, lookup_views, person_views, views
 
 urlpatterns = [
     # lists and exports
@@ -68,6 +68,9 @@ urlpatterns = [
     ),
     # persons
     path("people/<int:pk>/", person_views.PersonDetailView.as_view(), name="person-detail"),
+    # masking (issue 12): the POST-only lookup by a full number and the read log
+    path("people/lookup/", lookup_views.PersonLookupView.as_view(), name="person-lookup"),
+    path("identity-reads/", lookup_views.IdentityReadListView.as_view(), name="identity-read-list"),
     path("people/<int:pk>/edit/", person_views.PersonEditView.as_view(), name="person-edit"),
     path(
         "people/<int:pk>/remove-from-household/",

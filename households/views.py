@@ -25,11 +25,11 @@ from associations.history import redacted
 from associations.models import Association, ChangeRecord, Level
 from associations.views import ServiceFormView, StaffView
 
-from . import masking, selectors, services
+from . import identity_reads, masking, selectors, services
 from .attachment_views import household_attachment_card
 from .categories import age_shown, category_labels
 from .forms import AssistanceForm, HardshipForm, HouseholdForm, HouseholdMoveForm, PersonForm
-from .models import HardshipReason, Household, Relocation
+from .models import HardshipReason, Household, IdentityRead, Relocation
 
 HISTORY_LIMIT = 10
 
@@ -142,6 +142,14 @@ def household_page(request, household: Household, *, bound: dict | None = None, 
         user,
     )
     visits, more_visits = activity_selectors.recent_visits(actor=user, household_id=household.pk)
+    identity_reads.record_detail_read(
+        actor=user,
+        request=request,
+        persons=members,
+        reason=IdentityRead.Reason.DETAIL_PAGE,
+        fields=("id_number",),
+        extra=["household_phone"] if household.phone and masking.sees_full_identity(user) else (),
+    )
     context = {
         "household": household,
         "breadcrumbs": place_crumbs(household),
@@ -343,6 +351,15 @@ class HouseholdEditView(ServiceFormView):
         return can_edit_row(self.request.user, self.household)
 
     def build_form(self, data=None):
+        if data is None and self.household.phone:  # the form shows the phone in full
+            identity_reads.record_detail_read(
+                actor=self.request.user,
+                request=self.request,
+                persons=self.household.members.all(),
+                reason=IdentityRead.Reason.EDIT_FORM,
+                fields=(),
+                extra=["household_phone"],
+            )
         return HouseholdForm(
             data, instance=self.household, user=self.request.user, village=self.household.village
         )

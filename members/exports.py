@@ -58,6 +58,7 @@ class RosterExport:
             made_by=made_by(job),
             progress=progress,
             work_dir=work_dir,
+            actor=job.owner,
         )
 
 

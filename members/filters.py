@@ -13,7 +13,7 @@ from .models import ElderKind, Member, MemberCategory
 
 
 class MemberFilter(UnderNodeFilterMixin, django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="姓名/拼音首字母/身份证号/会员证号")
+    q = django_filters.CharFilter(method="search", label="姓名/拼音首字母/户编号/会员证号")
     under = django_filters.NumberFilter(method="filter_under", label="组织")
     status = django_filters.ChoiceFilter(choices=Member.Status.choices, label="状态")
     category = django_filters.ChoiceFilter(

@@ -32,6 +32,7 @@ from associations.imports.columns import CHOICE_INVALID
 from associations.imports.stored import read_stored
 from associations.imports.workbooks import AllowedValues
 from associations.models import Association
+from households import masking
 from households.import_columns import (
     ADDRESS,
     BIRTH_DATE,
@@ -263,8 +264,9 @@ class MemberRosterResource(RosterResource):
         village, group = self.read_place(r)
         person = self.persons.get(id_number) if id_number else None
         membership = None
-        if person is not None:
-            self.check_known_person(r, person, values, village)
+        if person is not None and not self.check_known_person(r, person, values, village):
+            pass  # out of the actor's reach: the row says only "elsewhere in the county"
+        elif person is not None:
             if person.is_deceased:
                 r.problem("name", PERSON_DECEASED, "此人已登记为去世,不能登记为会员。")
             membership = self.memberships.get(person.pk) if person.pk else None
@@ -416,5 +418,7 @@ MEMBERS = register(
         adapt_columns=village_required_above_villages,
         constraints={**PERSON_CONSTRAINTS, **MEMBER_CONSTRAINTS},
         order=10,
+        masked_columns=masking.identity_redactors(),
+        sees_full=masking.sees_full_identity,
     )
 )

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from associations import permissions
 from associations import selectors as association_selectors
@@ -155,9 +156,10 @@ class MemberRegisterView(MemberFormPage):
 
 
 def person_facts(user, person: Person) -> str:
-    """One line that tells people of the same name apart: sex, birth year, household and
-    the last digits of the ID number (as every list shows them)."""
-    parts = [person.get_sex_display(), f"{person.birth_date:%Y}年生"]
+    """One line that tells people of the same name apart: sex, age, household and the masked
+    ID number (as every list shows them: households.masking)."""
+    age = masking.age_for(person.birth_date, timezone.localdate())
+    parts = [person.get_sex_display(), *([f"{age}岁"] if age is not None else [])]
     if person.household_id:
         parts.append(f"{person.household.number}户")
     if person.id_number:
@@ -178,7 +180,7 @@ class Candidates:
 
 def candidates_for(request, village: Association, query: str) -> Candidates:
     """Persons of the village who may join, matching the search: by name, pinyin initials,
-    household number, the full ID number or its last digits."""
+    household number (never by ID number or phone: households.filters.search_q)."""
     found = household_selectors.person_search(
         actor=request.user,
         queryset=registrable_persons(village).select_related("household"),

@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from associations.models import Association, Council, CouncilSeat, Level
 from associations.selectors import current_council
 from associations.sheets import Section, SheetBook
-from households import identity
+from households import masking
 from households.categories import age_shown
 from households.models import ETHNICITIES, Sex
 
@@ -70,16 +70,21 @@ class RosterContext:
     made_by: str = ""
     roster: object = None  # the Roster being written (members.rosters)
     looked_up: dict = field(default_factory=dict)  # lookups the rows and the texts share
+    shown_in_full: set = field(default_factory=set)  # ID numbers written in full (the read log)
 
     def id_number(self, value: str | None) -> str:
+        """Through the one masking policy: full only when asked by a role that may (the
+        export request sets `full_identity` only then), and then recorded."""
         if not value:
             return ""
-        return value if self.full_identity else identity.mask_id_number(value)
+        if self.full_identity:
+            self.shown_in_full.add(value)
+        return masking.id_number_for(None, value) if not self.full_identity else value
 
     def phone(self, value: str | None) -> str:
         if not value:
             return ""
-        return value if self.full_identity else identity.mask_phone(value)
+        return masking.phone_for(None, value) if not self.full_identity else value
 
     @property
     def under(self) -> dict:

@@ -35,6 +35,8 @@ from associations.sheets import (
     SheetBook,
     write_sections,
 )
+from households import identity_reads
+from households.models import IdentityRead, Person
 
 from . import roster_rows as rows
 from .roster_rows import RosterContext, RosterRow, by_village_sheets, chinese_date
@@ -240,9 +242,11 @@ def write_roster(
     progress: Callable[[int], None] | None = None,
     work_dir: Path,
     today: datetime.date | None = None,
+    actor=None,
 ) -> int:
     """Build the roster file at `path`, every temporary file inside `work_dir` (the caller
-    makes it and removes it); returns the number of data rows."""
+    makes it and removes it); returns the number of data rows. A roster with full numbers
+    is recorded in the read log as one bulk read by `actor`."""
     book = SheetBook(work_dir=work_dir, progress=progress, progress_every=PROGRESS_EVERY)
     context = RosterContext(
         node=node,
@@ -258,4 +262,19 @@ def write_roster(
         book.discard()
         raise
     book.save(path)
+    if full_identity and actor is not None:
+        record_full_roster(actor, roster, context.shown_in_full)
     return book.rows
+
+
+def record_full_roster(actor, roster: Roster, id_numbers: set[str]) -> None:
+    """One read-log row for the whole file: the persons are found by their numbers in one
+    query (an exact `__in`, which the blind index of encrypted numbers serves)."""
+    ids = list(Person.objects.filter(id_number__in=sorted(id_numbers)).values_list("pk", flat=True))
+    identity_reads.record_read(
+        actor=actor,
+        persons=ids,
+        fields=["id_number", "phone"],
+        reason=IdentityRead.Reason.EXPORT,
+        route=f"roster:{roster.kind}",
+    )

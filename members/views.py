@@ -21,9 +21,10 @@ from associations import permissions
 from associations import selectors as association_selectors
 from associations.models import Association, ChangeRecord, Level
 from associations.views import ServiceFormView, StaffView
-from households import masking
+from households import identity_reads, masking
 from households.categories import age_shown
 from households.forms import filters_in_use, prepare_filter_form
+from households.models import IdentityRead
 from households.pagination import match_count, peek_page
 
 from . import selectors, services
@@ -144,6 +145,7 @@ class MemberDetailView(StaffView):
             "node": node,
             "breadcrumbs": node.lineage(),
             "age": age_shown(person.birth_date, timezone.localdate()),
+            "birth_date": masking.birth_date_for(request.user, person.birth_date, detail=True),
             "categories": category_labels(member),
             "id_number": masking.id_number_for(request.user, person.id_number, detail=True),
             "phone": masking.phone_for(request.user, person.phone, detail=True),
@@ -164,6 +166,12 @@ class MemberDetailView(StaffView):
             context["contact_form"] = ContactHouseholdForm(member=member)
             context["pairing_form"] = PairingForm(member=member)
             context["commendation_form"] = CommendationForm()
+        identity_reads.record_detail_read(
+            actor=request.user,
+            request=request,
+            persons=[person],
+            reason=IdentityRead.Reason.DETAIL_PAGE,
+        )
         return render(request, "members/member_detail.html", context)
 
     def continue_url(self, member: Member) -> str:

@@ -124,6 +124,9 @@ ROUTES: dict[str, Route] = {
     "person-edit": page(PERSON, post=True),
     "person-remove-from-household": page(PERSON, post=True),
     "person-create": page(NODE, post=True),
+    # masking (issue 12): the POST-only lookup by a full number and the read log
+    "person-lookup": page(),
+    "identity-read-list": page(),
     "node-figures": page(NODE),
     "node-figures-export": page(NODE),
     "node-hardship": page(NODE),

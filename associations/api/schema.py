@@ -53,8 +53,10 @@ ERROR_RESPONSES = {
     403: OpenApiResponse(ErrorSerializer, description="无权执行此操作"),
     404: OpenApiResponse(ErrorSerializer, description="对象不存在或不在本账号的范围内"),
     415: OpenApiResponse(ErrorSerializer, description="不支持的请求数据格式(Content-Type)"),
-    # Throttles (issue 12): every operation can answer 429 (REST_FRAMEWORK throttle rates)
-    429: OpenApiResponse(ErrorSerializer, description="请求过于频繁,请稍后再试(限流)"),
+    # Throttles and the hourly limit of lookups by a full ID number or phone (issue 12)
+    429: OpenApiResponse(
+        ErrorSerializer, description="请求过于频繁,请稍后再试(限流或按号码查询超出每小时上限)"
+    ),
 }
 
 

@@ -22,7 +22,7 @@ from ..files import make_private
 from ..models import Association, Job, Level
 from ..scope import activate, current_scope
 from .checks import FILE_TYPE, FileRefused, check_upload
-from .pipeline import ID_UPGRADED, KINDS, error_workbook, run_import, upgrade_notice
+from .pipeline import ID_UPGRADED, KINDS, error_workbook, get_kind, run_import, upgrade_notice
 from .reading import probe
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ VALIDATE = "validate"
 COMMIT = "commit"
 IMPORT_LEVELS = (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
 ERRORS_NAME = "errors.xlsx"
+MASKED_ERRORS_NAME = "errors-masked.xlsx"
 RECHECK_FOUND_PROBLEMS = "导入前重新校验时发现问题(系统中的数据可能已有变化),全部数据均未导入。"
 
 
@@ -253,10 +254,11 @@ def _keep_error_workbook(job: Job) -> None:
     job.result["error_file"] = ""
     if not marked and not warnings:
         return
+    data = _data(job)
     content = error_workbook(
         kind=job.subject,
         node=job.node,
-        data=_data(job),
+        data=data,
         file_type=job.file_type,
         problems=marked,
         warnings=warnings,
@@ -264,10 +266,31 @@ def _keep_error_workbook(job: Job) -> None:
     path = jobs.folder(job) / ERRORS_NAME
     path.write_bytes(content)
     job.result["error_file"] = jobs.relative(make_private(path))
+    job.result["error_file_masked"] = ""
+    if get_kind(job.subject).masked_columns:
+        # The same workbook with ID numbers and phones masked, for whoever may download it
+        # but not see them (township staff, county viewers): households.masking decides.
+        masked = error_workbook(
+            kind=job.subject,
+            node=job.node,
+            data=data,
+            file_type=job.file_type,
+            problems=marked,
+            warnings=warnings,
+            masked=True,
+        )
+        path = jobs.folder(job) / MASKED_ERRORS_NAME
+        path.write_bytes(masked)
+        job.result["error_file_masked"] = jobs.relative(make_private(path))
 
 
-def kept_error_workbook(job: Job) -> bytes | None:
-    path = jobs.file_of(job, job.result.get("error_file", ""))
+def kept_error_workbook(job: Job, user=None) -> bytes | None:
+    """The error workbook as `user` may see it: masked unless the kind's masking policy lets
+    the user see full ID numbers (no user: the masked one)."""
+    key = "error_file"
+    if get_kind(job.subject).masks_for(user):
+        key = "error_file_masked"
+    path = jobs.file_of(job, job.result.get(key, ""))
     return path.read_bytes() if path is not None and path.exists() else None
 
 

@@ -60,7 +60,9 @@ class ImportKind:
     -> the columns for an import into that node (e.g. a column required above a village).
     id_key: the column of codes a number cell cannot hold (flagged as ID_NUMERIC_CELL).
     constraints: a database constraint's name -> (the cause in Chinese words, the column key
-    to mark) for the messages of database refusals. order: place in lists."""
+    to mark) for the messages of database refusals. order: place in lists.
+    masked_columns: column key -> the mask the error workbook applies to that column's cells
+    for a user `sees_full(user)` denies (the app's one masking policy decides both)."""
 
     key: str
     label: str
@@ -75,6 +77,12 @@ class ImportKind:
     id_key: str = "id_number"
     constraints: dict[str, tuple[str, str]] = field(default_factory=dict)
     order: int = 100
+    masked_columns: dict[str, Callable[[str], str]] = field(default_factory=dict)
+    sees_full: Callable[[object], bool] | None = None
+
+    def masks_for(self, user) -> bool:
+        """Whether `user` gets the error workbook with the masked columns masked."""
+        return bool(self.masked_columns) and not (self.sees_full and self.sees_full(user))
 
     @property
     def constraint_causes(self) -> dict[str, str]:
@@ -261,6 +269,9 @@ def _run(*, spec: ImportKind, target, actor, data, file_type, dry_run, progress)
         rollback_on_validation_errors=True,
         raise_errors=False,
     )
+    after_run = getattr(resource, "after_run", None)
+    if after_run is not None:  # e.g. the read log of an import's ID number lookups
+        after_run()
     totals = result.totals
     outcome = ImportOutcome(
         dry_run=dry_run,
@@ -347,6 +358,7 @@ def error_workbook(
     file_type: str,
     problems: list[dict],
     warnings: list[dict],
+    masked: bool = False,
 ) -> bytes:
     """The upload with every problem marked on its cell, and the list of problems (the row
     problems, then the warnings about the file's columns). FileRefused when the file can no
@@ -357,8 +369,15 @@ def error_workbook(
     )
     listed = [p for p in problems if p.get("row")] + list(warnings)
     text_columns = [table.columns[c.key] for c in spec.columns if c.text and c.key in table.columns]
+    masks = {}
+    if masked:
+        masks = {
+            table.columns[key]: mask
+            for key, mask in spec.masked_columns.items()
+            if key in table.columns
+        }
     return build_error_workbook(
-        table, raw, listed, code_labels=dict(ROW_CODES), text_columns=text_columns
+        table, raw, listed, code_labels=dict(ROW_CODES), text_columns=text_columns, masks=masks
     )
 
 

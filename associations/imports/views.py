@@ -162,7 +162,9 @@ class ImportRecheckView(StaffView):
 class ImportErrorsView(StaffView):
     def get(self, request, pk):
         job = _import_job(request, pk)
-        content = import_jobs.kept_error_workbook(job) if not job.file_deleted_at else None
+        content = (
+            import_jobs.kept_error_workbook(job, request.user) if not job.file_deleted_at else None
+        )
         if content is None:
             return redirect("job", pk=job.pk)
         stem = job.input_name.rsplit(".", 1)[0]

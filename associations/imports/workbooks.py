@@ -101,13 +101,15 @@ def build_error_workbook(
     *,
     code_labels,
     text_columns: Iterable[int] = (),
+    masks: dict | None = None,
 ) -> bytes:
     """The uploaded sheet, row for row and column for column (so row numbers match the
     messages), with every cell that has a problem filled red and carrying a comment that
     says what is wrong, the header of every column that is not imported marked, the title
     rows merged as they were, text columns (the ID number) written as text and dates as
     dates; then a sheet listing all problems, the message first. A large file keeps only
-    its rows with problems (see ALL_ROWS_UP_TO)."""
+    its rows with problems (see ALL_ROWS_UP_TO). `masks`: column index -> the mask applied
+    to that column's data cells (the error workbook of a user who may not see full numbers)."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
@@ -149,6 +151,9 @@ def build_error_workbook(
             value = row[index] if index < len(row) else None
             text = index in text_columns and number > table.header_row
             value, number_format = _written_value(value, text=text)
+            mask = masks.get(index) if masks and number > table.header_row else None
+            if mask is not None and value not in (None, ""):
+                value, number_format = mask(_cell_text(value)), None
             messages = by_cell.get((number, index))
             note = unknown.get(index) if header else None
             if not (messages or note or header or number_format or isinstance(value, str)):

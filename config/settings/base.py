@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Must follow authentication: it reads request.user to enter the user's scope.
     "associations.middleware.ScopeMiddleware",
+    # masking (issue 12): full ID numbers and phones are refused in query strings
+    "households.middleware.FullNumberInUrlMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -349,3 +351,6 @@ CONTENT_SECURITY_POLICY = {
 # /api/schema/ answers signed-in users and API tokens only (anonymous: 401); /api/docs/ sends
 # anonymous visitors to the login page (config/urls.py).
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
+# masking (issue 12): lookups by a full ID number or phone, per user per hour (counted over
+# the read log, households.IdentityRead, so every process agrees)
+IDENTITY_LOOKUPS_PER_HOUR = int(os.environ.get("IDENTITY_LOOKUPS_PER_HOUR", "60"))

@@ -11,6 +11,9 @@ id is `does_not_exist`."""
 
 from __future__ import annotations
 
+import datetime
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from associations.api.fields import ChoiceLabelField, iso_day, label_maps
@@ -51,6 +54,17 @@ class MaskedIdentityMixin:
     def get_phone(self, obj) -> str:
         return masking.phone_for(self._user(), obj.phone, detail=self._detail())
 
+    def get_birth_date(self, obj) -> datetime.date | None:
+        """Only where the full ID number is shown (null elsewhere: see `age`)."""
+        shown = masking.birth_date_for(self._user(), obj.birth_date, detail=self._detail())
+        return iso_day(shown)
+
+    def get_age(self, obj) -> int | None:
+        today = self.context.get("today")
+        if today is None:
+            today = self.context["today"] = timezone.localdate()
+        return masking.age_for(obj.birth_date, today)
+
 
 # --- persons -------------------------------------------------------------------------------
 
@@ -58,6 +72,10 @@ class MaskedIdentityMixin:
 class PersonSerializer(MaskedIdentityMixin, serializers.ModelSerializer):
     id_number = serializers.SerializerMethodField(help_text="列表中始终脱敏")
     phone = serializers.SerializerMethodField(help_text="列表中始终脱敏")
+    birth_date = serializers.SerializerMethodField(
+        help_text="仅在可查看完整身份证号码的详情中给出,其余为 null(见 age)"
+    )
+    age = serializers.SerializerMethodField(help_text="周岁")
     sex_display = ChoiceLabelField(source="sex")
     ethnicity_display = ChoiceLabelField(source="ethnicity")
     residency_display = ChoiceLabelField(source="residency")
@@ -77,6 +95,7 @@ class PersonSerializer(MaskedIdentityMixin, serializers.ModelSerializer):
             "sex",
             "sex_display",
             "birth_date",
+            "age",
             "ethnicity",
             "ethnicity_display",
             "phone",
@@ -131,7 +150,8 @@ class PersonSerializer(MaskedIdentityMixin, serializers.ModelSerializer):
             "id_number": self.get_id_number(person),
             "sex": person.sex,
             "sex_display": labels["sex_display"].get(person.sex, person.sex),
-            "birth_date": iso_day(person.birth_date),
+            "birth_date": self.get_birth_date(person),
+            "age": self.get_age(person),
             "ethnicity": person.ethnicity,
             "ethnicity_display": labels["ethnicity_display"].get(
                 person.ethnicity, person.ethnicity
@@ -278,8 +298,17 @@ class PersonMoveSerializer(serializers.Serializer):
     moved_on = serializers.DateField(required=False, allow_null=True, label="迁移日期")
 
 
-class IdNumberLookupSerializer(serializers.Serializer):
-    id_number = serializers.CharField(max_length=40, label="居民身份证号码")
+class IdentityLookupSerializer(serializers.Serializer):
+    number = serializers.CharField(
+        max_length=40,
+        label="身份证号码或电话",
+        help_text="完整的居民身份证号码(全角、空格、小写 x 均可;15 位旧号码自动升级)"
+        "或完整的电话号码",
+    )
+
+
+class IdentityLookupResultSerializer(serializers.Serializer):
+    results = PersonDetailSerializer(many=True, read_only=True)
 
 
 # --- households ----------------------------------------------------------------------------
@@ -364,6 +393,8 @@ class MemberSerializer(MaskedIdentityMixin, serializers.ModelSerializer):
 
     id_number = serializers.SerializerMethodField()
     phone = serializers.SerializerMethodField()
+    birth_date = serializers.SerializerMethodField()
+    age = serializers.SerializerMethodField()
     sex_display = serializers.CharField(source="get_sex_display", read_only=True)
     relation_to_head_display = serializers.CharField(
         source="get_relation_to_head_display", read_only=True
@@ -378,6 +409,7 @@ class MemberSerializer(MaskedIdentityMixin, serializers.ModelSerializer):
             "sex",
             "sex_display",
             "birth_date",
+            "age",
             "phone",
             "relation_to_head",
             "relation_to_head_display",

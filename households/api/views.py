@@ -7,26 +7,22 @@ another county's or a sibling village's object is a 404 before any permission ch
 
 from __future__ import annotations
 
-import contextlib
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from associations.api.base import ScopedGenericViewSet, error_responses
 from associations.api.schema import SingleObjectSchema
 from associations.models import Association
-from config.api import not_found_response
 
-from .. import identity, masking, selectors, services
+from .. import identity_reads, masking, selectors, services
 from ..figures import Period
 from ..filters import HouseholdFilter, PersonFilter
-from ..models import Person
+from ..models import IdentityRead, Person
 from .pagination import HasNextPagination
 from .serializers import (
     AssistanceInputSerializer,
@@ -40,7 +36,8 @@ from .serializers import (
     HouseholdMoveSerializer,
     HouseholdSerializer,
     HouseholdUpdateSerializer,
-    IdNumberLookupSerializer,
+    IdentityLookupResultSerializer,
+    IdentityLookupSerializer,
     PersonCreateSerializer,
     PersonDetailSerializer,
     PersonMoveSerializer,
@@ -48,7 +45,7 @@ from .serializers import (
     PersonUpdateSerializer,
 )
 
-LOOKUP_FORBIDDEN = "只有县级管理员和村(社区)秘书长可以按身份证号码查询人员。"
+LOOKUP_FORBIDDEN = "只有县级管理员和村(社区)秘书长可以按完整身份证号码或电话查询人员。"
 
 
 class PersonViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
@@ -70,6 +67,12 @@ class PersonViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     def _detail(self, person: Person, *, status_code: int = status.HTTP_200_OK) -> Response:
         context = {"request": self.request, "detail": True}
+        identity_reads.record_detail_read(
+            actor=self.request.user,
+            request=self.request,
+            persons=[person],
+            reason=IdentityRead.Reason.API_DETAIL,
+        )
         return Response(PersonDetailSerializer(person, context=context).data, status=status_code)
 
     @extend_schema(responses={200: PersonDetailSerializer, **error_responses(404)})
@@ -128,39 +131,32 @@ class PersonViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         return self._detail(person)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "id_number",
-                OpenApiTypes.STR,
-                OpenApiParameter.QUERY,
-                required=True,
-                description="居民身份证号码(全角、空格、小写 x 均可;15 位旧号码自动升级)",
-            )
-        ],
-        filters=False,
-        responses={200: PersonDetailSerializer, **error_responses(400, 403, 404)},
+        request=IdentityLookupSerializer,
+        responses={200: IdentityLookupResultSerializer, **error_responses(400, 403, 429)},
     )
-    @action(detail=False, methods=["get"], pagination_class=None)
+    @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None)
     def lookup(self, request):
-        """按身份证号码精确查询一人(仅县级管理员、村(社区)秘书长)。范围外的人与不存在的人
-        一样返回 404。"""
+        """按完整身份证号码或电话查询(仅县级管理员、村(社区)秘书长;POST,号码不进网址)。
+        每人每小时限 IDENTITY_LOOKUPS_PER_HOUR 次(超出 429),每次查询(无论是否找到)都记录在
+        完整号码查看记录中。范围外的人与不存在的人一样不返回。"""
         if not masking.may_look_up_by_id_number(request.user):
             raise PermissionDenied(LOOKUP_FORBIDDEN)
-        query = IdNumberLookupSerializer(data=request.query_params)
+        query = IdentityLookupSerializer(data=request.data)
         query.is_valid(raise_exception=True)
-        number = identity.normalize_id_number(query.validated_data["id_number"])
-        if len(number) == 15:
-            # Stored numbers are always 18 digits: old numbers were upgraded on entry.
-            with contextlib.suppress(DjangoValidationError):
-                number = identity.parse_id_number(number).number
-        person = (
-            Person.objects.select_related("household", "village", "group", "mother")
-            .filter(id_number=number)
-            .first()
-        )
-        if person is None:
-            return not_found_response()
-        return self._detail(person)
+        try:
+            found = identity_reads.person_lookup(
+                actor=request.user, text=query.validated_data["number"], request=request
+            )
+        except DjangoValidationError as error:
+            detail = [ErrorDetail(message, code=error.code) for message in error.messages]
+            raise ValidationError({"number": detail}) from error
+        except identity_reads.LookupLimitReached as limit:
+            return Response(
+                {"error": {"code": identity_reads.LOOKUP_LIMIT_CODE, "message": str(limit)}},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        context = {"request": request, "detail": True}
+        return Response({"results": PersonDetailSerializer(found, many=True, context=context).data})
 
 
 class HouseholdViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
@@ -182,15 +178,23 @@ class HouseholdViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     def _detail(self, pk, *, status_code: int = status.HTTP_200_OK) -> Response:
         household = selectors.household_get(actor=self.request.user, pk=pk)
+        return self._respond(household, status_code=status_code)
+
+    def _respond(self, household, *, status_code: int = status.HTTP_200_OK) -> Response:
         context = {"request": self.request, "detail": True}
-        return Response(
-            HouseholdDetailSerializer(household, context=context).data, status=status_code
+        data = HouseholdDetailSerializer(household, context=context).data
+        identity_reads.record_detail_read(
+            actor=self.request.user,
+            request=self.request,
+            persons=household.members.all(),
+            reason=IdentityRead.Reason.API_DETAIL,
+            extra=["household_phone"] if household.phone else (),
         )
+        return Response(data, status=status_code)
 
     @extend_schema(responses={200: HouseholdDetailSerializer, **error_responses(404)})
     def retrieve(self, request, pk=None):
-        context = {"request": request, "detail": True}
-        return Response(HouseholdDetailSerializer(self.get_object(), context=context).data)
+        return self._respond(self.get_object())
 
     @extend_schema(
         request=HouseholdCreateSerializer,

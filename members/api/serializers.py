@@ -11,6 +11,8 @@ village's) id is `does_not_exist`."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils import timezone
 from django.utils.functional import cached_property
 from rest_framework import serializers
@@ -47,7 +49,9 @@ class MemberListSerializer(serializers.ModelSerializer):
     id_number = serializers.SerializerMethodField(help_text="列表中始终脱敏")
     sex = serializers.CharField(source="person.sex", read_only=True)
     sex_display = ChoiceLabelField(source="person.sex")
-    birth_date = serializers.DateField(source="person.birth_date", read_only=True)
+    birth_date = serializers.SerializerMethodField(
+        help_text="仅在可查看完整身份证号码的详情中给出,其余为 null(见 age)"
+    )
     age = serializers.SerializerMethodField()
     association_name = serializers.CharField(source="association.name", read_only=True)
     group_name = serializers.SerializerMethodField()
@@ -100,6 +104,12 @@ class MemberListSerializer(serializers.ModelSerializer):
     def get_id_number(self, member) -> str:
         return masking.id_number_for(self._user(), member.person.id_number, detail=self._detail())
 
+    def get_birth_date(self, member) -> datetime.date | None:
+        shown = masking.birth_date_for(
+            self._user(), member.person.birth_date, detail=self._detail()
+        )
+        return iso_day(shown)
+
     @cached_property
     def _today(self):
         return timezone.localdate()  # once per response, not per row
@@ -127,7 +137,7 @@ class MemberListSerializer(serializers.ModelSerializer):
             "id_number": self.get_id_number(member),
             "sex": person.sex,
             "sex_display": labels["sex_display"].get(person.sex, person.sex),
-            "birth_date": day(person.birth_date),
+            "birth_date": self.get_birth_date(member),
             "age": self.get_age(member),
             "association": member.association_id,
             "association_name": member.association_name,

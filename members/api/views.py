@@ -16,7 +16,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from associations.api.base import ScopedGenericViewSet, error_responses
+from households import identity_reads
 from households.api.pagination import HasNextPagination
+from households.models import IdentityRead
 
 from .. import selectors, services
 from ..filters import MemberFilter
@@ -76,13 +78,22 @@ class MemberViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 
     def _detail(self, pk, *, status_code: int = status.HTTP_200_OK) -> Response:
         member = selectors.member_get(actor=self.request.user, pk=pk)
+        return self._respond(member, status_code=status_code)
+
+    def _respond(self, member, *, status_code: int = status.HTTP_200_OK) -> Response:
         context = {"request": self.request, "detail": True}
-        return Response(MemberDetailSerializer(member, context=context).data, status=status_code)
+        data = MemberDetailSerializer(member, context=context).data
+        identity_reads.record_detail_read(
+            actor=self.request.user,
+            request=self.request,
+            persons=[member.person],
+            reason=IdentityRead.Reason.API_DETAIL,
+        )
+        return Response(data, status=status_code)
 
     @extend_schema(responses={200: MemberDetailSerializer, **error_responses(404)})
     def retrieve(self, request, pk=None):
-        context = {"request": request, "detail": True}
-        return Response(MemberDetailSerializer(self.get_object(), context=context).data)
+        return self._respond(self.get_object())
 
     @extend_schema(
         request=MemberCreateSerializer,

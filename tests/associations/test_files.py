@@ -34,7 +34,7 @@ def folders_between(path: Path, root: Path) -> list[Path]:
 def test_uploads_and_error_workbooks_are_private(world, media_root):
     job = checked_job(world.a.users["village_secretary"], [person_row(1), bad_row(2)])
     files = [p for p in jobs.folder(job).rglob("*") if p.is_file()]
-    assert len(files) == 2  # the upload and its error workbook
+    assert len(files) == 3  # the upload and its error workbook, full and masked (issue 12)
     for path in files:
         name = path.name
         assert mode(path) == 0o600, name

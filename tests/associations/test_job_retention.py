@@ -60,7 +60,8 @@ def test_expired_imports_lose_their_files_and_keep_their_records(world):
         assert import_jobs.start_commit(done)
         done.refresh_from_db()
     assert done.state == "done"
-    assert len(files_of(done)) == 1 and len(files_of(waiting)) == 2  # upload, error workbook
+    # upload, error workbook (full and masked, issue 12)
+    assert len(files_of(done)) == 1 and len(files_of(waiting)) == 3
     folders = [jobs.folder_path(done), jobs.folder_path(waiting)]
 
     with activate(Scope.for_node(user.node)):

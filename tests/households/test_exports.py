@@ -62,7 +62,7 @@ def test_people_csv_has_bom_is_masked_and_scoped(client, world, role):
     assert f'filename="people_{today:%Y%m%d}.csv"' in disposition
     raw, rows = csv_rows(response)
     assert raw.startswith(b"\xef\xbb\xbf")
-    assert rows[0][:5] == ["姓名", "性别", "出生日期", "年龄", "身份证号(脱敏)"]
+    assert rows[0][:4] == ["姓名", "性别", "年龄", "身份证号(脱敏)"]  # no birth date (issue 12)
     body = raw.decode("utf-8-sig")
     for person in [*a.persons, *world.b.persons]:
         assert person.id_number not in body  # masked for every role, the admin's included
@@ -130,7 +130,7 @@ def test_csv_neutralises_formula_like_text(client, world):
     _, rows = csv_rows(
         export(client, a.users["village_secretary"], "person-export-csv", {"q": "="})
     )
-    assert [(row[0], row[7]) for row in rows[1:]] == [("'=1+1", "'@SUM(A1)")]
+    assert [(row[0], row[6]) for row in rows[1:]] == [("'=1+1", "'@SUM(A1)")]
 
 
 def test_people_xlsx_title_header_frozen_and_formulas_as_text(client, world):
@@ -145,18 +145,18 @@ def test_people_xlsx_title_header_frozen_and_formulas_as_text(client, world):
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.title == "人员名单"
     assert "人员名单" in sheet["A1"].value and "已脱敏" in sheet["A1"].value
-    assert [c.value for c in sheet[2]][:3] == ["姓名", "性别", "出生日期"]
+    assert [c.value for c in sheet[2]][:3] == ["姓名", "性别", "年龄"]
     assert sheet.freeze_panes == "A3"
-    assert sheet.column_dimensions["E"].width == 22
+    assert sheet.column_dimensions["D"].width == 22
     names = {row[0].value: row[0] for row in sheet.iter_rows(min_row=3)}
     assert set(names) == {a.persons[0].name, a.persons[1].name, "=1+1", "-2+3"}
     for formula_like in ("=1+1", "-2+3"):
         assert names[formula_like].data_type == "s"  # text, not a formula
-    ids = [row[4].value for row in sheet.iter_rows(min_row=3)]
+    ids = [row[3].value for row in sheet.iter_rows(min_row=3)]
     assert mask_id_number(a.persons[0].id_number) in ids
     assert a.persons[0].id_number not in ids  # the village secretary's export is masked too
-    birth = next(row[2] for row in sheet.iter_rows(min_row=3) if row[0].value == a.persons[0].name)
-    assert birth.is_date
+    age = next(row[2] for row in sheet.iter_rows(min_row=3) if row[0].value == a.persons[0].name)
+    assert isinstance(age.value, int)  # the age, never the birth date (households.masking)
 
 
 def test_a_group_leaders_linked_filter_is_named_in_the_sheet_title(client, world):
@@ -174,7 +174,7 @@ def test_xlsx_honours_filters_and_scope(client, world):
         client, a.users["township_staff"], "person-export-xlsx", {"under": a.villages[1].pk}
     )
     sheet = load_workbook(io.BytesIO(response.content)).active
-    villages = {row[9].value for row in sheet.iter_rows(min_row=3)}
+    villages = {row[8].value for row in sheet.iter_rows(min_row=3)}
     assert villages == {a.villages[1].name}
     assert f"组织:{a.villages[1].name}" in sheet["A1"].value
     response = export(
@@ -196,12 +196,12 @@ def test_household_exports_mask_phones(client, world):
     assert raw.startswith(b"\xef\xbb\xbf")
     assert rows[0][:3] == ["户编号", "户主", "户主身份证号(脱敏)"]
     body = raw.decode("utf-8-sig")
-    assert "13812345678" not in body and "138****5678" in body
+    assert "13812345678" not in body and "138******78" in body
     assert len(rows) == 5 and {row[9] for row in rows[1:]} == {"2"}
     response = export(client, admin, "household-export-xlsx", {"q": "0001"})
     sheet = load_workbook(io.BytesIO(response.content)).active
     row = [c.value for c in sheet[3]]
-    assert row[0] == "0001" and row[8] == "138****5678" and row[9] == 2
+    assert row[0] == "0001" and row[8] == "138******78" and row[9] == 2
     assert a.persons[0].id_number not in [str(v) for v in row]
     assert sheet.max_row == 3
 

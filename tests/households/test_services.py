@@ -65,7 +65,9 @@ class TestPersons:
         assert codes(caught.value, "id_number") == {"id_checksum"}
         assert not Person.objects.filter(name="王秀英").exists()
 
-    def test_duplicate_in_a_sibling_village_names_where_it_is(self, world):
+    def test_duplicate_in_a_sibling_village_tells_a_secretary_no_place(self, world):
+        """Issue 12 (oracles): the village secretary learns that the number is registered
+        elsewhere in the county, and nothing of where, which household or membership."""
         a = world.a
         elsewhere = a.persons[2]  # head of village 1's household, invisible to the secretary
         with activate(Scope.for_node(a.villages[0])), pytest.raises(ValidationError) as caught:
@@ -73,7 +75,22 @@ class TestPersons:
             add(a, id_number=elsewhere.id_number)
         message = caught.value.error_dict["id_number"][0].message
         assert codes(caught.value, "id_number") == {"person_exists"}
-        assert a.villages[1].name in message and "0002户" in message
+        assert message == "该身份证号码已在本县其他村登记,请联系乡镇办理迁移,不要重复登记。"
+        assert a.villages[1].name not in message and "0002户" not in message
+
+    def test_duplicate_in_another_village_names_the_village_to_township_staff(self, world):
+        a = world.a
+        elsewhere = a.persons[2]
+        with activate(Scope.for_node(a.townships[0])), pytest.raises(ValidationError) as caught:
+            services.person_create(
+                actor=a.users["township_staff"],
+                village=a.villages[0],
+                name="重复",
+                id_number=elsewhere.id_number,
+            )
+        message = caught.value.error_dict["id_number"][0].message
+        assert f"已登记在{a.villages[1].name}," in message
+        assert "0002户" not in message and elsewhere.name not in message
         assert elsewhere.id_number not in message  # masked in the message
 
     def test_same_id_number_in_another_county_is_another_record(self, world):

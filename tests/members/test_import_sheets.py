@@ -138,7 +138,7 @@ def test_the_preview_names_the_upgraded_15_digit_numbers_masked(client, world):
     assert job.state == "ready" and job.count("new") == 2
     body = client.get(reverse("job", kwargs={"pk": job.pk})).content.decode()
     assert "有 1 个 15 位身份证号码已按国家标准自动升级为 18 位" in body
-    masked_old, masked_new = f"{old[:6]}******{old[-3:]}", f"{new[:6]}********{new[-4:]}"
+    masked_old, masked_new = f"{old[:6]}*********", f"{new[:6]}************"
     row = body[body.index("原 15 位号码") :]
     assert '<td class="num">3</td>' in row
     assert row.index(masked_old) < row.index("→", row.index(masked_old)) < row.index(masked_new)
