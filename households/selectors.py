@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
@@ -34,19 +33,15 @@ def person_list(*, actor, filters: dict | None = None) -> QuerySet[Person]:
     return queryset
 
 
-ID_TAIL = re.compile(r"^[0-9]{3,17}[0-9Xx]$")
-
-
 def person_search(*, actor, queryset: QuerySet[Person], text: str) -> QuerySet[Person]:
     """A picker's search among `queryset` (already narrowed to a place): the persons list's
-    search (name or pinyin initials by prefix, household number, full ID number, phone),
-    plus the last digits of the ID number, which every masked number shows."""
+    search (name or pinyin initials by prefix, household number, full ID number, phone).
+    ID numbers are encrypted at rest: matched whole, through their blind index, never by
+    their last digits."""
     text = text.strip()
     if not text:
         return queryset.none()
     query = search_q(text, household_prefix="household__")
-    if ID_TAIL.match(text):
-        query |= Q(id_number__endswith=text.upper())
     return queryset.filter(query).order_by("name_initials", "name", "id")
 
 

@@ -269,3 +269,17 @@ ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 10
 ATTACHMENT_MAX_PIXELS = 40_000_000  # a picture's header declaring more is refused undecoded
 ATTACHMENT_MAX_EDGE = 2560  # pictures are stored at most this many pixels on the long edge
 ATTACHMENT_THUMB_EDGE = 320
+
+# --- Encryption at rest (associations/crypto.py) --------------------------------------------
+# ID numbers and phones are encrypted in the database (AES-256-GCM). FIELD_ENCRYPTION_KEYS:
+# "k2:<base64>,k1:<base64>", the first key current (new values), the others still read until
+# `manage.py rotate_keys` has re-encrypted everything. BLIND_INDEX_KEY keys the HMAC that
+# exact lookups and the one-person-per-county constraint use: set once, never changed.
+# New keys: `manage.py generate_encryption_key`. Production refuses to start without them.
+FIELD_ENCRYPTION_KEYS = {
+    key_id: key
+    for key_id, _, key in (
+        item.strip().partition(":") for item in env_list("FIELD_ENCRYPTION_KEYS") if item
+    )
+}
+BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY", "")
