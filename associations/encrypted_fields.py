@@ -168,7 +168,8 @@ def with_indexes(model, values: dict) -> dict:
     extra = {}
     for name, value in values.items():
         field = model._meta.get_field(name)
-        if getattr(field, "encrypted", False):
+        if getattr(field, "encrypted", False) and field.index_field.name not in values:
+            # (bulk_update sends both, each as a CASE over the rows)
             if hasattr(value, "resolve_expression"):
                 raise FieldError(f"{model._meta.label}.{name} is encrypted: set it to a value.")
             extra[field.index_field.name] = field.index_of(value)
