@@ -283,3 +283,6 @@ FIELD_ENCRYPTION_KEYS = {
     )
 }
 BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY", "")
+# Exported rosters with full ID numbers and phones are deleted this many days after they were
+# made (the nightly purge), sooner than other exports (EXPORT_FILE_RETENTION_DAYS).
+FULL_IDENTITY_RETENTION_DAYS = int(os.environ.get("FULL_IDENTITY_RETENTION_DAYS", 1))

@@ -72,6 +72,9 @@ def mask_history(apps, schema_editor):
                     return
                 for pk, object_type, before, after in records:
                     fields = HISTORY_FIELDS[object_type]
+                    # Django reads jsonb as text
+                    before = json.loads(before) if isinstance(before, str) else before
+                    after = json.loads(after) if isinstance(after, str) else after
                     if _masked(before, fields) | _masked(after, fields):
                         cursor.execute(
                             "UPDATE associations_changerecord SET before = %s, after = %s "

@@ -4,6 +4,8 @@ constraint work through the keyed blind index; a tampered or moved ciphertext fa
 keys rotate in batches while old and new both read."""
 
 import datetime
+import importlib
+import json
 import re
 import stat
 from pathlib import Path
@@ -355,3 +357,29 @@ def test_keys_are_required_and_checked():
     crypto.check_keys({"k2": K2, "k1": K1}, K2)
     assert crypto.parse_keys(f"k2:{K2}, k1:{K1}") == {"k2": K2, "k1": K1}
     assert len(crypto.generate_key()) == 44
+
+
+def test_the_data_migration_masks_the_change_records_written_before(world):
+    migration = importlib.import_module("households.migrations.0009_encrypt_existing")
+    person = world.a.persons[0]
+    with unscoped(reason=UnscopedReason.TEST_FIXTURES):
+        rows(
+            "UPDATE associations_changerecord SET before = %s, after = %s "
+            "WHERE object_type = 'households.Person' AND object_id = %s",
+            [
+                json.dumps({"name": "甲", "phone": "", "id_number": None}),
+                json.dumps({"name": "甲", "phone": "13812345678", "id_number": person.id_number}),
+                person.pk,
+            ],
+        )
+        migration.mask_history(None, None)
+        migration.mask_history(None, None)  # again: what is masked stays as it is
+        [(before, after)] = rows(
+            "SELECT before::text, after::text FROM associations_changerecord "
+            "WHERE object_type = 'households.Person' AND object_id = %s",
+            [person.pk],
+        )
+    assert person.id_number not in after and "13812345678" not in after
+    assert json.loads(after)["phone"] == "138****5678"
+    assert json.loads(after)["id_number"].startswith(person.id_number[:6] + "*")
+    assert json.loads(before) == {"name": "甲", "phone": "", "id_number": None}
