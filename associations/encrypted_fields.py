@@ -32,7 +32,21 @@ def mask_everything(value: str) -> str:
     return "*" * len(value)
 
 
+class EncryptedDescriptor(DeferredAttribute):
+    """Setting the value (loading it included) marks its blind index loaded too: the index is
+    computed from the value (BlindIndexDescriptor), and a save of a row read with .only(...)
+    then writes both."""
+
+    def __set__(self, instance, value):
+        data = instance.__dict__
+        data[self.field.attname] = value
+        index = self.field.index_attname
+        if index is not None and index not in data:
+            data[index] = None
+
+
 class EncryptedCharField(models.CharField):
+    descriptor_class = EncryptedDescriptor
     encrypted = True
     description = "Text encrypted at rest (AES-GCM), with a keyed blind index"
 
@@ -71,6 +85,13 @@ class EncryptedCharField(models.CharField):
                 raise FieldError(f"{self.model._meta.label}.{self.name} has no BlindIndexField.")
             self._index_field = found
         return found
+
+    @property
+    def index_attname(self) -> str | None:
+        try:
+            return self.index_field.attname
+        except FieldError:  # a model state without its index (migrations)
+            return None
 
     def index_of(self, value) -> str | None:
         if value is None:

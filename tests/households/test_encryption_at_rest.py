@@ -6,8 +6,11 @@ keys rotate in batches while old and new both read."""
 import datetime
 import importlib
 import json
+import os
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -239,6 +242,10 @@ def test_exact_lookups_work_through_the_index_and_partial_ones_refuse(world):
         second.phone = "13544445555"
         second.save(update_fields=["phone"])
         assert list(by(phone="13544445555")) == [second]
+        partial = Person.objects.only("phone").get(pk=second.pk)  # saves what it loaded
+        partial.phone = "13566667777"
+        partial.save()
+        assert list(by(phone="13566667777")) == [second] and not by(phone="13544445555")
 
 
 def test_a_tampered_or_moved_ciphertext_fails_loudly(world):
@@ -383,3 +390,24 @@ def test_the_data_migration_masks_the_change_records_written_before(world):
     assert json.loads(after)["phone"] == "138****5678"
     assert json.loads(after)["id_number"].startswith(person.id_number[:6] + "*")
     assert json.loads(before) == {"name": "甲", "phone": "", "id_number": None}
+
+
+def test_production_refuses_to_start_without_keys():
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DATABASE_URL": "postgres://x:y@127.0.0.1:1/none",
+        "SECRET_KEY": "s" * 40,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    }
+    command = [sys.executable, "-c", "import django; django.setup()"]
+    missing = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert missing.returncode != 0 and "FIELD_ENCRYPTION_KEYS is not set" in missing.stderr
+    env |= {"FIELD_ENCRYPTION_KEYS": f"k1:{K1}", "BLIND_INDEX_KEY": K2}
+    started = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert started.returncode == 0, started.stderr
+
+
+def test_generate_encryption_key_prints_a_usable_key():
+    call_command("generate_encryption_key", stdout=(out := _Out()))
+    key = out.text.strip()
+    crypto.check_keys({"k1": key}, key)
