@@ -27,6 +27,8 @@ ENV DJANGO_SETTINGS_MODULE=config.settings.production \
     WEB_CONCURRENCY=3
 RUN DATABASE_URL=postgres://build:build@127.0.0.1:1/build \
     SECRET_KEY=build-only-dummy-secret-key-not-used-at-runtime-0123456789 \
+    FIELD_ENCRYPTION_KEYS=k1:YnVpbGQtb25seS1kdW1teS1rZXktbm90LXVzZWQtMDA= \
+    BLIND_INDEX_KEY=YnVpbGQtb25seS1kdW1teS1rZXktbm90LXVzZWQtMDA= \
     python manage.py collectstatic --noinput \
  && mkdir -p /app/var/media \
  && chown -R app:app /app/var

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 
 from django.db import connection, models, transaction
 
+from .encrypted_fields import BlindIndexField
 from .scope import NO_SCOPE_MESSAGE, NoActiveScope, current_scope, is_unscoped
 
 # Below this, one ordinary multi-row INSERT is cheaper than the staging table's statements.
@@ -177,7 +178,9 @@ def _row_reader(fields) -> Callable[[object], list]:
     for index, field in enumerate(fields):
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             converted.append((index, lambda obj, _value, f=field: f.pre_save(obj, add=True)))
-        elif field.get_internal_type() not in PLAIN_TYPES:
+        elif isinstance(field, BlindIndexField):  # encryption at rest: from the plain value
+            converted.append((index, lambda obj, _value, f=field: f.value_of(obj)))
+        elif getattr(field, "encrypted", False) or field.get_internal_type() not in PLAIN_TYPES:
             converted.append(
                 (index, lambda _obj, value, f=field: f.get_db_prep_save(value, connection))
             )

@@ -14,6 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from .bulk import Row, insert_many, row_class
+from .encrypted_fields import BlindIndexField
 from .models import Association, ChangeRecord
 from .sources import SYSTEM
 
@@ -57,12 +58,31 @@ def _attnames(model: type[models.Model], fields: tuple[str, ...]) -> tuple[tuple
     names = fields or [
         f.name
         for f in model._meta.concrete_fields
-        if f.name not in {"id", "created_at", "updated_at"}
+        if f.name not in {"id", "created_at", "updated_at"} and not isinstance(f, BlindIndexField)
     ]
     return tuple((name, model._meta.get_field(name).attname) for name in names)
 
 
 _ENCODER = DjangoJSONEncoder()
+
+
+# Encryption at rest: a snapshot holds the plain values (services compare snapshots to find
+# a change); what is stored of an encrypted field (ID number, phone) is its mask, never the
+# plain text.
+@functools.cache
+def _masks(model: type[models.Model]) -> dict[str, Callable[[str], str]]:
+    return {f.name: f.mask for f in model._meta.concrete_fields if getattr(f, "encrypted", False)}
+
+
+def at_rest(model: type[models.Model], values: dict | None) -> dict | None:
+    """The values as a change record stores them: encrypted fields masked."""
+    masks = _masks(model)
+    if not values or not masks or masks.keys().isdisjoint(values):
+        return values
+    return {
+        name: masks[name](value) if name in masks and isinstance(value, str) else value
+        for name, value in values.items()
+    }
 
 
 def _json_safe(value):
@@ -101,8 +121,8 @@ def build_change(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=_actor_label(actor),
         source=current_source(),
-        before=before,
-        after=after,
+        before=at_rest(type(obj), before),
+        after=at_rest(type(obj), after),
     )
     record.place_under(node)
     return record
@@ -131,8 +151,10 @@ def redacted(records, user) -> list[ChangeRecord]:
     for record in records:
         for values in (record.before, record.after):
             for (object_type, field), redact in _REDACTORS.items():
-                if record.object_type == object_type and values and values.get(field):
-                    values[field] = redact(user, values[field])
+                value = values.get(field) if values else None
+                # Stored masked already (encryption at rest, `at_rest`): shown as stored.
+                if record.object_type == object_type and value and "*" not in str(value):
+                    values[field] = redact(user, value)
     return records
 
 
@@ -164,8 +186,8 @@ class ChangeRows:
             actor_id=self.actor_id,
             actor_label=self.actor_label,
             source=self.source,
-            before=before,
-            after=after,
+            before=at_rest(model, before),
+            after=at_rest(model, after),
         )
         row.place_under(node)
         self.rows.append(row)

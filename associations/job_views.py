@@ -9,7 +9,6 @@ is 403."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -88,7 +87,7 @@ class JobDownloadView(StaffView):
                     "job": job,
                     "node": job.node,
                     "breadcrumbs": job.node.lineage(),
-                    "retention_days": settings.EXPORT_FILE_RETENTION_DAYS,
+                    "retention_days": jobs.retention_days(job),
                 },
                 status=410,
             )

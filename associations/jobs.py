@@ -423,6 +423,8 @@ def has_files(job: Job) -> bool:
 def retention_days(job: Job) -> int:
     if job.family == "import":
         return settings.IMPORT_FILE_RETENTION_DAYS
+    if job.full_identity:  # encryption at rest: a file of full numbers is kept the shortest
+        return min(settings.EXPORT_FILE_RETENTION_DAYS, settings.FULL_IDENTITY_RETENTION_DAYS)
     return settings.EXPORT_FILE_RETENTION_DAYS
 
 
@@ -437,7 +439,11 @@ def purge_expired_files(now: datetime.datetime | None = None) -> int:
     import not committed by then can no longer be: it is marked failed, saying why."""
     now = now or timezone.now()
     purged = 0
-    shortest = min(settings.IMPORT_FILE_RETENTION_DAYS, settings.EXPORT_FILE_RETENTION_DAYS)
+    shortest = min(
+        settings.IMPORT_FILE_RETENTION_DAYS,
+        settings.EXPORT_FILE_RETENTION_DAYS,
+        settings.FULL_IDENTITY_RETENTION_DAYS,
+    )
     candidates = Job.objects.filter(
         file_deleted_at__isnull=True, created_at__lt=now - datetime.timedelta(days=shortest)
     )

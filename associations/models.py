@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from . import sources
+from .encrypted_fields import index_fields_for
 from .scope import ScopedManager
 
 
@@ -79,6 +80,12 @@ class ScopedModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def save(self, *args, update_fields=None, **kwargs):
+        # Encryption at rest: an encrypted field's blind index is saved with it.
+        if update_fields is not None:
+            update_fields = index_fields_for(type(self), update_fields)
+        return super().save(*args, update_fields=update_fields, **kwargs)
 
     def place_under(self, node: Association) -> None:
         """Copy the node's ancestor keys (the node itself included) onto this row."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import models, transaction
 from django.db.models import sql
 
-from . import all_counties, rls
+from . import all_counties, encrypted_fields, rls
 
 NO_SCOPE_MESSAGE = (
     "A scoped model was queried with no active scope. Enter one with "
@@ -35,6 +35,7 @@ class UnscopedReason(enum.Enum):
     SCHEMA_MIGRATION = "data migrations"
     TEST_FIXTURES = "test fixtures building a multi-county world"
     SCHEDULED_FANOUT = "a periodic task listing the counties to send one scoped task each"
+    KEY_ROTATION = "re-encrypting every county's identifiers under the current key"
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,14 @@ class ScopedQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         self._refuse_if_pending()
+        # Encryption at rest: an encrypted field's blind index is written with it.
+        kwargs = encrypted_fields.with_indexes(self.model, kwargs)
         return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        # Encryption at rest: an encrypted field's blind index is written with it.
+        fields = encrypted_fields.index_fields_for(self.model, fields)
+        return super().bulk_update(objs, fields, batch_size=batch_size)
 
     def _update(self, values):
         self._refuse_if_pending()

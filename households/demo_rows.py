@@ -11,19 +11,19 @@ from associations.models import Association, Kind
 
 from .categories import HouseholdFacts, PersonFacts, family_categories, family_types
 from .demo_people import _Household
-from .models import AssistanceKind, HardshipAssessment, HardshipReason
+from .models import AssistanceKind, HardshipAssessment, HardshipReason, Household, Person
 
 PERSON_COLUMNS = [
     "id", "county_id", "township_id", "village_id", "group_id", "household_id",
     "relation_to_head", "name", "name_initials", "id_number", "sex", "birth_date", "ethnicity",
     "phone", "address", "residency", "marital_status", "married_on", "is_deceased", "died_on",
     "disability_grade", "mother_id", "only_child_certificate_number",
-    "only_child_certificate_date", "created_at", "updated_at",
+    "only_child_certificate_date", "created_at", "updated_at", "id_number_index", "phone_index",
 ]  # fmt: skip
 HOUSEHOLD_COLUMNS = [
     "id", "county_id", "township_id", "village_id", "group_id", "number", "head_id", "address",
     "residency", "phone", "categories", "family_types", "categories_refreshed_on", "created_at",
-    "updated_at",
+    "updated_at", "phone_index",
 ]  # fmt: skip
 HARDSHIP_COLUMNS = [
     "county_id", "township_id", "village_id", "group_id", "household_id", "year", "reasons",
@@ -91,26 +91,45 @@ def _address(home: _Household, township: Association | None) -> str:
     return f"{township.name if township else ''}{place}{int(home.number)}号"
 
 
+class _Sealed:
+    """Encryption at rest: the stored form and the blind index of an encrypted field (the
+    COPY writes what the model's field would)."""
+
+    def __init__(self, model, name: str):
+        self.field = model._meta.get_field(name)
+
+    def __call__(self, value) -> tuple:
+        return (
+            self.field.get_db_prep_value(value, None, prepared=True),
+            self.field.index_of(value),
+        )
+
+
 def _household_rows(homes, today, now):
+    phone = _Sealed(Household, "phone")
     for home in homes:
+        stored_phone, phone_index = phone(home.head.phone)
         yield (
             home.id, *_keys(home), home.number, home.head.id, home.address, home.residency,
-            home.head.phone, home.categories, home.types, today, now, now,
+            stored_phone, home.categories, home.types, today, now, now, phone_index,
         )  # fmt: skip
 
 
 def _person_rows(homes, townships, today, now):
+    id_number, phone = _Sealed(Person, "id_number"), _Sealed(Person, "phone")
     for home in homes:
         home.address = _address(home, townships.get(home.village.township_id))
         _categorize(home, today)
         keys = _keys(home)
         for p in home.persons:
+            stored_id, id_index = id_number(p.id_number or None)
+            stored_phone, phone_index = phone(p.phone)
             yield (
-                p.id, *keys, home.id, p.relation, p.name, p.initials, p.id_number, p.sex,
-                p.birth, p.ethnicity, p.phone, home.address, p.residency, p.marital,
+                p.id, *keys, home.id, p.relation, p.name, p.initials, stored_id, p.sex,
+                p.birth, p.ethnicity, stored_phone, home.address, p.residency, p.marital,
                 p.married_on, p.is_deceased, p.died_on, p.disability,
                 p.mother.id if p.mother else None, p.certificate_number, p.certificate_date,
-                now, now,
+                now, now, id_index, phone_index,
             )  # fmt: skip
 
 

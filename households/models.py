@@ -12,10 +12,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from associations.attachments.models import AttachmentBase
+from associations.encrypted_fields import BlindIndexField, EncryptedCharField
 from associations.models import ScopedModel
 from associations.scope import ScopedManager
 
 from .categories import Relation
+from .identity import mask_id_number, mask_phone
 
 # GB/T 3304 codes and names of China's 56 ethnic groups, in the standard's order.
 ETHNICITIES = [
@@ -116,7 +118,9 @@ class Household(ScopedModel):
     residency = models.CharField(
         "户籍状态", max_length=12, choices=Residency.choices, default=Residency.REGISTERED
     )
-    phone = models.CharField("联系电话", max_length=30, blank=True)
+    # Encrypted at rest (associations.crypto), found by its blind index.
+    phone = EncryptedCharField("联系电话", max_length=30, blank=True, mask=mask_phone)
+    phone_index = BlindIndexField(source="phone")
     # Derived by households.categories from the persons; refreshed on every change and nightly.
     categories = ArrayField(
         models.CharField(max_length=20), default=list, blank=True, verbose_name="家庭类别"
@@ -169,11 +173,17 @@ class Person(ScopedModel):
     name = models.CharField("姓名", max_length=50)
     # Empty for a name with no Chinese or Latin letters (imported data can have one).
     name_initials = models.CharField("姓名拼音首字母", max_length=50, blank=True)
-    id_number = models.CharField("居民身份证号码", max_length=18, null=True, blank=True)
+    # ID number and phone are encrypted at rest (associations.crypto); exact lookups and the
+    # one-person-per-county constraint go through their keyed blind indexes.
+    id_number = EncryptedCharField(
+        "居民身份证号码", max_length=18, null=True, blank=True, mask=mask_id_number
+    )
+    id_number_index = BlindIndexField(source="id_number")
     sex = models.CharField("性别", max_length=6, choices=Sex.choices)
     birth_date = models.DateField("出生日期")
     ethnicity = models.CharField("民族", max_length=2, choices=ETHNICITIES, default="01")
-    phone = models.CharField("联系电话", max_length=30, blank=True)
+    phone = EncryptedCharField("联系电话", max_length=30, blank=True, mask=mask_phone)
+    phone_index = BlindIndexField(source="phone")
     address = models.CharField("住址", max_length=200, blank=True)
     residency = models.CharField(
         "户籍状态", max_length=12, choices=Residency.choices, default=Residency.REGISTERED
@@ -214,7 +224,7 @@ class Person(ScopedModel):
         ordering = ["village", "household", "birth_date", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["county", "id_number"], name="person_id_unique_in_county"
+                fields=["county", "id_number_index"], name="person_id_unique_in_county"
             ),
             models.CheckConstraint(condition=Q(village__isnull=False), name="person_in_village"),
             models.CheckConstraint(
@@ -236,7 +246,7 @@ class Person(ScopedModel):
             models.Index(
                 fields=["county", "name"], name="person_name", opclasses=["", "varchar_pattern_ops"]
             ),
-            models.Index(fields=["county", "phone"], name="person_phone"),
+            models.Index(fields=["county", "phone_index"], name="person_phone"),
             models.Index(
                 fields=["county", "village", "household", "birth_date", "id"],
                 name="person_list_order",

@@ -191,7 +191,12 @@ def _commit(job: Job) -> None:
             if outcome.committed:
                 job.state, job.error = Job.State.DONE, ""
                 job.finished_at = timezone.now()
+                # The upload (full ID numbers and phones) has served: its files go once the
+                # import is committed, not at the end of the retention period.
+                job.input_file = ""
+                job.result["error_file"] = ""
                 job.save()
+                transaction.on_commit(lambda: jobs.remove_folder(job))
                 return
     except FileRefused as refused:
         _refused(job, refused)

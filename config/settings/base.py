@@ -354,3 +354,19 @@ SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthe
 # masking (issue 12): lookups by a full ID number or phone, per user per hour (counted over
 # the read log, households.IdentityRead, so every process agrees)
 IDENTITY_LOOKUPS_PER_HOUR = int(os.environ.get("IDENTITY_LOOKUPS_PER_HOUR", "60"))
+# --- Encryption at rest (associations/crypto.py) --------------------------------------------
+# ID numbers and phones are encrypted in the database (AES-256-GCM). FIELD_ENCRYPTION_KEYS:
+# "k2:<base64>,k1:<base64>", the first key current (new values), the others still read until
+# `manage.py rotate_keys` has re-encrypted everything. BLIND_INDEX_KEY keys the HMAC that
+# exact lookups and the one-person-per-county constraint use: set once, never changed.
+# New keys: `manage.py generate_encryption_key`. Production refuses to start without them.
+FIELD_ENCRYPTION_KEYS = {
+    key_id: key
+    for key_id, _, key in (
+        item.strip().partition(":") for item in env_list("FIELD_ENCRYPTION_KEYS") if item
+    )
+}
+BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY", "")
+# Exported rosters with full ID numbers and phones are deleted this many days after they were
+# made (the nightly purge), sooner than other exports (EXPORT_FILE_RETENTION_DAYS).
+FULL_IDENTITY_RETENTION_DAYS = int(os.environ.get("FULL_IDENTITY_RETENTION_DAYS", 1))

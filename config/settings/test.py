@@ -33,3 +33,9 @@ REST_FRAMEWORK = {  # a copy: base.REST_FRAMEWORK keeps the real rates
 # All-counties database role (issue 12): tests run unscoped work on the default connection
 # (the CI role is in jsx_all_counties); tests/associations/test_all_counties.py adds the alias.
 DATABASES.pop("all_counties", None)  # noqa: F405
+
+# Encryption at rest: fixed, published keys for tests only (never for real data).
+FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or {  # noqa: F405
+    "k1": "ZGV2LW9ubHkta2V5LTEtbm90LWEtc2VjcmV0LTAwMDA="
+}
+BLIND_INDEX_KEY = BLIND_INDEX_KEY or "ZGV2LW9ubHktaW5kZXgta2V5LW5vdC1zZWNyZXQtMDA="  # noqa: F405

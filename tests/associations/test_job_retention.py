@@ -150,3 +150,26 @@ def test_the_nightly_task_purges_its_county_only(world):
             Job.objects.filter(pk=job.pk).update(created_at=long_ago, finished_at=long_ago)
     assert purge_expired_files_in_scope(scope=asdict(Scope.for_node(world.a.county))) == 1
     assert export_jobs.output(a_job) is None and export_jobs.output(b_job).exists()
+
+
+def test_exports_of_full_numbers_are_deleted_after_a_day(world, settings):
+    """Encryption at rest: a roster with full ID numbers and phones does not stay on disk for
+    the week other exports do."""
+    settings.FULL_IDENTITY_RETENTION_DAYS = 1
+    admin = world.a.users["county_admin"]
+    with activate(Scope.for_node(admin.node)):
+        full = export_jobs.start(
+            export_jobs.request(
+                actor=admin, node=world.a.villages[0], kind="members", full_identity=True
+            )
+        )
+    masked = exported(admin, world.a.villages[1])
+    paths = [export_jobs.output(full), export_jobs.output(masked)]
+    assert all(path.exists() for path in paths)
+    with activate(Scope.for_node(admin.node)):
+        assert jobs.purge_expired_files(timezone.now() + datetime.timedelta(hours=23)) == 0
+        assert jobs.purge_expired_files(timezone.now() + datetime.timedelta(days=2)) == 1
+    assert not paths[0].exists() and paths[1].exists()
+    with activate(Scope.for_node(admin.node)):
+        assert jobs.purge_expired_files(timezone.now() + datetime.timedelta(days=8)) == 1
+    assert not paths[1].exists()

@@ -141,7 +141,8 @@ class TestPersons:
             actor=village_scope.users["village_secretary"], person=person, phone="0319-8123456"
         )
         record = ChangeRecord.objects.filter(object_id=person.pk, action="update").get()
-        assert record.after["phone"] == "0319-8123456" and record.before["phone"] == ""
+        # Encryption at rest: the change record keeps the phone masked, never in plain text.
+        assert record.after["phone"] == "0319-****456" and record.before["phone"] == ""
 
 
 class TestHouseholds:
