@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("associations", "0009_councilattachment"),
-        ("households", "0006_householdattachment"),
+        ("households", "0007_identity_reads"),
     ]
 
     operations = [
