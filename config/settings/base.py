@@ -154,6 +154,15 @@ JOB_PUBLISH_SECONDS = 1.0  # a request gives the broker this long before saying 
 JOB_STALE_SECONDS = 180
 JOB_MAX_ATTEMPTS = 2  # runs of one step: the first, and one re-queue after an interruption
 if REDIS_URL:
+    # The API throttles' counts must agree across the web processes: a cache they share.
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.SharedCache",  # an unreachable Redis costs no answer
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "jsx",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {

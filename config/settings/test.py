@@ -39,3 +39,8 @@ FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or {  # noqa: F405
     "k1": "ZGV2LW9ubHkta2V5LTEtbm90LWEtc2VjcmV0LTAwMDA="
 }
 BLIND_INDEX_KEY = BLIND_INDEX_KEY or "ZGV2LW9ubHktaW5kZXgta2V5LW5vdC1zZWNyZXQtMDA="  # noqa: F405
+
+# Each test process keeps its own cache (tests/conftest.py clears it for every test; clearing a
+# shared Redis would empty the broker's database too). tests/config/test_cache.py checks the
+# shared cache of the other settings.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -4,6 +4,7 @@ behind login."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -151,6 +152,9 @@ def _production(extra: dict[str, str], code: str) -> subprocess.CompletedProcess
             "DATABASE_URL": "postgres://jishengxie_app:dummy@db.invalid:5432/jishengxie",
             "ALL_COUNTIES_DATABASE_URL": "postgres://jishengxie_all:dummy@db.invalid:5432/jishengxie",
             "ALLOWED_HOSTS": "jsx.example.gov.cn",
+            # production refuses to start without the encryption keys (associations.crypto)
+            "FIELD_ENCRYPTION_KEYS": "k1:" + base64.b64encode(os.urandom(32)).decode(),
+            "BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
             **extra,
         }
     )
