@@ -94,6 +94,8 @@ def test_seed_demo_gives_every_village_believable_households(capsys):
     call_command("benchmark_registry", county="131127", runs=1)
     out = capsys.readouterr().out
     assert "按身份证号查人" in out and "Execution Time" in out
+    lookup = next(line for line in out.splitlines() if line.startswith("按身份证号查人"))
+    assert lookup.split()[-1] == "1"  # the sample person is found (rows), whole number
 
 
 def test_seed_people_with_a_custom_scale_adds_to_an_existing_county(world):

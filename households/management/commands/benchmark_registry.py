@@ -98,8 +98,10 @@ class Command(ScopedCommand):
                 lambda: len(node_figures(node=township, period=period).rows),
             ),
             Case(
+                # The POST lookup's query (households.identity_reads.person_lookup) without its
+                # read log and hourly limit: an exact match through the blind index.
                 "按身份证号查人",
-                lambda: _page(person_list(actor=actor, filters={"q": sample.id_number})),
+                lambda: _page(person_list(actor=actor).filter(id_number=sample.id_number)),
             ),
         ]
         persons = Person.objects.count()
