@@ -322,7 +322,7 @@ def resident_on(day: datetime.date) -> Q:
     return alive_on(day) & Q(residency__in=RESIDENT)
 
 
-def _age_cut(end: datetime.date, years: int) -> datetime.date:
+def age_cut(end: datetime.date, years: int) -> datetime.date:
     """The latest birth date of someone who is `years` old on `end`."""
     try:
         return end.replace(year=end.year - years)
@@ -350,7 +350,7 @@ def _people_counts(node: Association, period: Period, *units: str):
     end, start = period.end, period.start
     alive = alive_on(end)
     fertile = alive & Q(
-        sex="female", birth_date__lte=_age_cut(end, 15), birth_date__gt=_age_cut(end, 50)
+        sex="female", birth_date__lte=age_cut(end, 15), birth_date__gt=age_cut(end, 50)
     )
     died = Q(died_on__range=(start, end))
     return (

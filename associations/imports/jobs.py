@@ -260,32 +260,27 @@ def _keep_error_workbook(job: Job) -> None:
     if not marked and not warnings:
         return
     data = _data(job)
-    content = error_workbook(
-        kind=job.subject,
-        node=job.node,
-        data=data,
-        file_type=job.file_type,
-        problems=marked,
-        warnings=warnings,
-    )
-    path = jobs.folder(job) / ERRORS_NAME
-    path.write_bytes(content)
-    job.result["error_file"] = jobs.relative(make_private(path))
-    job.result["error_file_masked"] = ""
-    if get_kind(job.subject).masked_columns:
-        # The same workbook with ID numbers and phones masked, for whoever may download it
-        # but not see them (township staff, county viewers): households.masking decides.
-        masked = error_workbook(
+
+    def workbook(masked: bool) -> bytes:
+        return error_workbook(
             kind=job.subject,
             node=job.node,
             data=data,
             file_type=job.file_type,
             problems=marked,
             warnings=warnings,
-            masked=True,
+            masked=masked,
         )
+
+    path = jobs.folder(job) / ERRORS_NAME
+    path.write_bytes(workbook(masked=False))
+    job.result["error_file"] = jobs.relative(make_private(path))
+    job.result["error_file_masked"] = ""
+    if get_kind(job.subject).masked_columns:
+        # The same workbook with ID numbers and phones masked, for whoever may download it
+        # but not see them (township staff, county viewers): households.masking decides.
         path = jobs.folder(job) / MASKED_ERRORS_NAME
-        path.write_bytes(masked)
+        path.write_bytes(workbook(masked=True))
         job.result["error_file_masked"] = jobs.relative(make_private(path))
 
 

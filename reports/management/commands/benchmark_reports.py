@@ -39,6 +39,7 @@ from activities.management.commands.benchmark_activities import DUTIES_SQL, _fet
 from associations.management.base import ScopedCommand
 from associations.models import Job, Level, Role, User
 from associations.periods import parse_period, period_key
+from households.figures import age_cut
 
 from ... import runs as report_runs
 from ...defaults import scheme_create_default
@@ -161,13 +162,6 @@ WHERE r.county_id = %(county)s AND r.role = 'leader' AND r.starts_on <= %(end)s
 """
 
 
-def _years_before(day, years: int):
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 INDICATOR_FAMILIES = {
     "duties": DUTIES_SQL,
     "members": MEMBERS_SQL,
@@ -196,8 +190,8 @@ def floor(county, period, seconds: dict | None = None) -> dict:
         "year": period.end.year,
         "year_start": years.start,
         "year_end": years.end,
-        "born_by_15": _years_before(period.end, 15),
-        "born_after_50": _years_before(period.end, 50),
+        "born_by_15": age_cut(period.end, 15),
+        "born_after_50": age_cut(period.end, 50),
     }
     values = {}
     for part, statements in (("indicators", INDICATOR_FAMILIES), ("figures", STORED_FIGURES)):
