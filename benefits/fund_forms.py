@@ -24,7 +24,13 @@ def money_field(label: str, **kwargs) -> forms.DecimalField:
         decimal_places=2,
         min_value=Decimal("0.01"),
         widget=MONEY_INPUT,
-        error_messages={"invalid": f"{label}应为数字,如 720.00。"},
+        error_messages={
+            "invalid": f"{label}应为数字,如 720.00。",
+            "min_value": f"{label}应大于 0 元。",
+            "max_decimal_places": f"{label}最多保留两位小数(分)。",
+            "max_digits": f"{label}超出可登记的范围。",
+            "max_whole_digits": f"{label}超出可登记的范围。",
+        },
         **kwargs,
     )
 
