@@ -23,7 +23,7 @@ from households.models import Person
 from households.pagination import match_count, peek_page
 from households.views import user_crumbs
 
-from . import fund_selectors, loan_selectors, loan_services, permissions
+from . import loan_selectors, loan_services, permissions
 from .fund_filters import LoanFilter
 from .fund_forms import LoanIssueForm, RepaymentForm
 
@@ -100,7 +100,6 @@ class LoanDetailView(StaffView):
                 "schedule": loan_selectors.schedule(loan=loan),
                 "repayments": repayments,
                 "can_pay": permissions.can_pay(request.user),
-                "reads_ledger": fund_selectors.reads_ledger(request.user),
                 **_crumbs(request),
             },
         )

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from benefits.models import Fund, FundEntry, Loan, Repayment
+from benefits.models import Fund, FundEntry, Loan, Program, Repayment
 from tests.conftest import login
 
 from .factories_funds import DAY, assistance_record, income, issue, loan_program, make_fund
@@ -309,3 +309,13 @@ def test_the_overdue_page(client, world):
     for bad in ("2026-02-30", "x", "9999-01-01"):
         response = client.get(url, {"on": bad})
         assert response.status_code == 400 and "日期" in response.content.decode()
+
+
+def test_the_issue_form_says_what_is_missing(client, world):
+    login(client, world.b.users["county_admin"])  # county B has a loan programme and fund
+    body = client.get(reverse("loan-issue")).content.decode()
+    assert "还没有贷款周转金" not in body and "还没有启用的贷款类扶助项目" not in body
+    with world.b.scope():
+        Program.objects.update(is_active=False)
+    body = client.get(reverse("loan-issue")).content.decode()
+    assert "还没有启用的贷款类扶助项目" in body and "还没有贷款周转金" not in body
