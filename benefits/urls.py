@@ -3,8 +3,9 @@ are gathered here."""
 
 from django.urls import path
 
-from . import home_views
+from . import home_views, payments_views
 
 urlpatterns = [
     path("benefits/", home_views.BenefitsHomeView.as_view(), name="benefits-home"),
+    *payments_views.urlpatterns,
 ]

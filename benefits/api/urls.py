@@ -2,4 +2,16 @@
 
 from rest_framework.routers import DefaultRouter
 
+from .payments import (
+    BankAccountViewSet,
+    DisbursementBatchViewSet,
+    DisbursementViewSet,
+    PaymentTotalsViewSet,
+)
+
 router = DefaultRouter()
+# payments
+router.register("benefits/bank-accounts", BankAccountViewSet, basename="api-bank-account")
+router.register("benefits/batches", DisbursementBatchViewSet, basename="api-disbursement-batch")
+router.register("benefits/disbursements", DisbursementViewSet, basename="api-disbursement")
+router.register("benefits/payment-totals", PaymentTotalsViewSet, basename="api-payment-totals")
