@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 from activities.models import Activity, ActivityAttachment, HomeVisit
 from associations.accounts.services import token_create
 from associations.models import Association, Council, CouncilSeat
+from benefits.models import BankAccount, Disbursement, DisbursementBatch, Program
 from households.models import Household, Person
 from members.models import (
     Commendation,
@@ -105,6 +106,12 @@ RESOURCES = {
     "reports/runs": ReportRun,
     "reports/periods": AssessmentPeriod,
     "reports/submissions": Submission,
+    # care subsidies: payments (/api/v1/benefits/<name>/{id}/), and the programmes their
+    # queries name
+    "benefits/bank-accounts": BankAccount,
+    "benefits/batches": DisbursementBatch,
+    "benefits/disbursements": Disbursement,
+    "benefits/programs": Program,
 }
 # Other path parameters that name a row, and the model they name.
 PATH_REFERENCES = {"attachment_pk": SubmissionAttachment}
@@ -150,11 +157,21 @@ REFERENCES = {
     "parent": "associations",
     "new_parent": "associations",
     "run": "reports/runs",
+    "batch": "benefits/batches",
+    "program": "benefits/programs",
 }
 
 
 @pytest.fixture
-def row_ids(world) -> dict[str, list[int]]:
+def payment_rows(world):
+    """Care-subsidy payments to aim at (the shared world has none): tests/benefits."""
+    from tests.benefits.factories_payments import payment_world
+
+    return payment_world(world)
+
+
+@pytest.fixture
+def row_ids(world, payment_rows) -> dict[str, list[int]]:
     """Each collection's ids, county A's (in scope) then county B's (a 404)."""
     models = {**RESOURCES, **PATH_REFERENCES, **NESTED_REFERENCES}
     ids = {name: [] for name in [*models, "villages", "groups"]}
@@ -182,8 +199,8 @@ def aim_at_rows(case, row_ids) -> None:
     """Path ids, and the body's and query's references, aimed at real rows."""
     segments = case.path.split("/")
     collection = segments[3]
-    if collection == "reports":
-        collection = f"reports/{segments[4]}"
+    if collection in ("reports", "benefits"):
+        collection = f"{collection}/{segments[4]}"
     if case.path_parameters and "id" in case.path_parameters:
         case.path_parameters["id"] = _row(case.path_parameters["id"], row_ids.get(collection))
     for name in PATH_REFERENCES:
