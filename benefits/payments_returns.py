@@ -21,15 +21,9 @@ from associations.imports.reading import read_table
 from associations.permissions import require
 
 from .models import LIVE_LINE, BatchStatus, Disbursement, DisbursementBatch, LineStatus
+from .payments_lines import NOT_ALLOWED, ROW_VALUES, lock_batch, record_lines, today
 from .payments_rules import PAID, parse_result
-from .payments_services import (
-    NOT_ALLOWED,
-    ROW_VALUES,
-    _lock_batch,
-    _record_lines,
-    refund_to_fund,
-    today,
-)
+from .payments_services import refund_to_fund
 from .permissions import can_pay
 
 # Stable codes (API clients rely on them).
@@ -161,7 +155,7 @@ def results_apply(
         )
     }
     if batch is not None:
-        batch = batches.get(batch.pk) or _lock_batch(batch)
+        batch = batches.get(batch.pk) or lock_batch(batch)
     lines = {
         line.reference: line
         for line in Disbursement.objects.select_for_update()
@@ -200,7 +194,7 @@ def results_apply(
         else:
             Disbursement.objects.filter(pk__any_of=ids).update(status=now, failure_reason=reason)
             after = {"status": now, "failure_reason": reason}
-        _record_lines(actor, [_values(line) for line in changed], {"status": was}, after)
+        record_lines(actor, [_values(line) for line in changed], {"status": was}, after)
         for line in changed if was == LineStatus.PAID and now == LineStatus.FAILED else ():
             owner = batches[line.batch_id]
             if owner.status == BatchStatus.PAID:

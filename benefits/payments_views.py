@@ -29,7 +29,7 @@ from households import identity_reads, masking
 from households.models import IdentityRead
 from households.pagination import peek_page
 
-from . import payments_account_views, payments_sheets
+from . import payments_account_views, payments_lines, payments_sheets
 from . import payments_returns as returns
 from . import payments_selectors as selectors
 from . import payments_services as services
@@ -165,7 +165,7 @@ class BatchDetailView(StaffView):
                 else "现金"
             )
         tallies = selectors.batch_tallies(actor=user, batch=batch)
-        expense = services.batch_expense(batch) if batch.status == BatchStatus.PAID else None
+        expense = payments_lines.batch_expense(batch) if batch.status == BatchStatus.PAID else None
         return render(
             request,
             "benefits/payments/batch_detail.html",

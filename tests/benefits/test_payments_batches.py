@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 
 from associations.models import ChangeRecord
 from associations.scope import Scope, activate
+from benefits import payments_lines
 from benefits import payments_services as services
 from benefits.models import Disbursement, FundEntry
 from benefits.selectors import county_scope
@@ -202,7 +203,7 @@ def test_the_unique_index_is_the_last_guard_and_its_refusal_reads_in_chinese(set
     admin = f.county_admin(a)
     with a.scope():
         services.batch_confirm(actor=admin, batch=first)
-        monkeypatch.setattr(services, "_already_paid", lambda *args, **kwargs: _never())
+        monkeypatch.setattr(payments_lines, "already_paid", lambda *args, **kwargs: _never())
         with pytest.raises(ValidationError) as error:
             services.batch_confirm(actor=admin, batch=second)
     assert error.value.code == "already_paid"

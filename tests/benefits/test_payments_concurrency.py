@@ -18,6 +18,7 @@ import pytest
 from django.db import connection
 
 from associations.scope import Scope, activate
+from benefits import payments_lines
 from benefits import payments_services as services
 from benefits.models import Disbursement, Enrollment, Program
 from benefits.selectors import county_scope
@@ -97,7 +98,7 @@ def test_concurrent_confirmations_of_overlapping_batches_pay_each_beneficiary_on
         )
     assert (whole.line_count, part.line_count) == (6, 3)
 
-    locked = services._lock_program
+    locked = payments_lines.lock_program
     held = []
 
     def slow_lock(program_id, county_id):
@@ -106,7 +107,7 @@ def test_concurrent_confirmations_of_overlapping_batches_pay_each_beneficiary_on
         time.sleep(HOLD_SECONDS)  # hold the queue while the other clerk arrives
         return row
 
-    monkeypatch.setattr(services, "_lock_program", slow_lock)
+    monkeypatch.setattr(payments_lines, "lock_program", slow_lock)
     start = threading.Barrier(2)
     outcome: dict[int, object] = {}
 
