@@ -178,7 +178,11 @@ class BatchDetailView(StaffView):
                 "tallies": tallies,
                 "live": [t for t in tallies if t.status in ("confirmed", "paid")],
                 "expense": expense,
-                "action_form": ActionForm(),
+                # one token each: a page sent back (the browser's Back) with one action's
+                # token must not pass for another's
+                "confirm_form": ActionForm(),
+                "cancel_form": ActionForm(),
+                "reissue_form": ActionForm(),
                 **_actions(batch, user),
             },
             status=200 if valid else 400,
@@ -225,14 +229,19 @@ class BatchConfirmView(BatchActionView):
 class BatchCancelView(BatchActionView):
     def service(self, request, batch, token):
         batch = services.batch_cancel(actor=request.user, batch=batch, form_token=token)
-        messages.success(request, "已作废该批次。")
+        if getattr(batch, "replayed", False):
+            messages.info(request, "这张表单已经提交过。")
+        else:
+            messages.success(request, "已作废该批次。")
         return batch
 
 
 class BatchReissueView(BatchActionView):
     def service(self, request, batch, token):
         new = services.batch_reissue(actor=request.user, batch=batch, form_token=token)
-        if not getattr(new, "replayed", False):
+        if getattr(new, "replayed", False):
+            messages.info(request, "这张表单已经提交过,重发批次已生成。")
+        else:
             messages.success(request, f"已生成重发批次(草稿),共 {new.line_count} 条,请核对后确认。")
         return new
 

@@ -3,6 +3,7 @@ tap, lines paginated and masked."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -96,6 +97,8 @@ def test_confirm_pay_and_a_double_tap(client, world, program):
     detail = reverse("payment-batch-detail", kwargs={"pk": batch.pk})
     page = client.get(detail).content.decode()
     assert "确认批次" in page and "作废批次" in page and "登记发放" not in page
+    tokens = re.findall(r'name="form_token" value="([0-9a-f-]{36})"', page)
+    assert len(tokens) == len(set(tokens)) == 2  # confirm, cancel: one token each
     token = str(uuid.uuid4())
     confirm = reverse("payment-batch-confirm", kwargs={"pk": batch.pk})
     client.post(confirm, {"form_token": token})
