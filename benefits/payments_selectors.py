@@ -65,7 +65,9 @@ def person_enrollments(*, actor, person) -> list[Enrollment]:
         mine |= Q(household_id=person.household_id)
     return list(
         Enrollment.objects.filter(mine, status__in=LIVE_ENROLLMENT)
-        .select_related("program", "person", "bank_account", "bank_account__person")
+        .select_related(
+            "program", "person", "bank_account", "bank_account__person", "village", "group"
+        )
         .order_by("program_id", "id")
     )
 

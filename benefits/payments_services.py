@@ -125,6 +125,7 @@ def batch_create(
     """A draft batch of `program` for `period` covering `node`'s subtree."""
     shared.require_pay(actor)
     require(in_user_subtree(actor, node), shared.NOT_ALLOWED)
+    require(program.county_id == actor.county_id == node.county_id, shared.NOT_ALLOWED)
     if node.level == Level.GROUP:
         raise shared.error("发放批次按县、乡镇或村(社区)编制。", "node_level", "node")
     _check_program(program)

@@ -6,7 +6,8 @@ chosen for an enrolment among the beneficiary's household's accounts."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -50,12 +51,14 @@ def test_a_village_secretary_adds_an_account_stored_encrypted(client, world):
     [account] = _accounts(world, head)
     assert (account.account_number, account.is_active) == (NUMBER, True)
     assert (account.village_id, account.group_id) == (head.village_id, head.group_id)
-    with world.a.scope(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT account_number, account_number_index FROM benefits_bankaccount WHERE id = %s",
-            [account.pk],
+    with world.a.scope():
+        # the column as stored: cast to plain text, it is not decrypted on the way out
+        stored, index = (
+            BankAccount.objects.filter(pk=account.pk)
+            .annotate(stored=Cast("account_number", TextField()))
+            .values_list("stored", "account_number_index")
+            .get()
         )
-        stored, index = cursor.fetchone()
         record = ChangeRecord.objects.get(object_type="benefits.BankAccount", object_id=account.pk)
     assert stored.startswith("k") and NUMBER not in stored and "0018" not in stored
     assert index and NUMBER not in index
