@@ -24,6 +24,14 @@ digits: 1,000,000 candidates. The name and the phone carry nothing about the ID 
 The village is shown but ID numbers carry the region of issue (kept for life), not the
 village, so it narrows nothing. Residual risk, accepted: watching one person's age every day
 for a year reveals the birthday (500 candidates then); the age filters give the same.
+
+Bank accounts (benefits' payees) follow the same rule: in full only on the account's own
+detail page (and its form) for the privileged roles, recorded; everywhere else, API detail
+included, the last four digits (households.identity.mask_bank_account). An account number has
+12 to 30 digits, so at least 8 stay hidden: 10**8 candidates, 10**7 after a card number's
+Luhn check digit. The one output with full numbers is the bank's transfer file (代发文件),
+which only the county's administrators may write (`may_export_bank_accounts`), each one
+recorded.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import datetime
 from associations.models import Level, Role
 
 from .categories import age_shown
-from .identity import mask_id_number, mask_phone
+from .identity import mask_bank_account, mask_id_number, mask_phone
 
 # The roles that enter and verify identity data: the county's administrators and the
 # village secretaries who register people. Everyone else sees masked values everywhere.
@@ -82,6 +90,22 @@ def birth_date_for(
 def age_for(value: datetime.date | None, today: datetime.date) -> int | None:
     """The age in whole years, which everyone may see."""
     return age_shown(value, today)
+
+
+def bank_account_for(user, value: str | None, *, detail: bool = False) -> str:
+    """A payee's bank account number: in full only on the account's own detail page for the
+    privileged roles; elsewhere (lists, API, sheets, history) its last four digits."""
+    if not value:
+        return ""
+    return value if shows_full(user, detail=detail) else mask_bank_account(value)
+
+
+def may_export_bank_accounts(user) -> bool:
+    """The bank's transfer file (代发文件) carries every payee's number in full: the county's
+    administrators only (never an API key), and every file written is recorded."""
+    if getattr(user, "is_api_key", False):
+        return False
+    return getattr(user, "role", None) == Role.COUNTY_ADMIN
 
 
 def sees_registration_place(user) -> bool:

@@ -33,7 +33,15 @@ from schemathesis.specs.openapi.checks import (
 from activities.models import Activity, ActivityAttachment, HomeVisit
 from associations.accounts.services import token_create
 from associations.models import Association, Council, CouncilSeat
-from benefits.models import Fund, FundEntry, Loan
+from benefits.models import (
+    BankAccount,
+    Disbursement,
+    DisbursementBatch,
+    Fund,
+    FundEntry,
+    Loan,
+    Program,
+)
 from households.models import Household, Person
 from members.models import (
     Commendation,
@@ -110,6 +118,12 @@ RESOURCES = {
     "benefits/funds": Fund,
     "benefits/fund-entries": FundEntry,
     "benefits/loans": Loan,
+    # care subsidies: payments (/api/v1/benefits/<name>/{id}/), and the programmes their
+    # queries name
+    "benefits/bank-accounts": BankAccount,
+    "benefits/batches": DisbursementBatch,
+    "benefits/disbursements": Disbursement,
+    "benefits/programs": Program,
 }
 # Other path parameters that name a row, and the model they name.
 PATH_REFERENCES = {"attachment_pk": SubmissionAttachment}
@@ -156,11 +170,21 @@ REFERENCES = {
     "new_parent": "associations",
     "run": "reports/runs",
     "fund": "benefits/funds",
+    "batch": "benefits/batches",
+    "program": "benefits/programs",
 }
 
 
 @pytest.fixture
-def row_ids(world) -> dict[str, list[int]]:
+def payment_rows(world):
+    """Care-subsidy payments to aim at (the shared world has none): tests/benefits."""
+    from tests.benefits.factories_payments import payment_world
+
+    return payment_world(world)
+
+
+@pytest.fixture
+def row_ids(world, payment_rows) -> dict[str, list[int]]:
     """Each collection's ids, county A's (in scope) then county B's (a 404)."""
     models = {**RESOURCES, **PATH_REFERENCES, **NESTED_REFERENCES}
     ids = {name: [] for name in [*models, "villages", "groups"]}

@@ -72,6 +72,10 @@ LOAN = "benefits.Loan"
 # Models whose rows sit at the county node and that every account of the county reads (the
 # county's funds): only another county's rows are foreign to them.
 COUNTY_WIDE = {FUND}
+ENROLLMENT = "benefits.Enrollment"
+BANK_ACCOUNT = "benefits.BankAccount"
+BATCH = "benefits.DisbursementBatch"
+LINE = "benefits.Disbursement"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -111,6 +115,25 @@ ROUTES: dict[str, Route] = {
     "loan-issue": page(),
     "loan-detail": page(LOAN),
     "loan-repay": page(LOAN, post=True),
+    # care subsidies: payments (batches sit at the node they cover, lines and accounts at the
+    # beneficiary's village; the rows come from tests/benefits/factories_payments.py)
+    "person-bank-accounts": page(PERSON),
+    "bank-account-create": page(PERSON, post=True),
+    "bank-account-detail": page(BANK_ACCOUNT),
+    "bank-account-deactivate": page(BANK_ACCOUNT, get=False, post=True),
+    "enrollment-payee": page(ENROLLMENT, post=True),
+    "payment-batch-list": page(),
+    "payment-batch-create": page(),
+    "payment-batch-detail": page(BATCH),
+    "payment-batch-confirm": page(BATCH, get=False, post=True),
+    "payment-batch-pay": page(BATCH, post=True),
+    "payment-batch-cancel": page(BATCH, get=False, post=True),
+    "payment-batch-reissue": page(BATCH, get=False, post=True),
+    "payment-batch-bank-file": page(BATCH, get=False, post=True),
+    "payment-batch-receipts": page(BATCH),
+    "payment-batch-returns": page(BATCH, post=True),
+    "payment-line-fail": page(LINE, post=True),
+    "payment-totals": page(),
     # the tree and councils
     "node-detail": page(NODE),
     "node-tree": page(NODE),
@@ -345,6 +368,17 @@ ROUTES: dict[str, Route] = {
     "api-loan-list": api(),
     "api-loan-detail": api(LOAN),
     "api-loan-repayments": api(LOAN, "post", get=False),
+    # care subsidies: payments (the finance system's report names lines by reference:
+    # tests/benefits/test_payments_returns.py tries another county's)
+    "api-bank-account-list": api(),
+    "api-bank-account-detail": api(BANK_ACCOUNT),
+    "api-bank-account-deactivate": api(BANK_ACCOUNT, "post", get=False),
+    "api-disbursement-batch-list": api(),
+    "api-disbursement-batch-detail": api(BATCH),
+    "api-disbursement-list": api(),
+    "api-disbursement-detail": api(LINE),
+    "api-disbursement-report": api(get=False),
+    "api-payment-totals-list": api(),
 }
 # List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {
@@ -368,6 +402,9 @@ API_LISTS = {
     "api-fund-list": FUND,
     "api-fund-entry-list": FUND_ENTRY,
     "api-loan-list": LOAN,
+    "api-bank-account-list": BANK_ACCOUNT,
+    "api-disbursement-batch-list": BATCH,
+    "api-disbursement-list": LINE,
 }
 # List pages and the (URL prefix of detail links, model) they link to.
 PAGE_LISTS: dict[str, list[tuple[str, str]]] = {
@@ -377,8 +414,25 @@ PAGE_LISTS: dict[str, list[tuple[str, str]]] = {
     "fund-list": [("/benefits/funds/", FUND)],
     "loan-list": [("/benefits/loans/", LOAN), ("/benefits/funds/", FUND)],
     "loan-overdue": [("/benefits/loans/", LOAN)],
+    "payment-batch-list": [("/benefits/batches/", BATCH)],
 }
 ROLES = ["county_admin", "county_viewer", "township_staff", "village_secretary", "group_leader"]
+# The shared world holds no care-subsidy rows: the payments routes' tests make theirs (rolled
+# back with the test), in both counties.
+PAYMENT_ROUTES = {
+    name
+    for name, route in ROUTES.items()
+    if route.model in (ENROLLMENT, BANK_ACCOUNT, BATCH, LINE) or name == "payment-batch-list"
+} | {"api-bank-account-list", "api-disbursement-batch-list", "api-disbursement-list"}
+
+
+@pytest.fixture(autouse=True)
+def _payment_rows(request):
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and callspec.params.get("name") in PAYMENT_ROUTES:
+        from tests.benefits.factories_payments import payment_world
+
+        payment_world(request.getfixturevalue("world"))
 
 
 def _walk(patterns, namespace=""):

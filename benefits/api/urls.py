@@ -3,8 +3,20 @@
 from rest_framework.routers import DefaultRouter
 
 from .funds import FundEntryViewSet, FundViewSet, LoanViewSet
+from .payments import (
+    BankAccountViewSet,
+    DisbursementBatchViewSet,
+    DisbursementViewSet,
+    PaymentTotalsViewSet,
+)
 
 router = DefaultRouter()
+# funds and loans
 router.register("benefits/funds", FundViewSet, basename="api-fund")
 router.register("benefits/fund-entries", FundEntryViewSet, basename="api-fund-entry")
 router.register("benefits/loans", LoanViewSet, basename="api-loan")
+# payments
+router.register("benefits/bank-accounts", BankAccountViewSet, basename="api-bank-account")
+router.register("benefits/batches", DisbursementBatchViewSet, basename="api-disbursement-batch")
+router.register("benefits/disbursements", DisbursementViewSet, basename="api-disbursement")
+router.register("benefits/payment-totals", PaymentTotalsViewSet, basename="api-payment-totals")
