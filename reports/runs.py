@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from associations import jobs
 from associations.bulk import insert_many
+from associations.heap import old_objects_frozen
 from associations.models import Association, Job, Level
 from associations.periods import parse_period, period_key, period_label
 from associations.permissions import require
@@ -127,7 +128,9 @@ def handle(job: Job) -> None:
         if done % PROGRESS_EVERY == 1 or done >= total - 2:
             jobs.progress(job, done, rows_total=total, result={"stage": stage})
 
-    with CaptureQueriesContext(connection) as queries:
+    # The snapshot is tens of thousands of small objects: the collector's full passes leave
+    # the rest of the process alone meanwhile.
+    with old_objects_frozen(), CaptureQueriesContext(connection) as queries:
         rows = snapshots.build_rows(run, period, progress)
         total = steps["total"]
         jobs.progress(job, total - 1, rows_total=total, result={"stage": "保存结果"})
