@@ -137,26 +137,63 @@ def percent(part: int, whole: int) -> Decimal | None:
     return rounded(Decimal(part) * 100 / Decimal(whole))
 
 
-def _village_ids(county: Association) -> list[int]:
-    return list(
-        Association.objects.filter(level=Level.VILLAGE, county_id=county.pk)
+@dataclass(frozen=True)
+class _Units:
+    villages: list[int]  # by division code
+    small: dict[int, bool]  # village id: is_small_village
+    groups: dict[int, list[int]]  # village id: its group ids
+    group_ids: list[int]
+
+
+def _read_units(*, node: Association) -> _Units:
+    """The county's villages and groups, in one query."""
+    return _units_of(
+        Association.objects.filter(level__in=[Level.VILLAGE, Level.GROUP], county_id=node.pk)
         .order_by("division_code")
-        .values_list("id", flat=True)
+        .values_list("id", "level", "village_id", "is_small_village")
     )
 
 
-def _groups_by_village(county: Association) -> tuple[list[int], dict[int, list[int]]]:
-    """(every village id, {village id: its group ids}) in one query."""
-    rows = Association.objects.filter(
-        level__in=[Level.VILLAGE, Level.GROUP], county_id=county.pk
-    ).values_list("id", "level", "village_id")
-    villages, groups = [], defaultdict(list)
-    for node_id, level, village_id in rows:
+def share_units(county: Association, nodes: list[dict]) -> None:
+    """Within shared_reads: the indicators take the county's villages and groups from
+    `nodes` (the county's nodes by division code, as dicts with id, level, village_id and
+    is_small_village) instead of reading them again."""
+    share_result(
+        _read_units,
+        _units_of(
+            (n["id"], n["level"], n["village_id"], n["is_small_village"])
+            for n in nodes
+            if n["level"] in (Level.VILLAGE, Level.GROUP)
+        ),
+        node=county,
+    )
+
+
+def _units_of(rows) -> _Units:
+    villages, small, groups, group_ids = [], {}, defaultdict(list), []
+    for node_id, level, village_id, is_small in rows:
         if level == Level.VILLAGE:
             villages.append(node_id)
+            small[node_id] = is_small
         else:
             groups[village_id].append(node_id)
-    return villages, groups
+            group_ids.append(node_id)
+    return _Units(villages, small, dict(groups), group_ids)
+
+
+def _units(county: Association) -> _Units:
+    """Read once for every indicator of a run (within shared_reads)."""
+    return shared_read(_read_units, node=county)
+
+
+def _village_ids(county: Association) -> list[int]:
+    return _units(county).villages
+
+
+def _groups_by_village(county: Association) -> tuple[list[int], dict[int, list[int]]]:
+    """(every village id, {village id: its group ids})."""
+    units = _units(county)
+    return units.villages, units.groups
 
 
 def _year_to_end(period: Period) -> Period:
@@ -309,11 +346,7 @@ def training_held(county: Association, period: Period) -> Values:
 
 
 def _group_ids(county: Association) -> list[int]:
-    return list(
-        Association.objects.filter(level=Level.GROUP, county_id=county.pk).values_list(
-            "id", flat=True
-        )
-    )
+    return _units(county).group_ids
 
 
 @register(
@@ -486,9 +519,7 @@ def council_model(county: Association, period: Period) -> Values:
     5 五老, 3 社会贤达·致富能人·积极分子, 3 村干部; a small village 3-2-1 — else 0, as the
     council page checks it (associations.selectors.council_model_check). No council: no
     value."""
-    villages = Association.objects.filter(level=Level.VILLAGE, county_id=county.pk).values_list(
-        "id", "is_small_village"
-    )
+    villages = _units(county).small.items()
     councils = dict(
         Council.objects.filter(
             association__level=Level.VILLAGE,

@@ -38,13 +38,13 @@ from members import selectors as member_selectors
 
 from . import activity_snapshot, pay, scoring
 from .group_ratings import snapshot_ratings
-from .indicators import REGISTRY, share_result, shared_read, shared_reads
+from .indicators import REGISTRY, share_result, share_units, shared_read, shared_reads
 from .manual import NOT_SCORED, manual_scores
 from .models import Grade, IndicatorLevel, ReportRun, SchemeIndicator, SnapshotNode
 
 NODE_FIELDS = (
     "id", "level", "name", "division_code", "parent_id", "county_id", "township_id",
-    "village_id", "group_id",
+    "village_id", "group_id", "is_small_village",
 )  # fmt: skip
 
 
@@ -110,7 +110,13 @@ def build_rows(run: ReportRun, period: Period, progress=None) -> list:
 
 def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
     county = Association.objects.get(pk=run.county_id)
-    nodes = list(Association.objects.filter(county_id=county.pk).values(*NODE_FIELDS))
+    # by division code (the model's ordering), as the indicators read them
+    nodes = list(
+        Association.objects.filter(county_id=county.pk)
+        .order_by("division_code")
+        .values(*NODE_FIELDS)
+    )
+    share_units(county, nodes)
     by_id = {n["id"]: n for n in nodes}
     indicators = list(SchemeIndicator.objects.filter(version_id=run.version_id))
     version = run.version
