@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -130,6 +131,7 @@ def compute(key: str, *, county: Association, period: Period) -> Values:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def percent(part: int, whole: int) -> Decimal | None:
     """part ÷ whole as a percentage rounded to 0.01; None when there is nothing to divide by."""
     if not whole:
@@ -230,8 +232,22 @@ def council_quarterly(county: Association, period: Period) -> Values:
     return result
 
 
-def _group_months(counts: dict, group_id: int, months, required: int) -> int:
-    return sum(1 for month in months if counts.get(group_id, {}).get(month, 0) >= required)
+def _count_met_months(*, node: Association, period: Period, duty: str, required: int) -> dict:
+    """{group id: months of the period in which the duty's count reached `required`} of the
+    groups with any (activities.duties.<duty> counts by group and month)."""
+    counts = _duty(getattr(activity_duties, duty), node, period)
+    months = period.months()
+    met = {}
+    for group_id, by_month in counts.items():
+        n = sum(1 for month in months if by_month.get(month, 0) >= required)
+        if n:
+            met[group_id] = n
+    return met
+
+
+def _met_months(county: Association, period: Period, duty: str, required: int) -> dict:
+    """As _count_met_months, once per run for the village and the group indicators."""
+    return shared_read(_count_met_months, node=county, period=period, duty=duty, required=required)
 
 
 @register(
@@ -243,16 +259,15 @@ def _group_months(counts: dict, group_id: int, months, required: int) -> int:
 def group_activity_share(county: Association, period: Period) -> Values:
     """Share of the village's member groups that held at least one activity in EVERY month of
     the period (activities held at the group node). A village without groups: no value."""
-    counts = _duty(activity_duties.group_activity_counts, county, period)
-    months = period.months()
-    required = activity_duties.GROUP_ACTIVITIES_A_MONTH
+    met = _met_months(
+        county, period, "group_activity_counts", activity_duties.GROUP_ACTIVITIES_A_MONTH
+    )
+    months = len(period.months())
     villages, groups = _groups_by_village(county)
     result = {}
     for village_id in villages:
         own = groups.get(village_id, [])
-        every_month = sum(
-            1 for g in own if _group_months(counts, g, months, required) == len(months)
-        )
+        every_month = sum(1 for g in own if met.get(g, 0) == months)
         result[village_id] = percent(every_month, len(own))
     return result
 
@@ -268,15 +283,13 @@ def leader_visit_share(county: Association, period: Period) -> Values:
     the group's leader of the day made at least 3 home visits: a village of 2 groups over a
     quarter has 6 group-months; 3 of them with 3 or more visits is 50. A group without a
     leader has no visits, so its months are not met. A village without groups: no value."""
-    counts = _duty(activity_duties.leader_visit_counts, county, period)
-    months = period.months()
-    required = activity_duties.LEADER_VISITS_A_MONTH
+    met = _met_months(county, period, "leader_visit_counts", activity_duties.LEADER_VISITS_A_MONTH)
+    months = len(period.months())
     villages, groups = _groups_by_village(county)
     result = {}
     for village_id in villages:
         own = groups.get(village_id, [])
-        met = sum(_group_months(counts, g, months, required) for g in own)
-        result[village_id] = percent(met, len(own) * len(months))
+        result[village_id] = percent(sum(met.get(g, 0) for g in own), len(own) * months)
     return result
 
 
@@ -358,13 +371,11 @@ def _group_ids(county: Association) -> list[int]:
 )
 def group_activity_months(county: Association, period: Period) -> Values:
     """Share of the months of the period in which the group held at least one activity."""
-    counts = _duty(activity_duties.group_activity_counts, county, period)
-    months = period.months()
-    required = activity_duties.GROUP_ACTIVITIES_A_MONTH
-    return {
-        g: percent(_group_months(counts, g, months, required), len(months))
-        for g in _group_ids(county)
-    }
+    met = _met_months(
+        county, period, "group_activity_counts", activity_duties.GROUP_ACTIVITIES_A_MONTH
+    )
+    months = len(period.months())
+    return {g: percent(met.get(g, 0), months) for g in _group_ids(county)}
 
 
 @register(
@@ -377,13 +388,9 @@ def group_activity_months(county: Association, period: Period) -> Values:
 def leader_visit_months(county: Association, period: Period) -> Values:
     """Share of the months of the period in which the group's leader made at least 3 home
     visits."""
-    counts = _duty(activity_duties.leader_visit_counts, county, period)
-    months = period.months()
-    required = activity_duties.LEADER_VISITS_A_MONTH
-    return {
-        g: percent(_group_months(counts, g, months, required), len(months))
-        for g in _group_ids(county)
-    }
+    met = _met_months(county, period, "leader_visit_counts", activity_duties.LEADER_VISITS_A_MONTH)
+    months = len(period.months())
+    return {g: percent(met.get(g, 0), months) for g in _group_ids(county)}
 
 
 # --- members, publicity, hardship, council ----------------------------------------------------
