@@ -203,6 +203,8 @@ def _json_text(field: models.JSONField, value):
     writes tens of thousands of them. None (SQL NULL) and expressions go the field's way."""
     if value is None or hasattr(value, "resolve_expression"):
         return field.get_db_prep_save(value, connection)
+    if type(value) is dict and not value:  # most of a snapshot's group rows
+        return "{}"
     return json.dumps(value)
 
 
