@@ -15,14 +15,19 @@ inserted; timed until the run is done. The version is --scheme-version, else the
 in use (the default scheme of the period's year is created and put in use when there is
 none). The runs made are deleted afterwards unless --keep.
 
-FLOOR: one statement per indicator family, sent through psycopg on the same connection:
-duties (activities.management.commands.benchmark_activities.DUTIES_SQL: group activities,
-leader visits, the president's groups, council meetings, congresses and trainings), members
-and 常住人口 by village, themed-day publicity, hardship households helped, council seats of
-the councils in office; and the figures the snapshot stores beside the scores: the population
-table (people by residency with the women 15-49, deaths and births with their order, and
-households), the activity statistics (kinds, themes, themed days, materials) and the pay
-sheet's post holders. Only the values: no scoring, no rows written.
+FLOOR: one statement per indicator family, sent through psycopg on the same connection,
+each giving the VALUES the snapshot stores, for every village and group (not only the counts
+they come from: the shares need their denominators, the groups of each village, the months
+and quarters of the period, the themed days falling in it): duties (group activities and
+leaders' visits by month, the president's groups, council meetings, congresses and trainings,
+as activities.management.commands.benchmark_activities.DUTIES_SQL counts them), members ÷
+常住人口, themed-day publicity, hardship households helped, the council model of the councils
+in office, and the manual indicators' accepted scores; and the figures the snapshot stores
+beside the scores: the population table (people by residency with the women 15-49, deaths and
+births with their order, and households), the activity statistics (kinds, themes, themed
+days, materials) and the pay sheet's post holders. No scoring, no rows written. The command
+checks that the floor's values are the run's: every indicator value of every node (but the
+cells the period does not assess), the members and 常住人口, the post holders.
 
 Printed: the median of each, their ratio (target ≤ 3×) and the run's query count (which does
 not grow with villages: tests/reports/test_runs.py)."""
