@@ -25,7 +25,9 @@ as activities.management.commands.benchmark_activities.DUTIES_SQL counts them), 
 in office, and the manual indicators' accepted scores; and the figures the snapshot stores
 beside the scores: the population table (people by residency with the women 15-49, deaths and
 births with their order, and households), the activity statistics (kinds, themes, themed
-days, materials) and the pay sheet's post holders. No scoring, no rows written. The command
+days, materials, with the catalogues' names), the pay sheet's post holders, the nodes' names,
+codes and parents, the members who joined in the period and the groups' 五好/五有 ratings.
+No scoring, no rows written. The command
 checks that the floor's values are the run's: every indicator value of every node (but the
 cells the period does not assess), the members and 常住人口, the post holders.
 
@@ -389,6 +391,38 @@ WHERE r.county_id = %(county)s AND r.role = 'leader' AND r.starts_on <= %(end)s
 """
 
 
+# The nodes as they are (the snapshot keeps each one's name, code and parents), the members
+# who joined in the period (the population table's 新发展会员), the groups' 五好/五有 ratings
+# of the period, and the catalogues the activity statistics are read with.
+NODES_SQL = """
+SELECT id, level, name, division_code, parent_id, township_id, village_id, group_id,
+       is_small_village
+FROM associations_association WHERE county_id = %(county)s
+"""
+
+JOINED_SQL = """
+SELECT village_id, count(*) FROM members_member
+WHERE county_id = %(county)s AND joined_on BETWEEN %(start)s AND %(end)s
+GROUP BY village_id
+"""
+
+RATINGS_SQL = """
+SELECT r.node_id, r.lead_good, r.publicity_good, r.information_good, r.policy_good,
+       r.activity_good, r.has_venue, r.has_services, r.has_rules, r.has_team, r.has_equipment
+FROM reports_grouprating r JOIN reports_assessmentperiod p ON p.id = r.period_id
+WHERE r.county_id = %(county)s AND p.key = %(period_key)s
+"""
+
+CATALOGUE_SQL = """
+SELECT 'theme', id, name, '', is_active FROM activities_theme WHERE county_id = %(county)s
+UNION ALL
+SELECT 'themed_day', id, name, month || '.' || day, is_active FROM activities_themedday
+WHERE county_id = %(county)s
+UNION ALL
+SELECT 'material', id, name, unit, is_active FROM activities_material
+WHERE county_id = %(county)s
+"""
+
 INDICATOR_FAMILIES = {
     "duties": DUTY_VALUES_SQL,
     "members": MEMBERS_SQL,
@@ -404,6 +438,10 @@ STORED_FIGURES = {
     "activity_figures": ACTIVITY_FIGURES_SQL,
     "materials": MATERIALS_SQL,
     "posts": POSTS_SQL,
+    "nodes": NODES_SQL,
+    "members_joined": JOINED_SQL,
+    "ratings": RATINGS_SQL,
+    "catalogue": CATALOGUE_SQL,
 }
 
 
