@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("associations.urls")),
     path("", include("activities.urls")),
     path("", include("reports.urls")),
+    path("", include("benefits.urls")),
 ]
 
 handler403 = "config.errors.permission_denied"

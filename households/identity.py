@@ -416,6 +416,20 @@ def full_identifier_in(text: str | None) -> str | None:
     return None
 
 
+def normalize_bank_account(raw: str | None) -> str:
+    """A bank card or account number as banks print it, without spaces or dashes."""
+    return re.sub(r"[\s-]", "", raw or "")
+
+
+def mask_bank_account(value: str | None) -> str:
+    """6222021234567890123 -> ***************0123: only the last four digits stay, which is
+    what a payee recognizes on a receipt and what a bank's own slips show."""
+    number = normalize_bank_account(value)
+    if len(number) <= 4:
+        return "*" * len(number)
+    return "*" * (len(number) - 4) + number[-4:]
+
+
 def mask_name(value: str | None) -> str:
     """张三 -> 张*, 张三丰 -> 张*丰, 欧阳娜娜 -> 欧**娜: the first character and, from three
     characters on, the last one stay, so people can recognize their own line in a notice."""

@@ -104,6 +104,13 @@ class MaritalStatus(models.TextChoices):
     WIDOWED = "widowed", "丧偶"
 
 
+class RegistrationKind(models.TextChoices):
+    """户口性质: benefit rules such as 农村部分计划生育家庭奖励扶助 ask for rural registration."""
+
+    AGRICULTURAL = "agricultural", "农业户口"
+    NON_AGRICULTURAL = "non_agricultural", "非农业户口"
+
+
 class Household(ScopedModel):
     number = models.CharField("户编号", max_length=30)
     head = models.ForeignKey(
@@ -213,6 +220,9 @@ class Person(ScopedModel):
         "独生子女父母光荣证号", max_length=40, blank=True
     )
     only_child_certificate_date = models.DateField("光荣证发证日期", null=True, blank=True)
+    registration_kind = models.CharField(
+        "户口性质", max_length=20, choices=RegistrationKind.choices, blank=True
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

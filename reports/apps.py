@@ -6,7 +6,10 @@ class ReportsConfig(AppConfig):
     verbose_name = "考核与报表"
 
     def ready(self):
-        from . import runs
+        from . import (
+            benefit_indicators,  # noqa: F401 (registers the care-subsidy indicators)
+            runs,
+        )
 
         runs.register_family()
         from associations import period_locks

@@ -33,6 +33,7 @@ from activities.models import Activity, HomeVisit
 from associations.models import Association, Council, CouncilSeat, Level
 from associations.periods import Period
 from associations.selectors import COUNCIL_MODELS
+from benefits.models import Disbursement, LineStatus
 from households import selectors as household_selectors
 from households.models import AssistanceRecord, HardshipAssessment
 from members import selectors as member_selectors
@@ -188,7 +189,8 @@ def _units(county: Association) -> _Units:
     return shared_read(_read_units, node=county)
 
 
-def _village_ids(county: Association) -> list[int]:
+def village_ids(county: Association) -> list[int]:
+    """The county's villages by division code (read once per run within shared_reads)."""
     return _units(county).villages
 
 
@@ -220,7 +222,7 @@ def council_quarterly(county: Association, period: Period) -> Values:
     meetings = _duty(activity_duties.village_meeting_counts, county, period)
     quarters = period.quarters()
     result = {}
-    for village_id in _village_ids(county):
+    for village_id in village_ids(county):
         by_quarter = meetings.get(village_id, {})
         met = sum(
             1
@@ -323,7 +325,7 @@ def _held_in_year(county: Association, period: Period, kind: str) -> Values:
     window = _year_to_end(period)
     meetings = _duty(activity_duties.village_meeting_counts, county, window)
     result = {}
-    for village_id in _village_ids(county):
+    for village_id in village_ids(county):
         by_quarter = meetings.get(village_id, {})
         result[village_id] = Decimal(
             sum(row[kind] for quarter, row in by_quarter.items() if quarter <= window.end)
@@ -413,7 +415,7 @@ def membership_ratio(county: Association, period: Period) -> Values:
     )
     return {
         village_id: percent(members.get(village_id, 0), population.get(village_id, 0))
-        for village_id in _village_ids(county)
+        for village_id in village_ids(county)
     }
 
 
@@ -460,7 +462,7 @@ def themed_day_publicity(county: Association, period: Period) -> Values:
             marked[village_id].add((day_id, year))
     return {
         village_id: percent(len(marked.get(village_id, ())), len(occurrences))
-        for village_id in _village_ids(county)
+        for village_id in village_ids(county)
     }
 
 
@@ -471,13 +473,14 @@ HARDSHIP_VISIT_PURPOSES = (HomeVisit.Purpose.HARDSHIP_HELP, HomeVisit.Purpose.CO
     key="hardship_assisted_share",
     name="计生困难家庭帮扶覆盖率",
     unit="%",
-    definition="当年在册的计生困难家庭中,统计期内有结对帮扶、困难帮扶或慰问走访、帮扶档案记录的户所占百分比;无困难家庭记为100。",
+    definition="当年在册的计生困难家庭中,统计期内有结对帮扶、困难帮扶或慰问走访、帮扶档案记录或领到扶助金的户所占百分比;无困难家庭记为100。",
 )
 def hardship_assisted_share(county: Association, period: Period) -> Values:
     """Share of the village's hardship households (在册 in the roster of the period's last
     year) that were helped during the period: paired with a member (a 结对帮扶 running at any
-    time in the period), visited at home for 困难帮扶 or 慰问, or given assistance (an entry
-    of the household's 帮扶档案 dated in the period). One query. A village with no hardship
+    time in the period), visited at home for 困难帮扶 or 慰问, given assistance (an entry
+    of the household's 帮扶档案 dated in the period), or paid a care subsidy (a benefits
+    payment line paid in the period). One query. A village with no hardship
     household in the roster has nobody left unhelped: 100."""
     start, end = period.start, period.end
     household = OuterRef("household_id")
@@ -496,6 +499,11 @@ def hardship_assisted_share(county: Association, period: Period) -> Values:
     aided = Exists(
         AssistanceRecord.objects.filter(household_id=household, given_on__range=(start, end))
     )
+    subsidised = Exists(
+        Disbursement.objects.filter(
+            household_id=household, status=LineStatus.PAID, paid_on__range=(start, end)
+        )
+    )
     rows = (
         HardshipAssessment.objects.filter(
             county_id=county.pk,
@@ -503,12 +511,14 @@ def hardship_assisted_share(county: Association, period: Period) -> Values:
             status=HardshipAssessment.Status.IN_ROSTER,
         )
         .values("village_id")
-        .annotate(total=Count("id"), helped_n=Count("id", filter=paired | visited | aided))
+        .annotate(
+            total=Count("id"), helped_n=Count("id", filter=paired | visited | aided | subsidised)
+        )
         .order_by()
     )
     counts = {row["village_id"]: (row["helped_n"], row["total"]) for row in rows}
     result = {}
-    for village_id in _village_ids(county):
+    for village_id in village_ids(county):
         helped, total = counts.get(village_id, (0, 0))
         result[village_id] = percent(helped, total) if total else Decimal("100.00")
     return result

@@ -36,7 +36,7 @@ from households import figures as household_figures
 from households import selectors as household_selectors
 from members import selectors as member_selectors
 
-from . import activity_snapshot, pay, scoring
+from . import activity_snapshot, benefit_snapshot, pay, scoring
 from .group_ratings import snapshot_ratings
 from .indicators import REGISTRY, share_result, share_units, shared_read, shared_reads
 from .manual import NOT_SCORED, manual_scores
@@ -236,6 +236,7 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
     ]
     _aggregate(rows, columns)
     activity_snapshot.attach(rows, county, period)
+    benefit_snapshot.attach(rows, county, period)
     return rows
 
 

@@ -11,6 +11,8 @@ has nothing for it:
     会员情况        members at the period's end, members ÷ 常住人口, members who joined
     活动与随访      the percentage indicators the run recorded (activities, visits, …): the
                     village's value, or the villages' average for a township or the county
+    利益导向机制执行情况  each care-subsidy programme paid in the period: beneficiaries and
+                    the sum ("奖励扶助对象114人,共计82080元。"), from figures["benefits"]
     考核结果        villages by grade; the county's top three by name (a township: those of
                     its villages among them); a village: its total, grade and ranks
 
@@ -140,6 +142,28 @@ def _members(when: str, place: str, row: SnapshotNode, f: dict, villages: int) -
     return text
 
 
+# How the seeds name the beneficiaries of the national programmes (seed 001); any other
+# programme's beneficiaries are "<programme>对象".
+BENEFICIARY_WORDS = {"reward_assistance": "奖励扶助对象", "special_assistance": "特扶对象"}
+
+
+def _yuan(amount: str) -> str:
+    value = Decimal(amount)
+    return str(value.quantize(Decimal(1))) if value == value.to_integral_value() else str(value)
+
+
+def _benefits(when: str, place: str, row: SnapshotNode) -> str:
+    entries = (row.figures or {}).get("benefits") or []
+    if not entries:
+        return ""
+    sentences = [
+        f"{BENEFICIARY_WORDS.get(e['template'], e['program'] + '对象')}{e['people']}人,"
+        f"共计{_yuan(e['amount'])}元。"
+        for e in entries
+    ]
+    return f"利益导向机制执行情况:{when}{place}{''.join(sentences)}"
+
+
 def _indicator_name(column: dict) -> str:
     indicator = REGISTRY.get(column["key"])
     return column.get("name") or (indicator.name if indicator else column["key"])
@@ -237,6 +261,7 @@ def draft(run: ReportRun, row: SnapshotNode, rows: list[SnapshotNode]) -> Summar
     lines.append(_population(when, place, period.end, f))
     count = len(villages) if row.level != Level.VILLAGE else 0
     lines.append(_members(when, place, row, f, count))
+    lines.append(_benefits(when, place, row))
     lines.append(_activities(when, place, row, villages, columns))
     lines.append(_assessment(when, place, row, villages))
     numbered = [f"{n}、{line}" for n, line in enumerate((x for x in lines if x), start=1)]

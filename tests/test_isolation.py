@@ -85,6 +85,8 @@ ROUTES: dict[str, Route] = {
     "api-key-revoke": page("associations.ApiKey", get=False, post=True),
     "platform-counties": page(),
     "platform-county-create": page(),
+    # care subsidies
+    "benefits-home": page(),
     # the tree and councils
     "node-detail": page(NODE),
     "node-tree": page(NODE),

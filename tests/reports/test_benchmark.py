@@ -33,7 +33,7 @@ def test_benchmark_reports_runs_and_its_floor_counts_what_the_run_stored(
     # every value of every indicator of the four villages and eight groups but those the
     # period does not assess: the floor computes the values themselves, not only the counts
     assert "全部 20 个指标值" in check, out
-    assert "指标值 6 条" in out and "其余数字共 16 条" in out, out
+    assert "指标值 6 条" in out and "其余数字共 17 条" in out, out
     assert re.search(r"比值\(对指标值底线\)\d+\.\d\d×.*全部底线 \d+\.\d\d×", out), out
 
 

@@ -156,6 +156,10 @@ EXPECTED = {
     "membership_ratio": ["50.00", "50.00", "50.00", "50.00"],
     "group_activity_months": ["100.00", "66.67", "0.00", "0.00"],
     "leader_visit_months": ["33.33", "0.00", "0.00", "0.00"],
+    # no care subsidies in this world: nothing late, nothing unnoticed
+    # (tests/reports/test_benefit_indicators.py works them out on payments and notices)
+    "benefit_paid_on_time": ["100.00", "100.00", "100.00", "100.00"],
+    "benefit_notice_share": ["100.00", "100.00", "100.00", "100.00"],
 }
 
 

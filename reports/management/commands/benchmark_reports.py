@@ -26,7 +26,8 @@ in office, and the manual indicators' accepted scores; and the figures the snaps
 beside the scores: the population table (people by residency with the women 15-49, deaths and
 births with their order, and households), the activity statistics (kinds, themes, themed
 days, materials, with the catalogues' names), the pay sheet's post holders, the nodes' names,
-codes and parents, the members who joined in the period and the groups' 五好/五有 ratings.
+codes and parents, the members who joined in the period, the groups' 五好/五有 ratings and
+the care subsidies paid in the period.
 No scoring, no rows written. The command
 checks that the floor's values are the run's: every indicator value of every node (but the
 cells the period does not assess), the members and 常住人口, the post holders.
@@ -265,7 +266,9 @@ hardship AS (
                 AND v.visited_on BETWEEN %(start)s AND %(end)s
                 AND v.purpose IN ('hardship_help', 'condolence'))
      OR EXISTS (SELECT 1 FROM households_assistancerecord r WHERE r.household_id = h.household_id
-                AND r.given_on BETWEEN %(start)s AND %(end)s)) AS helped
+                AND r.given_on BETWEEN %(start)s AND %(end)s)
+     OR EXISTS (SELECT 1 FROM benefits_disbursement d WHERE d.household_id = h.household_id
+                AND d.status = 'paid' AND d.paid_on BETWEEN %(start)s AND %(end)s)) AS helped
     FROM households_hardshipassessment h
     WHERE h.county_id = %(county)s AND h.year = %(year)s AND h.status = 'in_roster'
     GROUP BY h.village_id
@@ -421,6 +424,17 @@ WHERE county_id = %(county)s
 UNION ALL
 SELECT 'material', id, name, unit, is_active FROM activities_material
 WHERE county_id = %(county)s
+UNION ALL
+SELECT 'program', id, name, template, TRUE FROM benefits_program WHERE county_id = %(county)s
+"""
+
+# The care subsidies paid in the period, by village and programme (figures["benefits"]).
+BENEFITS_SQL = """
+SELECT village_id, program_id, count(DISTINCT person_id), count(DISTINCT household_id),
+       sum(amount)
+FROM benefits_disbursement
+WHERE county_id = %(county)s AND status = 'paid' AND paid_on BETWEEN %(start)s AND %(end)s
+GROUP BY 1, 2
 """
 
 INDICATOR_FAMILIES = {
@@ -442,6 +456,7 @@ STORED_FIGURES = {
     "members_joined": JOINED_SQL,
     "ratings": RATINGS_SQL,
     "catalogue": CATALOGUE_SQL,
+    "benefits": BENEFITS_SQL,
 }
 
 

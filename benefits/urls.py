@@ -1,0 +1,10 @@
+"""The care-subsidies pages. Each part of the app keeps its routes beside its views and they
+are gathered here."""
+
+from django.urls import path
+
+from . import home_views
+
+urlpatterns = [
+    path("benefits/", home_views.BenefitsHomeView.as_view(), name="benefits-home"),
+]
