@@ -25,6 +25,6 @@ DROP STATISTICS IF EXISTS household_unit_stats;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("households", "0009_encrypt_existing")]
+    dependencies = [("households", "0010_person_registration_kind")]
 
     operations = [migrations.RunSQL(CREATE, DROP)]
