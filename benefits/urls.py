@@ -3,8 +3,10 @@ are gathered here."""
 
 from django.urls import path
 
-from . import home_views
+from . import fund_views, home_views, loan_views
 
 urlpatterns = [
     path("benefits/", home_views.BenefitsHomeView.as_view(), name="benefits-home"),
+    *fund_views.urlpatterns,
+    *loan_views.urlpatterns,
 ]

@@ -52,6 +52,8 @@ class CountyWorld:
     schemes: list = field(default_factory=list)  # the default scheme of 2026 (a draft)
     report_run: object = None  # a published report run of 2026-Q1 with its snapshot
     periods: list = field(default_factory=list)  # 2026-Q1, open, with a scheme in use
+    funds: list = field(default_factory=list)  # [care fund, loan fund] (benefits)
+    loans: list = field(default_factory=list)  # a loan in each village but A's first
 
     @property
     def nodes(self) -> list[Association]:
@@ -181,6 +183,10 @@ def _build_county(code: str, name: str) -> CountyWorld:
         world.schemes.append(scheme_create_default(actor=admin, county=county, year=2026))
         world.report_run = _report_run(admin, county, world.schemes[-1])
         world.periods.append(_assessment_period(admin, county))
+        # Funds and loans (care subsidies), so their routes have rows to isolate
+        from tests.benefits.factories_funds import world_funds
+
+        world_funds(admin, world)
     return world
 
 

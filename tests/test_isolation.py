@@ -65,6 +65,13 @@ SNAPSHOT_NODE = "reports.SnapshotNode"
 PERIOD = "reports.AssessmentPeriod"
 SUBMISSION = "reports.Submission"
 SUBMISSION_FILE = "reports.SubmissionAttachment"
+FUND = "benefits.Fund"
+FUND_ENTRY = "benefits.FundEntry"
+LOAN = "benefits.Loan"
+
+# Models whose rows sit at the county node and that every account of the county reads (the
+# county's funds): only another county's rows are foreign to them.
+COUNTY_WIDE = {FUND}
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -87,6 +94,23 @@ ROUTES: dict[str, Route] = {
     "platform-county-create": page(),
     # care subsidies
     "benefits-home": page(),
+    # care subsidies: funds and loans (funds are COUNTY_WIDE; their ledger entries are read
+    # by the county's accounts only, so any entry is foreign below the county; loans sit at
+    # the borrower's village)
+    "fund-list": page(),
+    "fund-create": page(),
+    "fund-detail": page(FUND),
+    "fund-edit": page(FUND, post=True),
+    "fund-income-government": page(FUND, post=True),
+    "fund-income-donation": page(FUND, post=True),
+    "fund-income-other": page(FUND, post=True),
+    "fund-expense-assistance": page(FUND, post=True),
+    "fund-entry-reverse": page(FUND_ENTRY, post=True),
+    "loan-list": page(),
+    "loan-overdue": page(),
+    "loan-issue": page(),
+    "loan-detail": page(LOAN),
+    "loan-repay": page(LOAN, post=True),
     # the tree and councils
     "node-detail": page(NODE),
     "node-tree": page(NODE),
@@ -313,6 +337,14 @@ ROUTES: dict[str, Route] = {
     "api-report-submission-attachment-thumbnail": Route(
         model=SUBMISSION, api=True, kwargs=(("attachment_pk", "1"),)
     ),
+    # care subsidies: funds and loans
+    "api-fund-list": api(),
+    "api-fund-detail": api(FUND),
+    "api-fund-entry-list": api(),
+    "api-fund-entry-detail": api(FUND_ENTRY),
+    "api-loan-list": api(),
+    "api-loan-detail": api(LOAN),
+    "api-loan-repayments": api(LOAN, "post", get=False),
 }
 # List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {
@@ -333,12 +365,18 @@ API_LISTS = {
     "api-report-node-list": SNAPSHOT_NODE,
     "api-report-period-list": PERIOD,
     "api-report-submission-list": SUBMISSION,
+    "api-fund-list": FUND,
+    "api-fund-entry-list": FUND_ENTRY,
+    "api-loan-list": LOAN,
 }
 # List pages and the (URL prefix of detail links, model) they link to.
 PAGE_LISTS: dict[str, list[tuple[str, str]]] = {
     "person-list": [("/people/", PERSON), ("/households/", HOUSEHOLD)],
     "household-list": [("/households/", HOUSEHOLD), ("/people/", PERSON)],
     "member-list": [("/members/", MEMBER)],
+    "fund-list": [("/benefits/funds/", FUND)],
+    "loan-list": [("/benefits/loans/", LOAN), ("/benefits/funds/", FUND)],
+    "loan-overdue": [("/benefits/loans/", LOAN)],
 }
 ROLES = ["county_admin", "county_viewer", "township_staff", "village_secretary", "group_leader"]
 
@@ -365,11 +403,19 @@ def _key(user) -> str:
     return f"{user.node_level}_id"
 
 
+def _own(model_label: str, user) -> dict:
+    """The rows of the model the user may reach: those of the user's subtree (of the user's
+    county for a COUNTY_WIDE model)."""
+    if model_label in COUNTY_WIDE:
+        return {"county_id": user.county_id}
+    return {_key(user): user.node_id}
+
+
 def foreign_rows(model_label: str, user, limit: int = 8) -> list:
     """Rows of the model the user must not reach, spread over both counties and levels."""
     model = apps.get_model(model_label)
     with unscoped(reason=UnscopedReason.TEST_FIXTURES):
-        rows = list(model.objects.exclude(**{_key(user): user.node_id}).order_by("county_id", "pk"))
+        rows = list(model.objects.exclude(**_own(model_label, user)).order_by("county_id", "pk"))
     if len(rows) <= limit:
         return rows
     step = len(rows) / limit
@@ -379,7 +425,7 @@ def foreign_rows(model_label: str, user, limit: int = 8) -> list:
 def allowed_ids(model_label: str, user) -> set[int]:
     model = apps.get_model(model_label)
     with unscoped(reason=UnscopedReason.TEST_FIXTURES):
-        return set(model.objects.filter(**{_key(user): user.node_id}).values_list("pk", flat=True))
+        return set(model.objects.filter(**_own(model_label, user)).values_list("pk", flat=True))
 
 
 def _nothing_renamed() -> bool:

@@ -2,4 +2,9 @@
 
 from rest_framework.routers import DefaultRouter
 
+from .funds import FundEntryViewSet, FundViewSet, LoanViewSet
+
 router = DefaultRouter()
+router.register("benefits/funds", FundViewSet, basename="api-fund")
+router.register("benefits/fund-entries", FundEntryViewSet, basename="api-fund-entry")
+router.register("benefits/loans", LoanViewSet, basename="api-loan")

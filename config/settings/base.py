@@ -237,6 +237,11 @@ SPECTACULAR_SETTINGS = {
         "SubmissionStateEnum": "reports.models.Submission.State",
         # Headers (issue 12): a name for the attachments' kind, so check --deploy is clean
         "AttachmentKindEnum": "associations.attachments.models.AttachmentKind",
+        # Care subsidies: funds and loans
+        "FundKindEnum": "benefits.models.Fund.Kind",
+        "LoanStatusEnum": "benefits.models.Loan.Status",
+        "FundEntryDirectionEnum": "benefits.models.FundEntry.Direction",
+        "FundEntrySourceEnum": "benefits.models.FundEntry.Source",
     },
 }
 
