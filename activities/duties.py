@@ -223,8 +223,8 @@ def president_group_visit_counts(*, node: Association, period: Period) -> dict[i
     president's attendances at group activities, and their home visits), joined here."""
     span = (period.start, period.end)
     # Only members linked to a president's seat can count: narrowing to them first lets
-    # PostgreSQL start from the few hundred presidents (by the attendance_member index)
-    # instead of every attendance row of the period.
+    # PostgreSQL start from the few hundred presidents (by the attendance_member and
+    # visit_visitor_date indexes) instead of every attendance and visit of the period.
     presidents = SeatHolder.objects.filter(seat__position=CouncilPosition.PRESIDENT).values(
         "member_id"
     )
@@ -242,7 +242,10 @@ def president_group_visit_counts(*, node: Association, period: Period) -> dict[i
     )
     visited = (
         HomeVisit.objects.filter(
-            visited_on__range=span, household__group__isnull=False, **under(node)
+            visited_on__range=span,
+            household__group__isnull=False,
+            visitor_id__in=presidents,
+            **under(node),
         )
         .filter(_is_president("visitor_id", "village_id", "visited_on"))
         .values_list("village_id", month_of("visited_on"), "household__group_id")

@@ -40,9 +40,10 @@ creation date, and persons removed from the registry are missing. A past period'
 therefore today's registry applied to that period, not what was reported then (the page and
 the export say so: `period_notes`), until published figures are frozen by the assessment.
 
-Six queries for any node, grouped by the node's child units, never a query per village:
-persons and households (each grouped by unit and residency), the births, the persons of their
-households, those households' women's children (households.birth_order), the unit names."""
+Seven queries for any node, grouped by the node's child units, never a query per village:
+persons and households (each grouped by unit and residency), the deaths, the births, the
+persons of their households, those households' women's children (households.birth_order),
+the unit names."""
 
 from __future__ import annotations
 
@@ -346,13 +347,12 @@ def _split(residency: str) -> str:
 
 def _people_counts(node: Association, period: Period, *units: str):
     """Per unit and residency: the living, the women 15-49 and the married ones at the end of
-    the period, the deaths in it. Grouping by residency gives every split at once."""
-    end, start = period.end, period.start
+    the period. Grouping by residency gives every split at once."""
+    end = period.end
     alive = alive_on(end)
     fertile = alive & Q(
         sex="female", birth_date__lte=age_cut(end, 15), birth_date__gt=age_cut(end, 50)
     )
-    died = Q(died_on__range=(start, end))
     return (
         Person.objects.filter(under(node))
         .values(*units, "residency")
@@ -360,9 +360,22 @@ def _people_counts(node: Association, period: Period, *units: str):
             alive=Count("id", filter=alive),
             women_15_49=Count("id", filter=fertile),
             married_women_15_49=Count("id", filter=fertile & Q(marital_status="married")),
-            deaths=Count("id", filter=died),
-            deaths_male=Count("id", filter=died & Q(sex="male")),
-            deaths_female=Count("id", filter=died & Q(sex="female")),
+        )
+        .order_by()
+    )
+
+
+def _death_counts(node: Association, period: Period, *units: str):
+    """Per unit: the deaths in the period, by sex. A query of its own: the few who died in a
+    period are found by the died-on index, while the scan of the living above would test
+    every person for it."""
+    return (
+        Person.objects.filter(under(node), died_on__range=(period.start, period.end))
+        .values(*units)
+        .annotate(
+            deaths=Count("*"),
+            deaths_male=Count("id", filter=Q(sex="male")),
+            deaths_female=Count("id", filter=Q(sex="female")),
         )
         .order_by()
     )
@@ -376,6 +389,9 @@ def _add_people(values: dict[str, int], counts: dict) -> None:
     for key in ("women_15_49", "married_women_15_49"):
         values[key] += counts[key]
         values[f"{key}_{_split(residency)}"] += counts[key]
+
+
+def _add_deaths(values: dict[str, int], counts: dict) -> None:
     for key in ("deaths", "deaths_male", "deaths_female"):
         values[key] += counts[key]
 
@@ -414,6 +430,8 @@ def figure_rows(*, node: Association, period: Period, units: tuple[str, ...]) ->
 
     for counts in _people_counts(node, period, *units):
         _add_people(row(counts).values, counts)
+    for counts in _death_counts(node, period, *units):
+        _add_deaths(row(counts).values, counts)
     for counts in _household_counts(node, *units):
         _add_households(row(counts).values, counts)
     births = Person.objects.filter(under(node), birth_date__range=(period.start, period.end))

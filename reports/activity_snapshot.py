@@ -1,8 +1,9 @@
 """The period's activity statistics kept in a run's snapshot (SnapshotNode.activity_figures),
 so that sheet 3 (活动统计表) prints them as they were when the run was built, never
 recomputed. Set-based: the whole county in a fixed handful of queries whatever the number of
-villages (activities.statistics' figures and materials once for the county, one per theme
-and one per themed day grouped by village, and the three catalogues), split by village here.
+villages (the activities grouped by township, village, kind, theme and themed day in one
+query, activities.statistics' materials once for the county, and the three catalogues),
+split by village here.
 
 What a row holds (the same counting rules as activities.statistics: an activity counts in the
 period its start date falls in, once; one held above the village sits on its township's or
@@ -23,10 +24,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Count
+from django.db.models import Count, Sum
 
 from activities.models import Activity, Material, Theme, ThemedDay
-from activities.statistics import KINDS, activity_figures, material_figures
+from activities.statistics import KINDS, material_figures
 from associations.models import Association, Level
 from associations.periods import Period
 
@@ -59,19 +60,28 @@ def add(into: dict, other: dict) -> dict:
     return into
 
 
-def _per_village(field_name: str, county: Association, period: Period) -> dict:
-    """{(township id, village id): {catalogue id | None: activities}} in one query."""
-    rows = (
+ACTIVITY_ROW = (
+    "township_id", "village_id", "kind", "theme_id", "themed_day_id", "n",
+    "participants_sum", "consultations_sum", "trainees_sum",
+)  # fmt: skip
+
+
+def _activity_rows(county: Association, period: Period):
+    """(township id, village id, kind, theme id, themed day id, activities, participants,
+    consultations, trainees) of the period, in one query: the kinds, themes and themed days
+    of every row at once (activities.statistics counts them the same way, a query each)."""
+    return (
         Activity.objects.filter(county_id=county.pk, date__range=(period.start, period.end))
-        .values("township_id", "village_id", field_name)
-        .annotate(n=Count("id"))
+        .values("township_id", "village_id", "kind", "theme_id", "themed_day_id")
+        .annotate(
+            n=Count("id"),
+            participants_sum=Sum("participants"),
+            consultations_sum=Sum("consultations"),
+            trainees_sum=Sum("trainees"),
+        )
         .order_by()
-        .values_list("township_id", "village_id", field_name, "n")
+        .values_list(*ACTIVITY_ROW)
     )
-    result: dict = defaultdict(dict)
-    for township_id, village_id, key, n in rows:
-        result[(township_id, village_id)][key] = n
-    return result
 
 
 def _catalogue(county: Association, used: dict) -> dict:
@@ -96,25 +106,29 @@ def county_activity_figures(county: Association, period: Period) -> dict:
     """{"villages": {village id: figures}, "townships": {township id: own figures},
     "county": own figures, "catalogue": {...}}: keys as in the module's docstring."""
     by_key: dict[tuple, dict] = defaultdict(empty)
-    for key, figures in activity_figures(node=county, period=period).items():
-        row = by_key[key]
-        row["kinds"] = {str(kind): n for kind, n in figures.kinds.items()}
-        row["activities"] = figures.activities
-        row["participants"] = figures.participants
-        row["consultations"] = figures.consultations
-        row["trainees"] = figures.trainees
     used: dict[str, set] = {"themes": set(), "themed_days": set(), "materials": set()}
+    kinds = {str(kind) for kind in KINDS}
+    for township_id, village_id, kind, theme, day, n, people, consulted, trained in _activity_rows(
+        county, period
+    ):
+        row = by_key[(township_id, village_id)]
+        if kind in kinds:
+            row["kinds"][kind] += n
+            row["activities"] += n
+        row["participants"] += people or 0
+        row["consultations"] += consulted or 0
+        row["trainees"] += trained or 0
+        theme_key = NO_THEME if theme is None else str(theme)
+        row["themes"][theme_key] = row["themes"].get(theme_key, 0) + n
+        if theme is not None:
+            used["themes"].add(theme)
+        if day:
+            row["themed_days"][str(day)] = row["themed_days"].get(str(day), 0) + n
+        if day is not None:
+            used["themed_days"].add(day)
     for key, quantities in material_figures(node=county, period=period).items():
         by_key[key]["materials"] = {str(m): q for m, q in quantities.items()}
         used["materials"] |= {m for m, q in quantities.items() if q}
-    for key, counts in _per_village("theme_id", county, period).items():
-        by_key[key]["themes"] = {
-            (NO_THEME if theme is None else str(theme)): n for theme, n in counts.items()
-        }
-        used["themes"] |= {theme for theme in counts if theme is not None}
-    for key, counts in _per_village("themed_day_id", county, period).items():
-        by_key[key]["themed_days"] = {str(day): n for day, n in counts.items() if day}
-        used["themed_days"] |= {day for day in counts if day is not None}
     villages, townships = {}, {}
     for (township_id, village_id), figures in by_key.items():
         if village_id is not None:

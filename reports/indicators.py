@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -131,6 +132,7 @@ def compute(key: str, *, county: Association, period: Period) -> Values:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def percent(part: int, whole: int) -> Decimal | None:
     """part ÷ whole as a percentage rounded to 0.01; None when there is nothing to divide by."""
     if not whole:
@@ -138,26 +140,64 @@ def percent(part: int, whole: int) -> Decimal | None:
     return rounded(Decimal(part) * 100 / Decimal(whole))
 
 
-def village_ids(county: Association) -> list[int]:
-    return list(
-        Association.objects.filter(level=Level.VILLAGE, county_id=county.pk)
+@dataclass(frozen=True)
+class _Units:
+    villages: list[int]  # by division code
+    small: dict[int, bool]  # village id: is_small_village
+    groups: dict[int, list[int]]  # village id: its group ids
+    group_ids: list[int]
+
+
+def _read_units(*, node: Association) -> _Units:
+    """The county's villages and groups, in one query."""
+    return _units_of(
+        Association.objects.filter(level__in=[Level.VILLAGE, Level.GROUP], county_id=node.pk)
         .order_by("division_code")
-        .values_list("id", flat=True)
+        .values_list("id", "level", "village_id", "is_small_village")
     )
 
 
-def _groups_by_village(county: Association) -> tuple[list[int], dict[int, list[int]]]:
-    """(every village id, {village id: its group ids}) in one query."""
-    rows = Association.objects.filter(
-        level__in=[Level.VILLAGE, Level.GROUP], county_id=county.pk
-    ).values_list("id", "level", "village_id")
-    villages, groups = [], defaultdict(list)
-    for node_id, level, village_id in rows:
+def share_units(county: Association, nodes: list[dict]) -> None:
+    """Within shared_reads: the indicators take the county's villages and groups from
+    `nodes` (the county's nodes by division code, as dicts with id, level, village_id and
+    is_small_village) instead of reading them again."""
+    share_result(
+        _read_units,
+        _units_of(
+            (n["id"], n["level"], n["village_id"], n["is_small_village"])
+            for n in nodes
+            if n["level"] in (Level.VILLAGE, Level.GROUP)
+        ),
+        node=county,
+    )
+
+
+def _units_of(rows) -> _Units:
+    villages, small, groups, group_ids = [], {}, defaultdict(list), []
+    for node_id, level, village_id, is_small in rows:
         if level == Level.VILLAGE:
             villages.append(node_id)
+            small[node_id] = is_small
         else:
             groups[village_id].append(node_id)
-    return villages, groups
+            group_ids.append(node_id)
+    return _Units(villages, small, dict(groups), group_ids)
+
+
+def _units(county: Association) -> _Units:
+    """Read once for every indicator of a run (within shared_reads)."""
+    return shared_read(_read_units, node=county)
+
+
+def village_ids(county: Association) -> list[int]:
+    """The county's villages by division code (read once per run within shared_reads)."""
+    return _units(county).villages
+
+
+def _groups_by_village(county: Association) -> tuple[list[int], dict[int, list[int]]]:
+    """(every village id, {village id: its group ids})."""
+    units = _units(county)
+    return units.villages, units.groups
 
 
 def _year_to_end(period: Period) -> Period:
@@ -194,8 +234,22 @@ def council_quarterly(county: Association, period: Period) -> Values:
     return result
 
 
-def _group_months(counts: dict, group_id: int, months, required: int) -> int:
-    return sum(1 for month in months if counts.get(group_id, {}).get(month, 0) >= required)
+def _count_met_months(*, node: Association, period: Period, duty: str, required: int) -> dict:
+    """{group id: months of the period in which the duty's count reached `required`} of the
+    groups with any (activities.duties.<duty> counts by group and month)."""
+    counts = _duty(getattr(activity_duties, duty), node, period)
+    months = period.months()
+    met = {}
+    for group_id, by_month in counts.items():
+        n = sum(1 for month in months if by_month.get(month, 0) >= required)
+        if n:
+            met[group_id] = n
+    return met
+
+
+def _met_months(county: Association, period: Period, duty: str, required: int) -> dict:
+    """As _count_met_months, once per run for the village and the group indicators."""
+    return shared_read(_count_met_months, node=county, period=period, duty=duty, required=required)
 
 
 @register(
@@ -207,16 +261,15 @@ def _group_months(counts: dict, group_id: int, months, required: int) -> int:
 def group_activity_share(county: Association, period: Period) -> Values:
     """Share of the village's member groups that held at least one activity in EVERY month of
     the period (activities held at the group node). A village without groups: no value."""
-    counts = _duty(activity_duties.group_activity_counts, county, period)
-    months = period.months()
-    required = activity_duties.GROUP_ACTIVITIES_A_MONTH
+    met = _met_months(
+        county, period, "group_activity_counts", activity_duties.GROUP_ACTIVITIES_A_MONTH
+    )
+    months = len(period.months())
     villages, groups = _groups_by_village(county)
     result = {}
     for village_id in villages:
         own = groups.get(village_id, [])
-        every_month = sum(
-            1 for g in own if _group_months(counts, g, months, required) == len(months)
-        )
+        every_month = sum(1 for g in own if met.get(g, 0) == months)
         result[village_id] = percent(every_month, len(own))
     return result
 
@@ -232,15 +285,13 @@ def leader_visit_share(county: Association, period: Period) -> Values:
     the group's leader of the day made at least 3 home visits: a village of 2 groups over a
     quarter has 6 group-months; 3 of them with 3 or more visits is 50. A group without a
     leader has no visits, so its months are not met. A village without groups: no value."""
-    counts = _duty(activity_duties.leader_visit_counts, county, period)
-    months = period.months()
-    required = activity_duties.LEADER_VISITS_A_MONTH
+    met = _met_months(county, period, "leader_visit_counts", activity_duties.LEADER_VISITS_A_MONTH)
+    months = len(period.months())
     villages, groups = _groups_by_village(county)
     result = {}
     for village_id in villages:
         own = groups.get(village_id, [])
-        met = sum(_group_months(counts, g, months, required) for g in own)
-        result[village_id] = percent(met, len(own) * len(months))
+        result[village_id] = percent(sum(met.get(g, 0) for g in own), len(own) * months)
     return result
 
 
@@ -310,11 +361,7 @@ def training_held(county: Association, period: Period) -> Values:
 
 
 def _group_ids(county: Association) -> list[int]:
-    return list(
-        Association.objects.filter(level=Level.GROUP, county_id=county.pk).values_list(
-            "id", flat=True
-        )
-    )
+    return _units(county).group_ids
 
 
 @register(
@@ -326,13 +373,11 @@ def _group_ids(county: Association) -> list[int]:
 )
 def group_activity_months(county: Association, period: Period) -> Values:
     """Share of the months of the period in which the group held at least one activity."""
-    counts = _duty(activity_duties.group_activity_counts, county, period)
-    months = period.months()
-    required = activity_duties.GROUP_ACTIVITIES_A_MONTH
-    return {
-        g: percent(_group_months(counts, g, months, required), len(months))
-        for g in _group_ids(county)
-    }
+    met = _met_months(
+        county, period, "group_activity_counts", activity_duties.GROUP_ACTIVITIES_A_MONTH
+    )
+    months = len(period.months())
+    return {g: percent(met.get(g, 0), months) for g in _group_ids(county)}
 
 
 @register(
@@ -345,13 +390,9 @@ def group_activity_months(county: Association, period: Period) -> Values:
 def leader_visit_months(county: Association, period: Period) -> Values:
     """Share of the months of the period in which the group's leader made at least 3 home
     visits."""
-    counts = _duty(activity_duties.leader_visit_counts, county, period)
-    months = period.months()
-    required = activity_duties.LEADER_VISITS_A_MONTH
-    return {
-        g: percent(_group_months(counts, g, months, required), len(months))
-        for g in _group_ids(county)
-    }
+    met = _met_months(county, period, "leader_visit_counts", activity_duties.LEADER_VISITS_A_MONTH)
+    months = len(period.months())
+    return {g: percent(met.get(g, 0), months) for g in _group_ids(county)}
 
 
 # --- members, publicity, hardship, council ----------------------------------------------------
@@ -495,9 +536,7 @@ def council_model(county: Association, period: Period) -> Values:
     5 五老, 3 社会贤达·致富能人·积极分子, 3 村干部; a small village 3-2-1 — else 0, as the
     council page checks it (associations.selectors.council_model_check). No council: no
     value."""
-    villages = Association.objects.filter(level=Level.VILLAGE, county_id=county.pk).values_list(
-        "id", "is_small_village"
-    )
+    villages = _units(county).small.items()
     councils = dict(
         Council.objects.filter(
             association__level=Level.VILLAGE,

@@ -38,13 +38,13 @@ from members import selectors as member_selectors
 
 from . import activity_snapshot, benefit_snapshot, pay, scoring
 from .group_ratings import snapshot_ratings
-from .indicators import REGISTRY, share_result, shared_read, shared_reads
+from .indicators import REGISTRY, share_result, share_units, shared_read, shared_reads
 from .manual import NOT_SCORED, manual_scores
 from .models import Grade, IndicatorLevel, ReportRun, SchemeIndicator, SnapshotNode
 
 NODE_FIELDS = (
     "id", "level", "name", "division_code", "parent_id", "county_id", "township_id",
-    "village_id", "group_id",
+    "village_id", "group_id", "is_small_village",
 )  # fmt: skip
 
 
@@ -110,7 +110,13 @@ def build_rows(run: ReportRun, period: Period, progress=None) -> list:
 
 def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
     county = Association.objects.get(pk=run.county_id)
-    nodes = list(Association.objects.filter(county_id=county.pk).values(*NODE_FIELDS))
+    # by division code (the model's ordering), as the indicators read them
+    nodes = list(
+        Association.objects.filter(county_id=county.pk)
+        .order_by("division_code")
+        .values(*NODE_FIELDS)
+    )
+    share_units(county, nodes)
     by_id = {n["id"]: n for n in nodes}
     indicators = list(SchemeIndicator.objects.filter(version_id=run.version_id))
     version = run.version
@@ -132,32 +138,26 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
     )
 
     levels = {Level.VILLAGE: IndicatorLevel.VILLAGE, Level.GROUP: IndicatorLevel.GROUP}
+    # What depends on the level only (its indicators, which count in the period, the maxima)
+    # is worked out once per level; a cell's score depends on its indicator and value only,
+    # and thousands of groups share the same few values: each is scored once (_Scorer).
+    plans = {
+        level: _LevelPlan([i for i in indicators if i.level == indicator_level], run.period_key)
+        for level, indicator_level in levels.items()
+    }
+    scorer = _Scorer(values, manual)
     scored: dict[int, dict] = {}
     for node in nodes:
-        if node["level"] not in levels:
+        plan = plans.get(node["level"])
+        if plan is None:
             continue
-        own = [i for i in indicators if i.level == levels[node["level"]]]
-        scores = {i.key: _score(i, node["id"], values, manual) for i in own}
+        scores = scorer.scores(plan, node["id"])
         # --- indicator evaluations: the period's indicators only (see reports.scoring) ---
-        counted = {i.key for i in own if i.applies_to(run.period_key)}
-        for key in scores.keys() - counted:
-            scores[key] = {"value": None, "score": None, "reason": scoring.NOT_ASSESSED}
-        full_max = sum((i.max_score for i in own), Decimal(0))
-        applicable_max = sum((i.max_score for i in own if i.key in counted), Decimal(0))
-        total = sum((Decimal(scores[k]["score"]) for k in counted), scoring.rounded(0))
+        total = sum((Decimal(scores[k]["score"]) for k in plan.counted), scoring.rounded(0))
         grade = ""
-        if node["level"] == Level.VILLAGE and applicable_max:
-            grade = scoring.grade_on_rate(
-                total,
-                applicable_max=applicable_max,
-                full_max=full_max,
-                first_class_min=version.first_class_min,
-                qualified_min=version.qualified_min,
-            ).value
-        figures = {
-            "max_score": _json_number(scoring.rounded(applicable_max)),
-            "rate": _json_number(scoring.score_rate(total, applicable_max)),
-        }
+        if node["level"] == Level.VILLAGE and plan.applicable_max:
+            grade = plan.grade(total, version)
+        figures = {"max_score": plan.max_score_text, "rate": plan.rate_text(total)}
         # --- end of indicator evaluations ---
         scored[node["id"]] = {
             "indicators": scores, "total": total, "grade": grade, "figures": figures
@@ -238,6 +238,67 @@ def _build_rows(run: ReportRun, period: Period, progress=None) -> list:
     activity_snapshot.attach(rows, county, period)
     benefit_snapshot.attach(rows, county, period)
     return rows
+
+
+class _LevelPlan:
+    """The indicators of one level and what follows from them alone: which count in the
+    run's period, the full and the applicable maximum, and (memoised) the grade and the
+    score rate of a total."""
+
+    def __init__(self, own: list[SchemeIndicator], period_key: str):
+        self.own = own
+        self.counted = [i.key for i in own if i.applies_to(period_key)]
+        counted = set(self.counted)
+        self.not_assessed = [i.key for i in own if i.key not in counted]
+        self.full_max = sum((i.max_score for i in own), Decimal(0))
+        self.applicable_max = sum((i.max_score for i in own if i.key in counted), Decimal(0))
+        self.max_score_text = _json_number(scoring.rounded(self.applicable_max))
+        self._grades: dict[Decimal, str] = {}
+        self._rates: dict[Decimal, str | None] = {}
+
+    def grade(self, total: Decimal, version) -> str:
+        if total not in self._grades:
+            self._grades[total] = scoring.grade_on_rate(
+                total,
+                applicable_max=self.applicable_max,
+                full_max=self.full_max,
+                first_class_min=version.first_class_min,
+                qualified_min=version.qualified_min,
+            ).value
+        return self._grades[total]
+
+    def rate_text(self, total: Decimal) -> str | None:
+        if total not in self._rates:
+            self._rates[total] = _json_number(scoring.score_rate(total, self.applicable_max))
+        return self._rates[total]
+
+
+class _Scorer:
+    """A node's cells ({indicator key: {"value", "score", "reason"}}) by _score, each
+    distinct (indicator, value) scored once; every node gets cells of its own."""
+
+    def __init__(self, values: dict, manual: dict):
+        self.values = values
+        self.manual = manual
+        self._cells: dict[tuple, dict] = {}
+
+    def scores(self, plan: _LevelPlan, node_id: int) -> dict:
+        scores = {}
+        given = self.manual.get(node_id, {})
+        for indicator in plan.own:
+            if indicator.manual:
+                value = given.get(indicator.key)
+            else:
+                value = self.values.get(indicator.key, {}).get(node_id)
+            # by the value's text: Decimal("1") == Decimal("1.00"), but they are stored apart
+            memo_key = (indicator.pk, None if value is None else str(value))
+            cell = self._cells.get(memo_key)
+            if cell is None:
+                cell = self._cells[memo_key] = _score(indicator, node_id, self.values, self.manual)
+            scores[indicator.key] = dict(cell)
+        for key in plan.not_assessed:
+            scores[key] = {"value": None, "score": None, "reason": scoring.NOT_ASSESSED}
+        return scores
 
 
 def _group_counts(group_ids: list[int], ratings: dict) -> dict:

@@ -16,8 +16,6 @@ about, or None)."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -25,6 +23,7 @@ import tablib
 from django.conf import settings
 from import_export.results import RowResult
 
+from ..heap import old_objects_frozen
 from . import dberrors
 from .checks import EMPTY_FILE, FILE_CODES, FileRefused
 from .columns import DATABASE_ERROR, GENERIC_CODES, ColumnSpec, RowProblem, as_text
@@ -237,23 +236,6 @@ def run_import(
             dry_run=dry_run,
             progress=progress,
         )
-
-
-@contextlib.contextmanager
-def old_objects_frozen():
-    """The objects that exist before an import left out of the collector's full passes while
-    it runs (gc.freeze): a 10,000-row import makes hundreds of thousands of small objects, and
-    each full pass would walk the whole process (Django and all) again, a tenth of the
-    import's time. What the import makes is still collected as usual. A heap someone else
-    froze (a server freezing before it forks) is left as it is."""
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _run(*, spec: ImportKind, target, actor, data, file_type, dry_run, progress) -> ImportOutcome:

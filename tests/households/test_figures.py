@@ -468,7 +468,7 @@ def test_county_figures_take_the_same_queries_with_more_villages(world, stats_vi
         return len(queries)
 
     before = count()
-    assert before <= 6  # persons, households, births, their siblings, the unit names
+    assert before <= 7  # persons, deaths, households, births, their siblings, the unit names
     with activate(Scope.for_node(a.county)):
         for index in range(2):
             village = association_services.association_create(

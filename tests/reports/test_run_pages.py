@@ -157,3 +157,37 @@ def test_the_figures_page_of_a_published_period_links_to_the_snapshot(world, cli
         reverse("node-figures", args=[a.townships[0].pk]), {"period": "2026-Q1"}
     ).content.decode()
     assert f"?run={a.report_run.pk}" in body
+
+
+def test_the_results_table_folds_each_reason_into_its_cell(built, client):
+    """A score's reason (未达标…, 无数据) is folded into a <details> of its cell, so a row
+    stays one line tall; each value cell is labelled for the phone's card layout, and the
+    card's indicators unfold from 各项得分."""
+    import html
+
+    from reports.models import SnapshotNode
+
+    a, _version, run = built
+    client.force_login(a.users["county_admin"])
+    page = client.get(reverse("job", args=[run.job_id])).content.decode()
+    with a.scope():
+        villages = list(SnapshotNode.objects.filter(run=run, level="village"))
+        county_row = SnapshotNode.objects.get(run=run, level="county")
+    columns = {c["key"]: c for c in county_row.figures["columns"]}
+    reasoned = [
+        (v, key, cell)
+        for v in villages
+        for key, cell in v.indicators.items()
+        if cell["reason"] and columns[key]["assessed"]
+    ]
+    assert reasoned  # the hand-worked world has scores with a reason
+    for _village, key, cell in reasoned:
+        folded = (
+            f'<td class="score" data-label="{html.escape(columns[key]["name"])}">'
+            f'<details class="why"><summary>{cell["score"]}</summary>'
+            f'<span class="muted">{html.escape(cell["reason"])}</span></details></td>'
+        )
+        assert folded in page
+    assert page.count('<tr class="village">') == len(villages)
+    assert page.count("各项得分(") == len(villages)
+    assert '<br><span class="muted">' not in page  # no reason wrapped under a score
