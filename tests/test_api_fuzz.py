@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 from activities.models import Activity, ActivityAttachment, HomeVisit
 from associations.accounts.services import token_create
 from associations.models import Association, Council, CouncilSeat
-from benefits.models import Fund, FundEntry, Loan
+from benefits.models import Enrollment, Fund, FundEntry, Loan, Objection, Program, PublicNotice
 from households.models import Household, Person
 from members.models import (
     Commendation,
@@ -110,6 +110,11 @@ RESOURCES = {
     "benefits/funds": Fund,
     "benefits/fund-entries": FundEntry,
     "benefits/loans": Loan,
+    # care subsidies (programmes sit at the county node: read under the county's scope)
+    "programs": Program,
+    "enrollments": Enrollment,
+    "benefit-notices": PublicNotice,
+    "benefit-objections": Objection,
 }
 # Other path parameters that name a row, and the model they name.
 PATH_REFERENCES = {"attachment_pk": SubmissionAttachment}
@@ -156,6 +161,7 @@ REFERENCES = {
     "new_parent": "associations",
     "run": "reports/runs",
     "fund": "benefits/funds",
+    "program": "programs",
 }
 
 

@@ -72,6 +72,9 @@ LOAN = "benefits.Loan"
 # Models whose rows sit at the county node and that every account of the county reads (the
 # county's funds): only another county's rows are foreign to them.
 COUNTY_WIDE = {FUND}
+ENROLLMENT = "benefits.Enrollment"
+NOTICE = "benefits.PublicNotice"
+OBJECTION = "benefits.Objection"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -111,6 +114,21 @@ ROUTES: dict[str, Route] = {
     "loan-issue": page(),
     "loan-detail": page(LOAN),
     "loan-repay": page(LOAN, post=True),
+    # care subsidies: workflow (enrolments, notices at a village or township, objections); a
+    # foreign node chosen on notice-create is an invalid choice (tests/benefits)
+    "enrollment-list": page(),
+    "enrollment-todo": page(),
+    "enrollment-detail": page(ENROLLMENT),
+    "enrollment-objection": page(ENROLLMENT, get=False, post=True),
+    "enrollment-review": page(ENROLLMENT, get=False, post=True),
+    "enrollment-return": page(ENROLLMENT, get=False, post=True),
+    "enrollment-approve": page(ENROLLMENT, get=False, post=True),
+    "enrollment-exit": page(ENROLLMENT, get=False, post=True),
+    "objection-resolve": page(OBJECTION, get=False, post=True),
+    "notice-list": page(),
+    "notice-create": page(),
+    "notice-detail": page(NOTICE),
+    "notice-sheet": page(NOTICE),
     # the tree and councils
     "node-detail": page(NODE),
     "node-tree": page(NODE),
@@ -345,6 +363,18 @@ ROUTES: dict[str, Route] = {
     "api-loan-list": api(),
     "api-loan-detail": api(LOAN),
     "api-loan-repayments": api(LOAN, "post", get=False),
+    # care subsidies: workflow
+    "api-enrollment-list": api(),
+    "api-enrollment-detail": api(ENROLLMENT),
+    "api-enrollment-objections": api(ENROLLMENT, "post", get=False),
+    "api-enrollment-review": api(ENROLLMENT, "post", get=False),
+    "api-enrollment-return": api(ENROLLMENT, "post", get=False),
+    "api-enrollment-approve": api(ENROLLMENT, "post", get=False),
+    "api-enrollment-exit": api(ENROLLMENT, "post", get=False),
+    "api-benefit-notice-list": api(),
+    "api-benefit-notice-detail": api(NOTICE),
+    "api-benefit-objection-detail": api(OBJECTION),
+    "api-benefit-objection-resolve": api(OBJECTION, "post", get=False),
 }
 # List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {
@@ -368,6 +398,8 @@ API_LISTS = {
     "api-fund-list": FUND,
     "api-fund-entry-list": FUND_ENTRY,
     "api-loan-list": LOAN,
+    "api-enrollment-list": ENROLLMENT,
+    "api-benefit-notice-list": NOTICE,
 }
 # List pages and the (URL prefix of detail links, model) they link to.
 PAGE_LISTS: dict[str, list[tuple[str, str]]] = {
@@ -377,6 +409,9 @@ PAGE_LISTS: dict[str, list[tuple[str, str]]] = {
     "fund-list": [("/benefits/funds/", FUND)],
     "loan-list": [("/benefits/loans/", LOAN), ("/benefits/funds/", FUND)],
     "loan-overdue": [("/benefits/loans/", LOAN)],
+    "enrollment-list": [("/benefits/enrollments/", ENROLLMENT)],
+    "enrollment-todo": [("/benefits/enrollments/", ENROLLMENT)],
+    "notice-list": [("/benefits/notices/", NOTICE)],
 }
 ROLES = ["county_admin", "county_viewer", "township_staff", "village_secretary", "group_leader"]
 

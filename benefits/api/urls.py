@@ -3,8 +3,12 @@
 from rest_framework.routers import DefaultRouter
 
 from .funds import FundEntryViewSet, FundViewSet, LoanViewSet
+from .workflow import BenefitNoticeViewSet, BenefitObjectionViewSet, EnrollmentViewSet
 
 router = DefaultRouter()
 router.register("benefits/funds", FundViewSet, basename="api-fund")
 router.register("benefits/fund-entries", FundEntryViewSet, basename="api-fund-entry")
 router.register("benefits/loans", LoanViewSet, basename="api-loan")
+router.register("enrollments", EnrollmentViewSet, basename="api-enrollment")
+router.register("benefit-notices", BenefitNoticeViewSet, basename="api-benefit-notice")
+router.register("benefit-objections", BenefitObjectionViewSet, basename="api-benefit-objection")
