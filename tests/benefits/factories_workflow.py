@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.db import transaction
+
 from benefits.models import (
     Enrollment,
     EnrollmentEvent,
@@ -104,7 +106,8 @@ def applied(
             applied_on=applied_on,
         )
         enrollment.place_under(person.group or person.village)
-        enrollment.save()
+        with transaction.atomic():  # a second live enrolment: IntegrityError, scope still left
+            enrollment.save()
         secretary = (
             county_world.users.get("village_secretary") or county_world.users["county_admin"]
         )
