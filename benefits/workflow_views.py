@@ -159,8 +159,7 @@ def detail_context(request, enrollment, **bound) -> dict:
         and workflow_services.may_object(user, enrollment)
         and (bound.get("objection_form") or ObjectionForm(initial={"raised_on": today})),
         "review_form": reviewable
-        and blocker is None
-        and (bound.get("review_form") or ReviewForm()),
+        and (bound.get("review_form") or (blocker is None and ReviewForm())),
         "return_form": returnable and (bound.get("return_form") or ReturnForm()),
         "approve_form": approvable
         and status == Status.REVIEWED
