@@ -35,11 +35,12 @@ def notice_filename(notice: PublicNotice) -> str:
 
 def notice_layout(notice: PublicNotice, *, county_name: str, node_name: str, township: bool):
     village = [sheets.Column("村(社区)", 16, "left")] if township else []
+    poster = node_name if node_name.startswith(county_name) else f"{county_name}{node_name}"
     return sheets.Layout(
         title=notice.title,
         lines=[
             sheets.Line(
-                f"公示单位:{county_name}{node_name}",
+                f"公示单位:{poster}",
                 right=f"公示期:{notice.starts_on:%Y-%m-%d} 至 {notice.ends_on:%Y-%m-%d}"
                 f"(共 {(notice.ends_on - notice.starts_on).days + 1} 天)",
             ),
