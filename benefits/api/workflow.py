@@ -220,11 +220,10 @@ class ProgramReferenceField(serializers.IntegerField):
 
     default_error_messages = {"does_not_exist": "本县没有这个扶助项目。"}
 
-    def __init__(self, **kwargs):
-        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
-
     def to_internal_value(self, data):
         pk = super().to_internal_value(data)
+        if not 1 <= pk <= MAX_ID:
+            self.fail("does_not_exist")
         try:
             return selectors.program_get(actor=self.context["request"].user, pk=pk)
         except Http404:
