@@ -93,7 +93,8 @@ class NoticeCreateView(StaffView):
         require(can_apply(user, user.node))
         programs = noticed_programs(user)
         data = request.GET if {"program", "node"} & set(request.GET) else None
-        choose = NoticeChooseForm(data, programs=programs)
+        own = {"node": user.node_id} if user.node_level in (Level.VILLAGE, Level.TOWNSHIP) else {}
+        choose = NoticeChooseForm(data, programs=programs, initial=own)
         form = program = node = None
         if data is not None and choose.is_valid():
             program = selectors.program_get(actor=user, pk=choose.cleaned_data["program"])

@@ -11,9 +11,24 @@ workflow's actions as POSTs:
     POST /api/v1/benefit-objections/{id}/resolve/  处理异议
 
 Objects are found in the caller's scope first (another county's or a sibling village's: 404);
-the services check permission (403) and the workflow (400 in the project's format, the
-service's stable code under fields.non_field_errors or the field: notice_running,
-objection_unresolved, notice_required, wrong_status, …)."""
+the services check permission (403) and the workflow (400 in the project's format, with the
+service's stable code under fields.non_field_errors or under the field it concerns):
+
+    wrong_status               the step does not apply to the enrolment's status
+    notice_required            a noticed programme's application has not been posted yet
+    notice_running             the notice period has not ended (review from the day after)
+    objection_unresolved       an objection raised during the notice is not resolved
+    already_resolved           the objection was resolved before
+    not_in_notice              objections are recorded only while in notice
+    objection_outside_period   raised_on outside the notice period
+    notice_not_needed          the programme needs no notice (review straight from applied)
+    notice_node_level          a notice is posted by a village or a township
+    nothing_to_notice          no applied enrolment of the programme at the node
+    not_postable               a listed enrolment is not applied, of the programme, at the node
+    notice_before_application  starts_on before an application
+    program_inactive           the programme is retired
+    before_application / before_enrolment / future_date   dates out of order
+    required / max_length      a reason, content or contact missing or too long"""
 
 from __future__ import annotations
 
