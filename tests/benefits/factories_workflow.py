@@ -31,7 +31,7 @@ WORLD_PROGRAM = "关爱流程样例项目"
 def make_program(
     county_world,
     *,
-    name: str = "农村部分计划生育家庭奖励扶助",
+    name: str = "奖励扶助(流程测试)",
     needs_notice: bool = True,
     notice_days: int = 7,
     amount: str = "720",

@@ -259,7 +259,7 @@ def test_a_notice_cannot_reach_outside(world, program, clock):
     assert response.json()["error"]["fields"]["program"][0]["code"] == "does_not_exist"
     response = publish(a.users["county_viewer"])
     assert response.status_code == 403
-    no_notice = make_program(a, name="金秋助学", needs_notice=False)
+    no_notice = make_program(a, name="金秋助学(流程测试)", needs_notice=False)
     response = publish(secretary, program=no_notice.pk)
     assert (response.status_code, error_code(response)) == (400, "notice_not_needed")
     with a.scope():

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 STARTS = datetime.date(2026, 3, 3)
 CONTACT = "村委会计生办,电话 0319-1234567"
-PROGRAM = "计划生育家庭特别扶助"
+PROGRAM = "特别扶助(公示测试)"
 REASONS = "独生子女户;本人 61 周岁;农业户籍"
 
 

@@ -298,7 +298,7 @@ def test_the_todo_page_of_each_role(client, a, program, clock):
 def test_the_list_filters_and_masks(client, a, program, clock):
     noticed(client, a, program, clock, person_index=0)
     second = applied(a, program, a.persons[4])  # township 2's first village
-    other = applied(a, make_program(a, name="特别扶助"), a.persons[1])
+    other = applied(a, make_program(a, name="特别扶助(流程测试)"), a.persons[1])
     login(client, a.users["county_admin"])
 
     def listed(**query) -> set[int]:

@@ -187,7 +187,7 @@ def test_a_one_day_notice_ends_the_day_it_starts(a, clock):
 
 
 def test_a_programme_without_notice_is_reviewed_straight_from_applied(a, clock):
-    program = make_program(a, name="金秋助学", needs_notice=False)
+    program = make_program(a, name="金秋助学(流程测试)", needs_notice=False)
     enrollment = applied(a, program, a.persons[0])
     with pytest.raises(ValidationError) as refused:
         publish(a, a.users["village_secretary"], program, a.villages[0], clock)
@@ -303,7 +303,9 @@ def test_objections_only_during_the_notice(a, program, clock):
     clock.day = D(2026, 3, 12)  # after the notice: one raised on its last day is recorded
     late = record(a, "village_secretary", enrollment, content="书面异议", raised_on=ENDS)
     assert late.raised_on == ENDS
-    review_ready = applied(a, make_program(a, name="金秋助学", needs_notice=False), a.persons[0])
+    review_ready = applied(
+        a, make_program(a, name="金秋助学(流程测试)", needs_notice=False), a.persons[0]
+    )
     with pytest.raises(ValidationError) as not_noticed:
         record(a, "village_secretary", review_ready, content="x")
     assert code_of(not_noticed) == "not_in_notice"
@@ -473,7 +475,7 @@ def test_a_sibling_subtree_does_not_see_the_enrolment(a, program, clock, key):
 def test_a_village_notice_lists_its_applied_ones_a_township_notice_its_villages(a, program, clock):
     head, spouse = applied(a, program, a.persons[0]), applied(a, program, a.persons[1])
     other_village = applied(a, program, a.persons[2])
-    other_programme = applied(a, make_program(a, name="特别扶助"), a.persons[0])
+    other_programme = applied(a, make_program(a, name="特别扶助(流程测试)"), a.persons[0])
     notice = publish(a, a.users["village_secretary"], program, a.villages[0], clock)
     with a.scope():
         listed = set(notice.enrollments.values_list("pk", flat=True))
@@ -557,7 +559,9 @@ def test_stages_list_what_waits_for_whom(a, program, clock):
     publish(a, a.users["township_staff"], program, a.townships[0], clock)
     clock.day = D(2026, 3, 5)
     record(a, "township_staff", fresh(objected, a), content="有异议")
-    no_notice = applied(a, make_program(a, name="金秋助学", needs_notice=False), a.persons[4])
+    no_notice = applied(
+        a, make_program(a, name="金秋助学(流程测试)", needs_notice=False), a.persons[4]
+    )
     with a.scope():
         base = Enrollment.objects.exclude(program__name="关爱流程样例项目")
         ids = lambda qs: sorted(qs.values_list("pk", flat=True))  # noqa: E731
