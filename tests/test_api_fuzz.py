@@ -110,11 +110,10 @@ RESOURCES = {
     "benefits/funds": Fund,
     "benefits/fund-entries": FundEntry,
     "benefits/loans": Loan,
-    # care subsidies (programmes sit at the county node: read under the county's scope)
-    "programs": Program,
-    "enrollments": Enrollment,
-    "benefit-notices": PublicNotice,
-    "benefit-objections": Objection,
+    "benefits/programs": Program,
+    "benefits/enrollments": Enrollment,
+    "benefits/notices": PublicNotice,
+    "benefits/objections": Objection,
 }
 # Other path parameters that name a row, and the model they name.
 PATH_REFERENCES = {"attachment_pk": SubmissionAttachment}
@@ -161,7 +160,7 @@ REFERENCES = {
     "new_parent": "associations",
     "run": "reports/runs",
     "fund": "benefits/funds",
-    "program": "programs",
+    "program": "benefits/programs",
 }
 
 

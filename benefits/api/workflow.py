@@ -2,13 +2,13 @@
 masked), public notices (list, detail with the masked list, posting one), objections, and the
 workflow's actions as POSTs:
 
-    POST /api/v1/enrollments/{id}/objections/   登记异议 (during the notice)
-    POST /api/v1/enrollments/{id}/review/       审核通过 (township staff, county admin)
-    POST /api/v1/enrollments/{id}/return/       退回, with a reason
-    POST /api/v1/enrollments/{id}/approve/      审批通过 (county admin)
-    POST /api/v1/enrollments/{id}/exit/         退出 (county admin)
-    POST /api/v1/benefit-notices/               发布公示
-    POST /api/v1/benefit-objections/{id}/resolve/  处理异议
+    POST /api/v1/benefits/enrollments/{id}/objections/  登记异议 (during the notice)
+    POST /api/v1/benefits/enrollments/{id}/review/      审核通过 (township staff, county admin)
+    POST /api/v1/benefits/enrollments/{id}/return/      退回, with a reason
+    POST /api/v1/benefits/enrollments/{id}/approve/     审批通过 (county admin)
+    POST /api/v1/benefits/enrollments/{id}/exit/        退出 (county admin)
+    POST /api/v1/benefits/notices/                      发布公示
+    POST /api/v1/benefits/objections/{id}/resolve/      处理异议
 
 Objects are found in the caller's scope first (another county's or a sibling village's: 404);
 the services check permission (403) and the workflow (400 in the project's format, with the

@@ -62,7 +62,7 @@ def post(user, action, enrollment, data=None):
         user,
         "post",
         f"api-enrollment-{action}",
-        f"/api/v1/enrollments/{{id}}/{action}/",
+        f"/api/v1/benefits/enrollments/{{id}}/{action}/",
         enrollment.pk,
         data,
     )
@@ -84,7 +84,7 @@ def test_the_whole_road_through_the_api(a, program, clock):
         secretary,
         "post",
         "api-benefit-notice-list",
-        "/api/v1/benefit-notices/",
+        "/api/v1/benefits/notices/",
         data={"program": program.pk, "node": a.villages[0].pk, "objection_contact": CONTACT},
     )
     assert response.status_code == 201, response.json()
@@ -113,7 +113,11 @@ def test_the_whole_road_through_the_api(a, program, clock):
     refused = post(township, "review", enrollment)
     assert (refused.status_code, error_code(refused)) == (400, "objection_unresolved")
     detail = call(
-        township, "get", "api-enrollment-detail", "/api/v1/enrollments/{id}/", enrollment.pk
+        township,
+        "get",
+        "api-enrollment-detail",
+        "/api/v1/benefits/enrollments/{id}/",
+        enrollment.pk,
     )
     assert "1 条未处理" in detail.json()["review_blocker"]
 
@@ -121,7 +125,7 @@ def test_the_whole_road_through_the_api(a, program, clock):
         township,
         "post",
         "api-benefit-objection-resolve",
-        "/api/v1/benefit-objections/{id}/resolve/",
+        "/api/v1/benefits/objections/{id}/resolve/",
         objection["id"],
         {"upheld": False, "resolution": "经核实只有一个子女"},
     )
@@ -165,8 +169,8 @@ def test_returns_and_their_reason_in_the_list(a, program, clock):
         a.users["village_secretary"],
         "get",
         "api-enrollment-list",
-        "/api/v1/enrollments/",
-        data={"stage": "returned"},
+        "/api/v1/benefits/enrollments/",
+        data={"stage": "returned", "program": program.pk},
     ).json()["results"]
     assert [(r["id"], r["return_reason"]) for r in listed] == [(enrollment.pk, "缺少证明材料")]
     again = post(township, "return", enrollment, {"reason": "再退"})
@@ -208,7 +212,7 @@ def test_the_list_is_scoped_and_masked(world, program, clock):
             a.users[key],
             "get",
             "api-enrollment-list",
-            "/api/v1/enrollments/",
+            "/api/v1/benefits/enrollments/",
             data={"program": program.pk},
         )
         rows = response.json()["results"]
@@ -220,14 +224,14 @@ def test_the_list_is_scoped_and_masked(world, program, clock):
         assert own["id_number"] == a.persons[0].id_number[:6] + "*" * 12
         assert own["beneficiary_name"] == a.persons[0].name
     other_county = call(
-        world.b.users["county_admin"], "get", "api-enrollment-list", "/api/v1/enrollments/"
+        world.b.users["county_admin"], "get", "api-enrollment-list", "/api/v1/benefits/enrollments/"
     ).json()["results"]
     assert not {mine.pk, sibling.pk} & {r["id"] for r in other_county}
     detail = call(
         world.b.users["county_admin"],
         "get",
         "api-enrollment-detail",
-        "/api/v1/enrollments/{id}/",
+        "/api/v1/benefits/enrollments/{id}/",
         mine.pk,
     )
     assert detail.status_code == 404
@@ -245,7 +249,7 @@ def test_a_notice_cannot_reach_outside(world, program, clock):
             user,
             "post",
             "api-benefit-notice-list",
-            "/api/v1/benefit-notices/",
+            "/api/v1/benefits/notices/",
             data={**body, **data},
         )
 

@@ -6,6 +6,7 @@ masked ID numbers."""
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 
 import pytest
@@ -214,13 +215,15 @@ def test_the_return_reason_shows_to_the_village(client, a, program, clock):
     assert "退回原因:</b>缺少独生子女证复印件" in alert
     listing = client.get(reverse("enrollment-list"), {"status": "rejected"}).content.decode()
     assert "退回原因:缺少独生子女证复印件" in listing
-    todo = client.get(reverse("enrollment-todo")).content.decode()
-    returned = todo.split('id="returned"', 1)[1].split("</section>", 1)[0]
-    assert "已退回待重新申报(1)" in returned and "缺少独生子女证复印件" in returned
+    count, returned = todo_section(client, "returned")
+    assert reverse("enrollment-detail", args=[enrollment.pk]) in returned
+    assert "缺少独生子女证复印件" in returned
     # once applied for again, it no longer waits
-    applied(a, program, a.persons[0], applied_on=D(2026, 3, 5))
-    todo = client.get(reverse("enrollment-todo")).content.decode()
-    assert "已退回待重新申报(0)" in todo
+    again = applied(a, program, a.persons[0], applied_on=D(2026, 3, 5))
+    after, returned = todo_section(client, "returned")
+    assert after == count - 1
+    assert reverse("enrollment-detail", args=[enrollment.pk]) not in returned
+    assert reverse("enrollment-detail", args=[again.pk]) not in returned
 
 
 def test_objections_through_the_pages(client, a, program, clock):
@@ -272,25 +275,42 @@ def test_a_double_tap_acts_once(client, a, program, clock):
         assert EnrollmentEvent.objects.filter(enrollment=enrollment, action="review").count() == 1
 
 
+def todo_section(client, key: str) -> tuple[int, str]:
+    """A to-do section's count and markup (other parts' rows of the world may be listed too:
+    the tests compare counts before and after)."""
+    page = client.get(reverse("enrollment-todo")).content.decode()
+    html = page.split(f'id="{key}"', 1)[1].split("</section>", 1)[0]
+    return int(re.search(r"\((\d+)\)</h2>", html).group(1)), html
+
+
 def test_the_todo_page_of_each_role(client, a, program, clock):
+    clock.day = D(2026, 3, 10)
+    counts = {}
+    for user, key in (
+        ("township_staff", "to_review"),
+        ("county_admin", "to_approve"),
+        ("village_secretary_sibling", "to_notice"),
+    ):
+        login(client, a.users[user])
+        counts[key] = todo_section(client, key)[0]
     ready = noticed(client, a, program, clock, person_index=0)
     waiting = applied(a, program, a.persons[2])  # the second village, not yet noticed
     clock.day = D(2026, 3, 10)
     login(client, a.users["township_staff"])
-    todo = client.get(reverse("enrollment-todo")).content.decode()
-    section = todo.split('id="to_review"', 1)[1].split("</section>", 1)[0]
-    assert "待审核(1)" in section
+    count, section = todo_section(client, "to_review")
+    assert count == counts["to_review"] + 1
     assert reverse("enrollment-detail", args=[ready.pk]) in section
     assert reverse("enrollment-detail", args=[waiting.pk]) not in section
     assert act(client, "enrollment-review", ready).status_code == 302
+    assert todo_section(client, "to_review")[0] == counts["to_review"]
     login(client, a.users["county_admin"])
-    todo = client.get(reverse("enrollment-todo")).content.decode()
-    section = todo.split('id="to_approve"', 1)[1].split("</section>", 1)[0]
-    assert "待审批(1)" in section and reverse("enrollment-detail", args=[ready.pk]) in section
+    count, section = todo_section(client, "to_approve")
+    assert count == counts["to_approve"] + 1
+    assert reverse("enrollment-detail", args=[ready.pk]) in section
     login(client, a.users["village_secretary_sibling"])
-    todo = client.get(reverse("enrollment-todo")).content.decode()
-    section = todo.split('id="to_notice"', 1)[1].split("</section>", 1)[0]
-    assert "待公示(1)" in section and reverse("enrollment-detail", args=[waiting.pk]) in section
+    count, section = todo_section(client, "to_notice")
+    assert count == counts["to_notice"] + 1
+    assert reverse("enrollment-detail", args=[waiting.pk]) in section
     login(client, a.users["county_viewer"])
     assert "没有需要办理的事项" in client.get(reverse("enrollment-todo")).content.decode()
 
