@@ -150,7 +150,7 @@ def review_blocker(enrollment: Enrollment, *, on: datetime.date | None = None):
     """Why the enrolment cannot be reviewed on the day (a ValidationError), or None."""
     on = on or today()
     status = enrollment.status
-    if status == Status.APPLIED:
+    if status == Status.APPLIED or (status == Status.IN_NOTICE and enrollment.notice_id is None):
         if enrollment.program.needs_notice:
             return _error(
                 f"“{enrollment.program.name}”审批前须公示:请先发布公示,公示期满且异议处理"
@@ -402,7 +402,7 @@ def objection_record(
     if earlier is not None:
         earlier.replayed = True
         return earlier
-    if enrollment.status != Status.IN_NOTICE:
+    if enrollment.status != Status.IN_NOTICE or enrollment.notice_id is None:
         raise _error(
             f"只有公示中的申报可以登记异议(该申报{_status_label(enrollment.status)})。",
             "not_in_notice",
