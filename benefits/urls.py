@@ -3,11 +3,12 @@ are gathered here."""
 
 from django.urls import path
 
-from . import fund_views, home_views, loan_views, payments_views
+from . import fund_views, home_views, loan_views, payments_views, workflow_views
 
 urlpatterns = [
     path("benefits/", home_views.BenefitsHomeView.as_view(), name="benefits-home"),
     *fund_views.urlpatterns,
     *loan_views.urlpatterns,
     *payments_views.urlpatterns,
+    *workflow_views.urlpatterns,
 ]

@@ -187,6 +187,10 @@ def _build_county(code: str, name: str) -> CountyWorld:
         from tests.benefits.factories_funds import world_funds
 
         world_funds(admin, world)
+        # Care subsidies: enrolments in notice with objections (tests/benefits)
+        from tests.benefits.factories_workflow import world_rows
+
+        world_rows(admin, world, skip_first_village=code == "130534")
     return world
 
 

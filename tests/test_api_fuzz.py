@@ -37,10 +37,13 @@ from benefits.models import (
     BankAccount,
     Disbursement,
     DisbursementBatch,
+    Enrollment,
     Fund,
     FundEntry,
     Loan,
+    Objection,
     Program,
+    PublicNotice,
 )
 from households.models import Household, Person
 from members.models import (
@@ -124,6 +127,9 @@ RESOURCES = {
     "benefits/batches": DisbursementBatch,
     "benefits/disbursements": Disbursement,
     "benefits/programs": Program,
+    "benefits/enrollments": Enrollment,
+    "benefits/notices": PublicNotice,
+    "benefits/objections": Objection,
 }
 # Other path parameters that name a row, and the model they name.
 PATH_REFERENCES = {"attachment_pk": SubmissionAttachment}

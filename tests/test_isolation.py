@@ -76,6 +76,8 @@ ENROLLMENT = "benefits.Enrollment"
 BANK_ACCOUNT = "benefits.BankAccount"
 BATCH = "benefits.DisbursementBatch"
 LINE = "benefits.Disbursement"
+NOTICE = "benefits.PublicNotice"
+OBJECTION = "benefits.Objection"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -134,6 +136,21 @@ ROUTES: dict[str, Route] = {
     "payment-batch-returns": page(BATCH, post=True),
     "payment-line-fail": page(LINE, post=True),
     "payment-totals": page(),
+    # care subsidies: workflow (enrolments, notices at a village or township, objections); a
+    # foreign node chosen on notice-create is an invalid choice (tests/benefits)
+    "enrollment-list": page(),
+    "enrollment-todo": page(),
+    "enrollment-detail": page(ENROLLMENT),
+    "enrollment-objection": page(ENROLLMENT, get=False, post=True),
+    "enrollment-review": page(ENROLLMENT, get=False, post=True),
+    "enrollment-return": page(ENROLLMENT, get=False, post=True),
+    "enrollment-approve": page(ENROLLMENT, get=False, post=True),
+    "enrollment-exit": page(ENROLLMENT, get=False, post=True),
+    "objection-resolve": page(OBJECTION, get=False, post=True),
+    "notice-list": page(),
+    "notice-create": page(),
+    "notice-detail": page(NOTICE),
+    "notice-sheet": page(NOTICE),
     # the tree and councils
     "node-detail": page(NODE),
     "node-tree": page(NODE),
@@ -379,6 +396,18 @@ ROUTES: dict[str, Route] = {
     "api-disbursement-detail": api(LINE),
     "api-disbursement-report": api(get=False),
     "api-payment-totals-list": api(),
+    # care subsidies: workflow
+    "api-enrollment-list": api(),
+    "api-enrollment-detail": api(ENROLLMENT),
+    "api-enrollment-objections": api(ENROLLMENT, "post", get=False),
+    "api-enrollment-review": api(ENROLLMENT, "post", get=False),
+    "api-enrollment-return": api(ENROLLMENT, "post", get=False),
+    "api-enrollment-approve": api(ENROLLMENT, "post", get=False),
+    "api-enrollment-exit": api(ENROLLMENT, "post", get=False),
+    "api-benefit-notice-list": api(),
+    "api-benefit-notice-detail": api(NOTICE),
+    "api-benefit-objection-detail": api(OBJECTION),
+    "api-benefit-objection-resolve": api(OBJECTION, "post", get=False),
 }
 # List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {
@@ -405,6 +434,8 @@ API_LISTS = {
     "api-bank-account-list": BANK_ACCOUNT,
     "api-disbursement-batch-list": BATCH,
     "api-disbursement-list": LINE,
+    "api-enrollment-list": ENROLLMENT,
+    "api-benefit-notice-list": NOTICE,
 }
 # List pages and the (URL prefix of detail links, model) they link to.
 PAGE_LISTS: dict[str, list[tuple[str, str]]] = {
@@ -415,6 +446,9 @@ PAGE_LISTS: dict[str, list[tuple[str, str]]] = {
     "loan-list": [("/benefits/loans/", LOAN), ("/benefits/funds/", FUND)],
     "loan-overdue": [("/benefits/loans/", LOAN)],
     "payment-batch-list": [("/benefits/batches/", BATCH)],
+    "enrollment-list": [("/benefits/enrollments/", ENROLLMENT)],
+    "enrollment-todo": [("/benefits/enrollments/", ENROLLMENT)],
+    "notice-list": [("/benefits/notices/", NOTICE)],
 }
 ROLES = ["county_admin", "county_viewer", "township_staff", "village_secretary", "group_leader"]
 # The shared world holds no care-subsidy rows: the payments routes' tests make theirs (rolled

@@ -9,6 +9,7 @@ from .payments import (
     DisbursementViewSet,
     PaymentTotalsViewSet,
 )
+from .workflow import BenefitNoticeViewSet, BenefitObjectionViewSet, EnrollmentViewSet
 
 router = DefaultRouter()
 # funds and loans
@@ -20,3 +21,7 @@ router.register("benefits/bank-accounts", BankAccountViewSet, basename="api-bank
 router.register("benefits/batches", DisbursementBatchViewSet, basename="api-disbursement-batch")
 router.register("benefits/disbursements", DisbursementViewSet, basename="api-disbursement")
 router.register("benefits/payment-totals", PaymentTotalsViewSet, basename="api-payment-totals")
+# the enrolment workflow: enrolments and their steps, public notices, objections
+router.register("benefits/enrollments", EnrollmentViewSet, basename="api-enrollment")
+router.register("benefits/notices", BenefitNoticeViewSet, basename="api-benefit-notice")
+router.register("benefits/objections", BenefitObjectionViewSet, basename="api-benefit-objection")
