@@ -142,7 +142,9 @@ class Rule:
 
         def choice(key: str, allowed: dict, label: str) -> None:
             raw = data.get(key) or ""
-            if raw and raw not in allowed:
+            if not isinstance(raw, str):
+                fail(key, f"{label}的值无效。", "invalid_choice")
+            elif raw and raw not in allowed:
                 fail(key, f"{label}的值无效:{raw}。", "invalid_choice")
             else:
                 values[key] = raw

@@ -41,6 +41,9 @@ PROGRAM_FIELDS = [
     "is_active",
 ]
 EDITABLE = set(PROGRAM_FIELDS)
+# The rates' key in the programme's change records: not a field name (a reverse relation has no
+# label), so the history shows this label.
+RATES_KEY = "分类标准"
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 CATEGORY_LABELS = dict(Category.choices)
@@ -189,7 +192,7 @@ def _save(program: Program, *, actor, rates: list[dict] | None, before: dict | N
             )
             rate.label, rate.amount = row["label"], row["amount"]
             rate.save()
-    after = {**snapshot(program, PROGRAM_FIELDS), "rates": _rates_snapshot(program)}
+    after = {**snapshot(program, PROGRAM_FIELDS), RATES_KEY: _rates_snapshot(program)}
     if after != before:
         record_change(
             actor=actor,
@@ -234,7 +237,7 @@ def program_update(*, actor, program: Program, rates=None, **fields) -> Program:
         raise TypeError(f"unknown programme fields: {sorted(unknown)}")
     with activate(county_scope(actor.county_id)):
         program = Program.objects.select_for_update().get(pk=program.pk)
-        before = {**snapshot(program, PROGRAM_FIELDS), "rates": _rates_snapshot(program)}
+        before = {**snapshot(program, PROGRAM_FIELDS), RATES_KEY: _rates_snapshot(program)}
         if "fund" in fields:
             _check_fund(actor, fields["fund"])
         new_kind = fields.get("beneficiary_kind", program.beneficiary_kind)

@@ -3,8 +3,11 @@ are gathered here."""
 
 from django.urls import path
 
-from . import home_views
+from . import candidate_views, home_views, program_views, reconfirmation_views
 
 urlpatterns = [
     path("benefits/", home_views.BenefitsHomeView.as_view(), name="benefits-home"),
+    *program_views.urlpatterns,
+    *candidate_views.urlpatterns,
+    *reconfirmation_views.urlpatterns,
 ]

@@ -181,6 +181,10 @@ def _build_county(code: str, name: str) -> CountyWorld:
         world.schemes.append(scheme_create_default(actor=admin, county=county, year=2026))
         world.report_run = _report_run(admin, county, world.schemes[-1])
         world.periods.append(_assessment_period(admin, county))
+        # Care subsidies: a programme, enrolments and their re-confirmation (benefits)
+        from tests.benefits.factories_programs import world_benefit_records
+
+        world_benefit_records(admin, world)
     return world
 
 

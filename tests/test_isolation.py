@@ -65,6 +65,8 @@ SNAPSHOT_NODE = "reports.SnapshotNode"
 PERIOD = "reports.AssessmentPeriod"
 SUBMISSION = "reports.Submission"
 SUBMISSION_FILE = "reports.SubmissionAttachment"
+PROGRAM = "benefits.Program"
+RECONFIRMATION = "benefits.Reconfirmation"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -87,6 +89,18 @@ ROUTES: dict[str, Route] = {
     "platform-county-create": page(),
     # care subsidies
     "benefits-home": page(),
+    # care subsidies: programmes (at the county node: a programme's own page is a county
+    # account's, 404 below the county; everyone reads the list), candidates and applications
+    # at a node of the subtree, the annual re-confirmation
+    "benefit-program-list": page(),
+    "benefit-program-create": page(),
+    "benefit-program-edit": page(PROGRAM, post=True),
+    "benefit-candidates": page(NODE),
+    "benefit-candidates-apply": page(NODE, get=False, post=True),
+    "benefit-reconfirmation-list": page(),
+    "benefit-reconfirmation-run": page(get=False),
+    "benefit-reconfirmation-confirm-unflagged": page(get=False),
+    "benefit-reconfirmation": page(RECONFIRMATION, post=True),
     # the tree and councils
     "node-detail": page(NODE),
     "node-tree": page(NODE),
@@ -313,6 +327,13 @@ ROUTES: dict[str, Route] = {
     "api-report-submission-attachment-thumbnail": Route(
         model=SUBMISSION, api=True, kwargs=(("attachment_pk", "1"),)
     ),
+    # care subsidies: programmes, candidates and applications, re-confirmations
+    "api-benefit-program-list": api(),
+    "api-benefit-program-detail": api(PROGRAM, "patch"),
+    "api-benefit-candidate-list": api(),
+    "api-benefit-candidate-apply": api(get=False),
+    "api-benefit-reconfirmation-list": api(),
+    "api-benefit-reconfirmation-detail": api(RECONFIRMATION),
 }
 # List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {
@@ -333,6 +354,7 @@ API_LISTS = {
     "api-report-node-list": SNAPSHOT_NODE,
     "api-report-period-list": PERIOD,
     "api-report-submission-list": SUBMISSION,
+    "api-benefit-reconfirmation-list": RECONFIRMATION,
 }
 # List pages and the (URL prefix of detail links, model) they link to.
 PAGE_LISTS: dict[str, list[tuple[str, str]]] = {

@@ -167,3 +167,39 @@ def program_from_template(world, key: str, *, county="a", **overrides):
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+WORLD_PROGRAM = "困难家庭慰问金"
+
+
+def world_benefit_records(admin, county_world) -> None:
+    """The shared world's care-subsidy rows (tests/conftest.py), so every route has objects to
+    isolate: a programme of the county with no conditions, an application for each household
+    head (county A's first village stays bare), enrolled, and this year's re-confirmation."""
+    from benefits import apply_services, reconfirmation_services
+    from benefits.models import Enrollment, EnrollmentStatus
+
+    y = this_year()
+    program = program_services.program_create(
+        actor=admin,
+        name=WORLD_PROGRAM,
+        template="holiday_visit",
+        kind="grant",
+        frequency="yearly",
+        beneficiary_kind="person",
+        standard_amount=Decimal("300"),
+        rule={},
+        needs_notice=False,
+    )
+    bare = county_world.county.division_code == "130534"
+    for index in range(len(county_world.households)):
+        if bare and index == 0:
+            continue
+        apply_services.enrollment_apply(
+            actor=admin, program=program, person=county_world.persons[2 * index], year=y
+        )
+    # The approval workflow is another part's: the rows are moved to enrolled directly.
+    Enrollment.objects.filter(program=program).update(
+        status=EnrollmentStatus.ENROLLED, enrolled_on=datetime.date(y, 1, 15)
+    )
+    reconfirmation_services.reconfirmation_run(actor=admin, program=program, year=y)
