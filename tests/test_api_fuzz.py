@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 from activities.models import Activity, ActivityAttachment, HomeVisit
 from associations.accounts.services import token_create
 from associations.models import Association, Council, CouncilSeat
+from benefits.models import Program, Reconfirmation
 from households.models import Household, Person
 from members.models import (
     Commendation,
@@ -105,6 +106,9 @@ RESOURCES = {
     "reports/runs": ReportRun,
     "reports/periods": AssessmentPeriod,
     "reports/submissions": Submission,
+    # so do the benefits app's (/api/v1/benefits/<name>/{id}/)
+    "benefits/programs": Program,
+    "benefits/reconfirmations": Reconfirmation,
 }
 # Other path parameters that name a row, and the model they name.
 PATH_REFERENCES = {"attachment_pk": SubmissionAttachment}
@@ -150,6 +154,7 @@ REFERENCES = {
     "parent": "associations",
     "new_parent": "associations",
     "run": "reports/runs",
+    "program": "benefits/programs",
 }
 
 
@@ -182,8 +187,8 @@ def aim_at_rows(case, row_ids) -> None:
     """Path ids, and the body's and query's references, aimed at real rows."""
     segments = case.path.split("/")
     collection = segments[3]
-    if collection == "reports":
-        collection = f"reports/{segments[4]}"
+    if collection in ("reports", "benefits"):
+        collection = f"{collection}/{segments[4]}"
     if case.path_parameters and "id" in case.path_parameters:
         case.path_parameters["id"] = _row(case.path_parameters["id"], row_ids.get(collection))
     for name in PATH_REFERENCES:
