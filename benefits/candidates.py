@@ -21,7 +21,7 @@ from functools import cached_property
 
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 
-from associations.models import Association
+from associations.models import Association, Level
 from associations.scope import activate
 from households.categories import Relation
 from households.models import HardshipAssessment, Household, Person, Sex
@@ -128,6 +128,8 @@ class Evaluation:
     # --- the pool and the conditions in SQL ---
 
     def _within_node(self, queryset: QuerySet) -> QuerySet:
+        if self.node.level == Level.COUNTY:
+            return queryset  # the scope is the county, or narrower (never another county)
         return queryset.filter(**{f"{self.node.level}_id": self.node.pk})
 
     @cached_property
@@ -173,17 +175,21 @@ class Evaluation:
         p = "head__" if self.households else ""
         h = "" if self.households else "household__"
         q = Q()
-        if self.households:
-            q &= Q(Exists(self._living_members()))
-        else:
-            q &= Q(is_deceased=False) & Q(household__isnull=False)
-        if rule.categories:
+        # The pool's own conditions hold for every row of the pool already: repeated, they
+        # would only halve the planner's estimates (and make it sort the county for a page).
+        judged_here = self.restrict is not None
+        if judged_here:
+            if self.households:
+                q &= Q(Exists(self._living_members()))
+            else:
+                q &= Q(is_deceased=False) & Q(household__isnull=False)
+        if rule.categories and judged_here:
             q &= Q(**{f"{h}categories__overlap": list(rule.categories)})
         if self.households and rule.person_conditions:
             q &= Q(head__isnull=False)
-        if rule.relations:
+        if rule.relations and (judged_here or self.households):
             q &= Q(**{f"{p}relation_to_head__in": rule.relations})
-        if rule.sex:
+        if rule.sex and (judged_here or self.households):
             q &= Q(**{f"{p}sex": rule.sex})
         if rule.min_age is not None:
             q &= Q(**{f"{p}birth_date__lte": born_by(ref, rule.min_age)})
@@ -324,7 +330,9 @@ class Evaluation:
         roster = set(
             HardshipAssessment.objects.filter(
                 household_id__in=households, year=self.year, status=IN_ROSTER
-            ).values_list("household_id", flat=True)
+            )
+            .order_by()
+            .values_list("household_id", flat=True)
         )
         candidates = []
         for row in rows:
