@@ -262,7 +262,9 @@ class Evaluation:
         if show == Show.APPLICABLE:
             queryset = queryset.filter(self.conditions(), live__id__isnull=True)
         elif show == Show.EXCLUDED:
-            queryset = queryset.exclude(self.conditions())
+            conditions = self.conditions()
+            # No condition beyond the pool's: nobody of the pool is excluded.
+            queryset = queryset.exclude(conditions) if conditions else queryset.none()
         elif show == Show.ENROLLED:
             queryset = queryset.filter(live__id__isnull=False)
         if self.households:
