@@ -77,6 +77,10 @@ class ProgramFormView(StaffView):
             rates = [dict(row) for row in template.rates]
             split = list(template.funding_split)
             form = ProgramForm(data, initial=template.initial(), funds=funds, rule=template.rule)
+        if data is not None:
+            # Bound: every row sent counts as typed (rows left as the template filled them
+            # would otherwise be "unchanged extra rows" and dropped).
+            rates = split = None
         return (
             form,
             RateFormSet(data, initial=rates, prefix="rates"),
