@@ -31,6 +31,7 @@ from .models import (
     EnrollmentStatus,
     Program,
 )
+from .validation import field_error
 
 ENROLLMENT_FIELDS = [
     "program",
@@ -94,13 +95,14 @@ def _create(
     rates = evaluation.rates
     if category:
         if category not in rates:
-            raise ValidationError(
-                {"category": f"“{program.name}”没有这一类别的标准。"}, code="category_unknown"
+            raise field_error(
+                "category", f"“{program.name}”没有这一类别的标准。", "category_unknown"
             )
         if category not in candidate.facts.categories:
-            raise ValidationError(
-                {"category": f"扶助类别“{rates[category].label}”与登记的家庭类别不符。"},
-                code="category_mismatch",
+            raise field_error(
+                "category",
+                f"扶助类别“{rates[category].label}”与登记的家庭类别不符。",
+                "category_mismatch",
             )
     else:
         category = decision.category
@@ -191,8 +193,8 @@ def enrollment_apply(
     if beneficiary is None:
         wanted = "家庭户" if households else "人员"
         field_name = "household" if households else "person"
-        raise ValidationError(
-            {field_name: f"“{program.name}”按{wanted}申报,请选择{wanted}。"}, code="required"
+        raise field_error(
+            field_name, f"“{program.name}”按{wanted}申报,请选择{wanted}。", "required"
         )
     node = beneficiary.placed_at()
     require(permissions.can_apply(actor, node), NOT_ALLOWED)

@@ -24,6 +24,7 @@ from . import permissions
 from .eligibility import clean_rule
 from .models import Enrollment, Fund, Program, ProgramRate
 from .selectors import county_scope
+from .validation import field_error
 
 PROGRAM_FIELDS = [
     "name",
@@ -53,9 +54,9 @@ def _money(value, label: str, key: str) -> Decimal:
     try:
         amount = Decimal(str(value)).quantize(CENT)
     except (InvalidOperation, ValueError, TypeError):
-        raise ValidationError({key: f"{label}须为金额,如 720.00。"}, code="invalid") from None
+        raise field_error(key, f"{label}须为金额,如 720.00。", "invalid") from None
     if amount < 0:
-        raise ValidationError({key: f"{label}不能为负数。"}, code="negative")
+        raise field_error(key, f"{label}不能为负数。", "negative")
     return amount
 
 
@@ -65,24 +66,20 @@ def clean_funding_split(rows) -> list[dict]:
     if rows in (None, ""):
         return []
     if not isinstance(rows, list | tuple):
-        raise ValidationError({"funding_split": "资金分担的格式不正确。"}, code="invalid")
+        raise field_error("funding_split", "资金分担的格式不正确。", "invalid")
     cleaned, seen, total = [], set(), Decimal(0)
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
-            raise ValidationError({"funding_split": f"第 {number} 行格式不正确。"}, code="invalid")
+            raise field_error("funding_split", f"第 {number} 行格式不正确。", "invalid")
         source = str(row.get("source") or "").strip()
         if not source:
-            raise ValidationError(
-                {"funding_split": f"第 {number} 行:请填写出资方。"}, code="source_required"
-            )
+            raise field_error("funding_split", f"第 {number} 行:请填写出资方。", "source_required")
         if len(source) > 50:
-            raise ValidationError(
-                {"funding_split": f"第 {number} 行:出资方名称不能超过 50 字。"}, code="too_long"
+            raise field_error(
+                "funding_split", f"第 {number} 行:出资方名称不能超过 50 字。", "too_long"
             )
         if source in seen:
-            raise ValidationError(
-                {"funding_split": f"出资方“{source}”填写了两次。"}, code="source_repeated"
-            )
+            raise field_error("funding_split", f"出资方“{source}”填写了两次。", "source_repeated")
         seen.add(source)
         raw = row.get("percent")
         try:
@@ -90,26 +87,27 @@ def clean_funding_split(rows) -> list[dict]:
                 raise TypeError
             percent = Decimal(str(raw).strip().rstrip("%"))
         except (InvalidOperation, ValueError, TypeError):
-            raise ValidationError(
-                {"funding_split": f"第 {number} 行:比例须为数字,如 50。"}, code="invalid"
+            raise field_error(
+                "funding_split", f"第 {number} 行:比例须为数字,如 50。", "invalid"
             ) from None
         if not percent.is_finite() or percent <= 0:
-            raise ValidationError(
-                {"funding_split": f"第 {number} 行({source}):比例须大于 0。"},
-                code="share_not_positive",
+            raise field_error(
+                "funding_split", f"第 {number} 行({source}):比例须大于 0。", "share_not_positive"
             )
         if percent != percent.quantize(CENT):
-            raise ValidationError(
-                {"funding_split": f"第 {number} 行({source}):比例最多保留两位小数。"},
-                code="invalid",
+            raise field_error(
+                "funding_split", f"第 {number} 行({source}):比例最多保留两位小数。", "invalid"
             )
         total += percent
         shown = int(percent) if percent == percent.to_integral_value() else float(percent)
         cleaned.append({"source": source, "percent": shown})
     if cleaned and total != HUNDRED:
-        raise ValidationError(
-            {"funding_split": f"各出资方比例之和须为 100%,现为 {total.normalize():f}%。"},
-            code="shares_not_100",
+        # "%" marks a parameter in a ValidationError's message: the literal ones are doubled.
+        raise field_error(
+            "funding_split",
+            "各出资方比例之和须为 100%%,现为 %(total)s%%。",
+            "shares_not_100",
+            params={"total": f"{total.normalize():f}"},
         )
     return cleaned
 
@@ -121,20 +119,17 @@ def clean_rates(rows) -> list[dict]:
     for number, row in enumerate(rows or [], start=1):
         category = str(row.get("category") or "")
         if category not in CATEGORY_LABELS:
-            raise ValidationError(
-                {"rates": f"第 {number} 行:请选择家庭类别。"}, code="category_invalid"
-            )
+            raise field_error("rates", f"第 {number} 行:请选择家庭类别。", "category_invalid")
         if category in seen:
-            raise ValidationError(
-                {"rates": f"家庭类别“{CATEGORY_LABELS[category]}”的标准填写了两次。"},
-                code="category_repeated",
+            raise field_error(
+                "rates",
+                f"家庭类别“{CATEGORY_LABELS[category]}”的标准填写了两次。",
+                "category_repeated",
             )
         seen.add(category)
         label = str(row.get("label") or "").strip() or CATEGORY_LABELS[category]
         if len(label) > 50:
-            raise ValidationError(
-                {"rates": f"第 {number} 行:名称不能超过 50 字。"}, code="too_long"
-            )
+            raise field_error("rates", f"第 {number} 行:名称不能超过 50 字。", "too_long")
         amount = _money(row.get("amount"), f"第 {number} 行的标准金额", "rates")
         cleaned.append({"category": category, "label": label, "amount": amount})
     return cleaned
@@ -154,7 +149,7 @@ def _rates_snapshot(program: Program) -> list[dict]:
 
 def _check_fund(actor, fund: Fund | None) -> None:
     if fund is not None and fund.county_id != actor.county_id:
-        raise ValidationError({"fund": "请选择本县的基金。"}, code="does_not_exist")
+        raise field_error("fund", "请选择本县的基金。", "does_not_exist")
 
 
 def _save(program: Program, *, actor, rates: list[dict] | None, before: dict | None) -> Program:
@@ -163,7 +158,7 @@ def _save(program: Program, *, actor, rates: list[dict] | None, before: dict | N
         program.rule = clean_rule(program.rule)
     except ValidationError as error:
         if not hasattr(error, "error_dict"):
-            raise ValidationError({"rule": error.messages}, code="rule_invalid") from None
+            raise field_error("rule", ";".join(error.messages), "rule_invalid") from None
         raise ValidationError(
             {
                 key if key == "rule" else f"rule.{key}": errors
@@ -178,8 +173,8 @@ def _save(program: Program, *, actor, rates: list[dict] | None, before: dict | N
             program.save()
     except IntegrityError as error:
         if "program_name_unique_in_county" in str(error):
-            raise ValidationError(
-                {"name": f"本县已有名为“{program.name}”的项目。"}, code="name_taken"
+            raise field_error(
+                "name", f"本县已有名为“{program.name}”的项目。", "name_taken"
             ) from None
         raise
     if rates is not None:
@@ -242,12 +237,13 @@ def program_update(*, actor, program: Program, rates=None, **fields) -> Program:
             _check_fund(actor, fields["fund"])
         new_kind = fields.get("beneficiary_kind", program.beneficiary_kind)
         if new_kind != program.beneficiary_kind and program_in_use(program):
-            raise ValidationError(
-                {"beneficiary_kind": "该项目已有申报记录,不能更改扶助对象类型(个人/家庭户)。"},
-                code="kind_in_use",
+            raise field_error(
+                "beneficiary_kind",
+                "该项目已有申报记录,不能更改扶助对象类型(个人/家庭户)。",
+                "kind_in_use",
             )
         if "template" in fields and fields["template"] != program.template:
-            raise ValidationError({"template": "项目模板创建后不能更改。"}, code="template_fixed")
+            raise field_error("template", "项目模板创建后不能更改。", "template_fixed")
         cleaned_rates = clean_rates(rates) if rates is not None else None
         for name, value in fields.items():
             setattr(program, name, value.strip() if isinstance(value, str) else value)

@@ -41,6 +41,7 @@ from .models import (
     Program,
     Reconfirmation,
 )
+from .validation import field_error
 
 NOT_ALLOWED = "只有县级管理员可以进行年度资格确认。"
 RECONFIRMATION_FIELDS = ["enrollment", "year", "flags", "decision", "reason", "decided_by"]
@@ -279,12 +280,12 @@ def reconfirmation_decide(
     _pending(row)
     reason = (reason or "").strip()
     if exit and not reason:
-        raise ValidationError({"reason": "请填写退出原因。"}, code="required")
+        raise field_error("reason", "请填写退出原因。", "required")
     if not exit and row.flags and not reason:
-        raise ValidationError({"reason": "该对象有疑点,继续享受请说明理由。"}, code="required")
+        raise field_error("reason", "该对象有疑点,继续享受请说明理由。", "required")
     exited_on = exited_on or today
     if exit and exited_on > today:
-        raise ValidationError({"exited_on": "退出日期不能晚于今天。"}, code="future")
+        raise field_error("exited_on", "退出日期不能晚于今天。", "future")
     enrollment = row.enrollment
     program = enrollment.program
     judged = _judge([enrollment], program=program, node=_county(actor), year=row.year, today=today)
