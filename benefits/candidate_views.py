@@ -22,7 +22,7 @@ from households.categories import category_labels
 
 from . import permissions, selectors
 from .apply_services import NOT_ALLOWED, enrollment_apply_many
-from .candidates import Evaluation
+from .candidates import Evaluation, Show
 from .models import EnrollmentStatus
 from .program_forms import ApplyForm, CandidateQueryForm
 
@@ -77,7 +77,10 @@ class CandidateListView(StaffView):
         node = association_selectors.association_get(actor=request.user, pk=pk)
         programs = selectors.program_list(actor=request.user)
         villages = villages_under(node)
-        query = CandidateQueryForm(request.GET, programs=programs, villages=villages)
+        data = request.GET.copy()
+        data.setdefault("year", str(timezone.localdate().year))
+        data.setdefault("show", Show.APPLICABLE)
+        query = CandidateQueryForm(data, programs=programs, villages=villages)
         context = {
             "node": node,
             "breadcrumbs": node.lineage(),

@@ -120,11 +120,16 @@ class ProgramFormView(StaffView):
             try:
                 program = self.save(request, form, rows_of(rates), rows_of(split))
             except ValidationError as error:
-                add_service_errors(form, error)
+                # The rows' errors are shown above their rows, the rest on the form.
+                rows = {"rates", "funding_split"}
                 if hasattr(error, "error_dict"):
-                    for key in ("rates", "funding_split"):
-                        if key in error.error_dict:
-                            errors[key] = [m for e in error.error_dict[key] for m in e.messages]
+                    for key in rows & set(error.error_dict):
+                        errors[key] = [m for e in error.error_dict[key] for m in e.messages]
+                    rest = {k: v for k, v in error.error_dict.items() if k not in rows}
+                    if rest:
+                        add_service_errors(form, ValidationError(rest))
+                else:
+                    add_service_errors(form, error)
             else:
                 draft_saved(request)
                 messages.success(request, f"已保存项目“{program.name}”。")

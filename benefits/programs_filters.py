@@ -38,7 +38,7 @@ class ReconfirmationFilter(UnderNodeFilterMixin, django_filters.FilterSet):
     program = django_filters.NumberFilter(field_name="enrollment__program_id", label="项目")
     year = django_filters.NumberFilter(label="年度", min_value=2000, max_value=2100)
     state = django_filters.ChoiceFilter(
-        choices=ReconfirmationState.CHOICES, method="filter_state", label="状态"
+        choices=ReconfirmationState.CHOICES, method="filter_state", label="状态", empty_label="全部"
     )
     under = django_filters.NumberFilter(method="filter_under", label="组织")
 
