@@ -150,6 +150,10 @@ def _migrate(targets=None) -> None:
     transaction rolls the schema and django_migrations back at its end anyway.)"""
     from django.db.migrations.executor import MigrationExecutor
 
+    # Rows written in this transaction leave deferred foreign-key checks pending, and
+    # PostgreSQL alters no table with pending trigger events: run the checks now.
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     executor = MigrationExecutor(connection)
     executor.migrate(targets or executor.loader.graph.leaf_nodes())
 
