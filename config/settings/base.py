@@ -237,6 +237,8 @@ SPECTACULAR_SETTINGS = {
         "SubmissionStateEnum": "reports.models.Submission.State",
         # Headers (issue 12): a name for the attachments' kind, so check --deploy is clean
         "AttachmentKindEnum": "associations.attachments.models.AttachmentKind",
+        # Care subsidies (issue 13): a programme's kind
+        "ProgramKindEnum": "benefits.models.ProgramKind",
     },
 }
 
