@@ -151,7 +151,8 @@ def _migrate(targets=None) -> None:
     from django.db.migrations.executor import MigrationExecutor
 
     # Rows written in this transaction leave deferred foreign-key checks pending, and
-    # PostgreSQL alters no table with pending trigger events: run the checks now.
+    # PostgreSQL alters no table with pending trigger events: the checks run at once for the
+    # rest of the test's transaction (the migrations' own data steps included).
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     executor = MigrationExecutor(connection)
