@@ -3,7 +3,16 @@ are gathered here."""
 
 from django.urls import path
 
-from . import fund_views, home_views, loan_views, payments_views, workflow_views
+from . import (
+    candidate_views,
+    fund_views,
+    home_views,
+    loan_views,
+    payments_views,
+    program_views,
+    reconfirmation_views,
+    workflow_views,
+)
 
 urlpatterns = [
     path("benefits/", home_views.BenefitsHomeView.as_view(), name="benefits-home"),
@@ -11,4 +20,7 @@ urlpatterns = [
     *loan_views.urlpatterns,
     *payments_views.urlpatterns,
     *workflow_views.urlpatterns,
+    *program_views.urlpatterns,
+    *candidate_views.urlpatterns,
+    *reconfirmation_views.urlpatterns,
 ]

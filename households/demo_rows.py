@@ -11,14 +11,22 @@ from associations.models import Association, Kind
 
 from .categories import HouseholdFacts, PersonFacts, family_categories, family_types
 from .demo_people import _Household
-from .models import AssistanceKind, HardshipAssessment, HardshipReason, Household, Person
+from .models import (
+    AssistanceKind,
+    HardshipAssessment,
+    HardshipReason,
+    Household,
+    Person,
+    RegistrationKind,
+)
 
 PERSON_COLUMNS = [
     "id", "county_id", "township_id", "village_id", "group_id", "household_id",
     "relation_to_head", "name", "name_initials", "id_number", "sex", "birth_date", "ethnicity",
     "phone", "address", "residency", "marital_status", "married_on", "is_deceased", "died_on",
     "disability_grade", "mother_id", "only_child_certificate_number",
-    "only_child_certificate_date", "created_at", "updated_at", "id_number_index", "phone_index",
+    "only_child_certificate_date", "registration_kind", "created_at", "updated_at",
+    "id_number_index", "phone_index",
 ]  # fmt: skip
 HOUSEHOLD_COLUMNS = [
     "id", "county_id", "township_id", "village_id", "group_id", "number", "head_id", "address",
@@ -115,6 +123,17 @@ def _household_rows(homes, today, now):
         )  # fmt: skip
 
 
+# One villager in about seven holds a non-agricultural registration (户口性质); enterprise and
+# campus associations' staff all do.
+NON_AGRICULTURAL_EVERY = 7
+
+
+def _registration_kind(home: _Household, person) -> str:
+    if home.village.kind != Kind.REGIONAL or person.id % NON_AGRICULTURAL_EVERY == 0:
+        return RegistrationKind.NON_AGRICULTURAL
+    return RegistrationKind.AGRICULTURAL
+
+
 def _person_rows(homes, townships, today, now):
     id_number, phone = _Sealed(Person, "id_number"), _Sealed(Person, "phone")
     for home in homes:
@@ -129,7 +148,7 @@ def _person_rows(homes, townships, today, now):
                 p.birth, p.ethnicity, stored_phone, home.address, p.residency, p.marital,
                 p.married_on, p.is_deceased, p.died_on, p.disability,
                 p.mother.id if p.mother else None, p.certificate_number, p.certificate_date,
-                now, now, id_index, phone_index,
+                _registration_kind(home, p), now, now, id_index, phone_index,
             )  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from .models import (
     Household,
     MaritalStatus,
     Person,
+    RegistrationKind,
     Sex,
 )
 
@@ -276,6 +277,7 @@ class PersonForm(forms.ModelForm):
             "phone",
             "address",
             "residency",
+            "registration_kind",
             "marital_status",
             "married_on",
             "mother",
@@ -312,6 +314,10 @@ class PersonForm(forms.ModelForm):
         self.fields["sex"].help_text = "有身份证号时可不选。"
         self.fields["birth_date"].required = False
         self.fields["birth_date"].help_text = "有身份证号时可不填。"
+        self.fields["registration_kind"].choices = [("", "未登记"), *RegistrationKind.choices]
+        self.fields[
+            "registration_kind"
+        ].help_text = "农村部分计划生育家庭奖励扶助等项目按户口性质审核。"
         if household is None:
             del self.fields["relation_to_head"]
             del self.fields["mother"]

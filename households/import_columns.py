@@ -14,7 +14,7 @@ from associations.models import Association, Level
 
 from . import identity
 from .categories import Relation
-from .models import ETHNICITIES, MaritalStatus, Residency, Sex
+from .models import ETHNICITIES, MaritalStatus, RegistrationKind, Residency, Sex
 
 # --- row codes --------------------------------------------------------------------------------
 
@@ -145,6 +145,12 @@ GROUP = ColumnSpec(
     help="小组名称或 15 位代码",
 )
 RESIDENCY = ColumnSpec("residency", "户籍状态", ("户籍类型", "居住状态", "人口类型"))
+REGISTRATION_KIND = ColumnSpec(
+    "registration_kind",
+    "户口性质",
+    ("户口类型", "户口类别", "户籍性质"),
+    help="可不填;农业户口 或 非农业户口(奖励扶助等项目按此审核)",
+)
 MARITAL_LABELS = "、".join(label for _value, label in MaritalStatus.choices)
 MARITAL = ColumnSpec(
     "marital_status",
@@ -179,6 +185,7 @@ HOUSEHOLD_COLUMNS = [
     PHONE,
     ADDRESS,
     RESIDENCY,
+    REGISTRATION_KIND,
     MARITAL,
     VILLAGE,
     GROUP,
@@ -240,6 +247,16 @@ RESIDENCY_VALUES.update(
     {"常住": Residency.REGISTERED, "户籍": Residency.REGISTERED, "户籍人口": Residency.REGISTERED}
 )
 RESIDENCY_VALUES.update({"流入人口": Residency.INFLOW, "流出人口": Residency.OUTFLOW})
+REGISTRATION_KIND_VALUES = {label: value for value, label in RegistrationKind.choices}
+REGISTRATION_KIND_VALUES.update(
+    {
+        "农业": RegistrationKind.AGRICULTURAL,
+        "农村户口": RegistrationKind.AGRICULTURAL,
+        "非农业": RegistrationKind.NON_AGRICULTURAL,
+        "非农": RegistrationKind.NON_AGRICULTURAL,
+        "城镇户口": RegistrationKind.NON_AGRICULTURAL,
+    }
+)
 MARITAL_VALUES = {label: value for value, label in MaritalStatus.choices}
 MARITAL_VALUES.update({"初婚": MaritalStatus.MARRIED, "再婚": MaritalStatus.MARRIED})
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -252,6 +269,9 @@ def person_allowed_values() -> list[AllowedValues]:
         AllowedValues("民族", [name for _code, name in ETHNICITIES], "ethnicity"),
         AllowedValues("与户主关系", [label for _v, label in Relation.choices], "relation_to_head"),
         AllowedValues("户籍状态", [label for _v, label in Residency.choices], "residency"),
+        AllowedValues(
+            "户口性质", [label for _v, label in RegistrationKind.choices], "registration_kind"
+        ),
         AllowedValues("婚姻状况", [label for _v, label in MaritalStatus.choices], "marital_status"),
     ]
 
@@ -269,6 +289,7 @@ HOUSEHOLD_EXAMPLE = {
     "phone": "13812345678",
     "address": "示例村 1 号",
     "residency": "户籍常住",
+    "registration_kind": "农业户口",
     "marital_status": "已婚",
     "village": "",
     "group": "",

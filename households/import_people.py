@@ -55,6 +55,7 @@ from .import_columns import (
     NUMERIC_ID_MESSAGE,
     PERSON_ELSEWHERE,
     PHONE_INVALID,
+    REGISTRATION_KIND_VALUES,
     RELATION_VALUES,
     RESIDENCY_VALUES,
     SEX_VALUES,
@@ -216,6 +217,14 @@ class PersonRows:
             )
             if residency:
                 values["residency"] = residency
+        if "registration_kind" in self.table.columns:
+            kind = r.parsed(
+                "registration_kind",
+                lambda v: choice(v, REGISTRATION_KIND_VALUES, "户口性质"),
+                cached=True,
+            )
+            if kind:
+                values["registration_kind"] = kind
         if "marital_status" in self.table.columns:
             marital = r.parsed(
                 "marital_status", lambda v: choice(v, MARITAL_VALUES, "婚姻状况"), cached=True

@@ -63,6 +63,7 @@ PERSON_UPDATE_FIELDS = [
     "phone",
     "address",
     "residency",
+    "registration_kind",
     "marital_status",
     "household",
     "relation_to_head",

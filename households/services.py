@@ -50,6 +50,7 @@ PERSON_FIELDS = [
     "mother",
     "only_child_certificate_number",
     "only_child_certificate_date",
+    "registration_kind",
     "village",
     "group",
 ]

@@ -191,6 +191,10 @@ def _build_county(code: str, name: str) -> CountyWorld:
         from tests.benefits.factories_workflow import world_rows
 
         world_rows(admin, world, skip_first_village=code == "130534")
+        # Care subsidies: a programme, enrolments and their re-confirmation (benefits)
+        from tests.benefits.factories_programs import world_benefit_records
+
+        world_benefit_records(admin, world)
     return world
 
 

@@ -44,6 +44,7 @@ from benefits.models import (
     Objection,
     Program,
     PublicNotice,
+    Reconfirmation,
 )
 from households.models import Household, Person
 from members.models import (
@@ -130,6 +131,8 @@ RESOURCES = {
     "benefits/enrollments": Enrollment,
     "benefits/notices": PublicNotice,
     "benefits/objections": Objection,
+    # so do the benefits app's (/api/v1/benefits/<name>/{id}/)
+    "benefits/reconfirmations": Reconfirmation,
 }
 # Other path parameters that name a row, and the model they name.
 PATH_REFERENCES = {"attachment_pk": SubmissionAttachment}

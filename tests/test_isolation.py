@@ -78,6 +78,8 @@ BATCH = "benefits.DisbursementBatch"
 LINE = "benefits.Disbursement"
 NOTICE = "benefits.PublicNotice"
 OBJECTION = "benefits.Objection"
+PROGRAM = "benefits.Program"
+RECONFIRMATION = "benefits.Reconfirmation"
 
 ROUTES: dict[str, Route] = {
     # accounts and platform
@@ -151,6 +153,18 @@ ROUTES: dict[str, Route] = {
     "notice-create": page(),
     "notice-detail": page(NOTICE),
     "notice-sheet": page(NOTICE),
+    # care subsidies: programmes (at the county node: a programme's own page is a county
+    # account's, 404 below the county; everyone reads the list), candidates and applications
+    # at a node of the subtree, the annual re-confirmation
+    "benefit-program-list": page(),
+    "benefit-program-create": page(),
+    "benefit-program-edit": page(PROGRAM, post=True),
+    "benefit-candidates": page(NODE),
+    "benefit-candidates-apply": page(NODE, get=False, post=True),
+    "benefit-reconfirmation-list": page(),
+    "benefit-reconfirmation-run": page(get=False),
+    "benefit-reconfirmation-confirm-unflagged": page(get=False),
+    "benefit-reconfirmation": page(RECONFIRMATION, post=True),
     # the tree and councils
     "node-detail": page(NODE),
     "node-tree": page(NODE),
@@ -408,6 +422,13 @@ ROUTES: dict[str, Route] = {
     "api-benefit-notice-detail": api(NOTICE),
     "api-benefit-objection-detail": api(OBJECTION),
     "api-benefit-objection-resolve": api(OBJECTION, "post", get=False),
+    # care subsidies: programmes, candidates and applications, re-confirmations
+    "api-benefit-program-list": api(),
+    "api-benefit-program-detail": api(PROGRAM, "patch"),
+    "api-benefit-candidate-list": api(),
+    "api-benefit-candidate-apply": api(get=False),
+    "api-benefit-reconfirmation-list": api(),
+    "api-benefit-reconfirmation-detail": api(RECONFIRMATION),
 }
 # List endpoints and the model each lists, for the "nothing foreign is listed" check.
 API_LISTS = {
@@ -436,6 +457,7 @@ API_LISTS = {
     "api-disbursement-list": LINE,
     "api-enrollment-list": ENROLLMENT,
     "api-benefit-notice-list": NOTICE,
+    "api-benefit-reconfirmation-list": RECONFIRMATION,
 }
 # List pages and the (URL prefix of detail links, model) they link to.
 PAGE_LISTS: dict[str, list[tuple[str, str]]] = {

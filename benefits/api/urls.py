@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from . import programs
 from .funds import FundEntryViewSet, FundViewSet, LoanViewSet
 from .payments import (
     BankAccountViewSet,
@@ -25,3 +26,11 @@ router.register("benefits/payment-totals", PaymentTotalsViewSet, basename="api-p
 router.register("benefits/enrollments", EnrollmentViewSet, basename="api-enrollment")
 router.register("benefits/notices", BenefitNoticeViewSet, basename="api-benefit-notice")
 router.register("benefits/objections", BenefitObjectionViewSet, basename="api-benefit-objection")
+
+router.register("benefits/programs", programs.ProgramViewSet, basename="api-benefit-program")
+router.register("benefits/candidates", programs.CandidateViewSet, basename="api-benefit-candidate")
+router.register(
+    "benefits/reconfirmations",
+    programs.ReconfirmationViewSet,
+    basename="api-benefit-reconfirmation",
+)

@@ -242,6 +242,8 @@ SPECTACULAR_SETTINGS = {
         "LoanStatusEnum": "benefits.models.Loan.Status",
         "FundEntryDirectionEnum": "benefits.models.FundEntry.Direction",
         "FundEntrySourceEnum": "benefits.models.FundEntry.Source",
+        # Care subsidies (issue 13): a programme's kind
+        "ProgramKindEnum": "benefits.models.ProgramKind",
     },
 }
 

@@ -31,6 +31,7 @@ from ..models import (
     Household,
     MaritalStatus,
     Person,
+    RegistrationKind,
     Relocation,
     Residency,
     Sex,
@@ -79,6 +80,7 @@ class PersonSerializer(MaskedIdentityMixin, serializers.ModelSerializer):
     sex_display = ChoiceLabelField(source="sex")
     ethnicity_display = ChoiceLabelField(source="ethnicity")
     residency_display = ChoiceLabelField(source="residency")
+    registration_kind_display = ChoiceLabelField(source="registration_kind")
     marital_status_display = ChoiceLabelField(source="marital_status")
     relation_to_head_display = ChoiceLabelField(source="relation_to_head")
     household_number = serializers.SerializerMethodField()
@@ -102,6 +104,8 @@ class PersonSerializer(MaskedIdentityMixin, serializers.ModelSerializer):
             "address",
             "residency",
             "residency_display",
+            "registration_kind",
+            "registration_kind_display",
             "marital_status",
             "marital_status_display",
             "married_on",
@@ -161,6 +165,10 @@ class PersonSerializer(MaskedIdentityMixin, serializers.ModelSerializer):
             "residency": person.residency,
             "residency_display": labels["residency_display"].get(
                 person.residency, person.residency
+            ),
+            "registration_kind": person.registration_kind,
+            "registration_kind_display": labels["registration_kind_display"].get(
+                person.registration_kind, person.registration_kind
             ),
             "marital_status": person.marital_status,
             "marital_status_display": labels["marital_status_display"].get(
@@ -223,6 +231,13 @@ class PersonFieldsSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, label="联系电话")
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, label="住址")
     residency = serializers.ChoiceField(choices=Residency.choices, required=False, label="户籍状态")
+    registration_kind = serializers.ChoiceField(
+        choices=RegistrationKind.choices,
+        required=False,
+        allow_blank=True,
+        label="户口性质",
+        help_text="agricultural 农业户口 / non_agricultural 非农业户口;空为未登记",
+    )
     marital_status = serializers.ChoiceField(
         choices=MaritalStatus.choices, required=False, label="婚姻状况"
     )

@@ -65,3 +65,4 @@ def test_another_countys_programmes_are_not_listed(client, world):
     assert "奖励扶助" not in page
     assert "幸福工程贷款(世界)" in page  # its own (the shared world's loan programme)
     assert "关爱流程样例项目" in page  # the world's own programme of county B
+    assert "困难家庭慰问金" in page  # county B's own (the shared world's)
