@@ -64,7 +64,13 @@ class ReconfirmationListView(StaffView):
         data = request.GET.copy()
         data.setdefault("year", str(timezone.localdate().year))
         if "program" not in data and programs:
-            data["program"] = str(programs[0].pk)
+            # the programme last re-confirmed in the user's subtree, else the county's first
+            latest = (
+                Reconfirmation.objects.order_by("-year", "-id")
+                .values_list("enrollment__program_id", flat=True)
+                .first()
+            )
+            data["program"] = str(latest or programs[0].pk)
         queryset = Reconfirmation.objects.select_related(
             "enrollment__person", "enrollment__household", "village"
         ).order_by("village_id", "id")

@@ -24,7 +24,8 @@ from households.models import Person
 
 REASONS = ["独生子女户", "本人 61 周岁", "农业户籍"]
 FACTS = {"family_category": "one_child", "age": 61, "registration_kind": "agricultural"}
-RULE = {"all": [{"fact": "family_category", "in": ["one_child", "two_daughters"]}]}
+# In the rule language of benefits.eligibility, as a programme stores it.
+RULE = {"version": 1, "categories": ["one_child", "two_daughters"]}
 WORLD_PROGRAM = "关爱流程样例项目"
 
 
