@@ -8,7 +8,13 @@ import pytest
 from django.core.management import call_command
 
 from associations.scope import Scope, activate
-from benefits.models import DisbursementBatch, Enrollment, EnrollmentStatus, Program
+from benefits.models import (
+    DisbursementBatch,
+    Enrollment,
+    EnrollmentStatus,
+    LineStatus,
+    Program,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +39,15 @@ def test_benchmark_payments_runs_and_its_floors_agree(world, capsys):
     b = world.b.county
     with activate(Scope.for_node(b)):
         program = Program.objects.get(name="基准测试奖励扶助")
-        assert not DisbursementBatch.objects.filter(program=program).exists()
+        # the benchmark's batches are gone; the year before's paid batch (setup) stays
+        assert not DisbursementBatch.objects.filter(program=program, period="2026").exists()
+        history = DisbursementBatch.objects.get(program=program, period="2025")
+        assert history.lines.filter(status=LineStatus.PAID).count() == 6
         enrolled = Enrollment.objects.filter(program=program, status=EnrollmentStatus.ENROLLED)
         assert enrolled.count() == 6
     # a second run reuses the programme and the enrolments
     call_command("benchmark_payments", county="130535", lines=6, runs=1)
     out = capsys.readouterr().out
     assert "已写入" not in out and "已创建项目" not in out, out
+    # the year before was paid, and this year's batch pays them again (another period)
     assert "产品 6 条,底线 6 条" in out, out
