@@ -26,7 +26,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Count, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import CharField, Count, Exists, OuterRef, Q, Sum, Value
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 
@@ -59,24 +59,30 @@ ALREADY_PAID = shared.ALREADY_PAID
 NOT_ALLOWED = shared.NOT_ALLOWED
 
 
+def _failed_lines(program: Program, key: str) -> tuple[dict, dict]:
+    """The last failed line of the period of each person, and of each household (household
+    enrolments): one set-wise read (failed lines are few), not a lookup per enrolment."""
+    by_person, by_household = {}, {}
+    for pk, person_id, household_id in (
+        Disbursement.objects.filter(program=program, period=key, status=LineStatus.FAILED)
+        .order_by("id")
+        .values_list("id", "person_id", "household_id")
+    ):
+        if person_id:
+            by_person[person_id] = pk
+        else:
+            by_household[household_id] = pk
+    return by_person, by_household
+
+
 def _new_lines(batch: DisbursementBatch, node: Association, period: Period) -> list[shared.LineRow]:
     program, key = batch.program, batch.period
-    failed = Disbursement.objects.filter(program=program, period=key, status=LineStatus.FAILED)
+    failed_person, failed_household = _failed_lines(program, key)
     enrollments = (
         Enrollment.objects.filter(program=program, status=EnrollmentStatus.ENROLLED, amount__gt=0)
         .filter(**{f"{node.level}_id": node.pk})
         .filter(Q(enrolled_on__isnull=True) | Q(enrolled_on__lte=period.end))
         .exclude(shared.already_paid(program, key))
-        .annotate(
-            failed_person=Subquery(
-                failed.filter(person_id=OuterRef("person_id")).order_by("-id").values("id")[:1]
-            ),
-            failed_household=Subquery(
-                failed.filter(person__isnull=True, household_id=OuterRef("household_id"))
-                .order_by("-id")
-                .values("id")[:1]
-            ),
-        )
         .order_by("village_id", "id")
         .values(
             "id",
@@ -85,24 +91,25 @@ def _new_lines(batch: DisbursementBatch, node: Association, period: Period) -> l
             "amount",
             "bank_account_id",
             "bank_account__is_active",
-            "failed_person",
-            "failed_household",
             *shared.LINE_PLACE,
         )
     )
     lines = []
     for row in enrollments:
+        person_id = row["person_id"]
         line = shared.LineRow(
             batch_id=batch.pk,
             program_id=program.pk,
             period=key,
             enrollment_id=row["id"],
-            person_id=row["person_id"],
+            person_id=person_id,
             household_id=row["household_id"],
             bank_account_id=row["bank_account_id"] if row["bank_account__is_active"] else None,
             amount=row["amount"],
             status=LineStatus.DRAFT,
-            reissue_of_id=row["failed_person"] if row["person_id"] else row["failed_household"],
+            reissue_of_id=failed_person.get(person_id)
+            if person_id
+            else failed_household.get(row["household_id"]),
         )
         line.__dict__.update({k: row[k] for k in shared.LINE_PLACE})
         lines.append(line)

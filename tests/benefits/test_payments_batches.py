@@ -409,3 +409,26 @@ def test_a_double_sent_confirmation_confirms_once(setup):
         services.batch_confirm(actor=admin, batch=batch, form_token=token)
         again = services.batch_confirm(actor=admin, batch=batch, form_token=token)
     assert again.replayed and again.pk == batch.pk and again.status == "confirmed"
+
+
+def test_a_new_batch_of_the_period_reissues_the_last_failed_line(setup):
+    """A line that failed twice: the period's next batch pays the beneficiary again, naming
+    the LAST failed line it re-issues; the others' new lines re-issue nothing."""
+    a, program, rows = setup
+    admin = f.county_admin(a)
+    failed_ids = []
+    for _ in range(2):
+        batch = _create(a, program)
+        with a.scope():
+            services.batch_confirm(actor=admin, batch=batch)
+            line = Disbursement.objects.get(batch=batch, enrollment=rows["v3"])
+            failed_ids.append(services.line_fail(actor=admin, line=line, reason="账户已销户").pk)
+            # the others were paid: cancel their lines so the next batch lists them again
+            Disbursement.objects.filter(batch=batch, status="confirmed").update(status="cancelled")
+    batch = _create(a, program)
+    with a.scope():
+        reissued = dict(
+            Disbursement.objects.filter(batch=batch).values_list("enrollment_id", "reissue_of_id")
+        )
+    assert reissued.pop(rows["v3"].pk) == failed_ids[1]
+    assert reissued and set(reissued.values()) == {None}

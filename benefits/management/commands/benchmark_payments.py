@@ -1,0 +1,711 @@
+"""Time a county disbursement batch (发放批次) beside its FLOORS, measured in the same run:
+
+    manage.py benchmark_payments --county 130535 [--lines 20000] [--runs 3] [--period 2026]
+
+Run it as the application's database role (row-level security applies), e.g.
+DATABASE_URL=postgres://jsx_bench_app:…@127.0.0.1:5432/jsx_bench with
+ALL_COUNTIES_DATABASE_URL set for --county.
+
+SETUP (not timed, idempotent): under the county's scope, the yearly programme
+"基准测试奖励扶助" and ENROLLED enrolments of `--lines` persons spread over every village
+(round robin over the villages), 90 % of them with a bank account (one in fifty of those
+inactive, so the bank file has its "未列入代发" sheet), written with associations.bulk.insert_many
+(COPY; account numbers encrypted and blind-indexed by the fields, as every bulk write).
+A second run reuses them and only adds what is missing.
+
+(b) PRODUCT: `batch_create` + `batch_confirm` (benefits.payments_services) of the programme and
+period for the whole county, as the county admin; FLOOR: the same in raw SQL through psycopg
+on the scoped connection, inside a transaction rolled back: the batch row, one INSERT … SELECT
+of the lines from the enrolments (on the roll by the period's end, not yet paid, the active
+account, the failed line re-issued), one UPDATE confirming them with their references. The
+lines of both are checked equal (enrolment, amount, account).
+
+(c) PRODUCT: the bank transfer file and every village's receipt sheet of the confirmed batch
+(benefits.payments_sheets.bank_file / receipts, as the views call them); FLOOR: the same rows
+read with one raw SELECT per file (the encrypted numbers decrypted and masked by the same
+fields and policy) and written with xlsxwriter in constant_memory mode. The product's
+workbooks are read back and their rows checked equal to the floor's.
+
+After each timed run the product's batch and lines are deleted (not timed), so the period can
+be paid again. Printed: the medians of --runs, both ratios (target ≤ 3×), the product's query
+counts (warm-up run) and the machine's load."""
+
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import time
+from decimal import Decimal
+from itertools import groupby
+
+import xlsxwriter
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from associations.bulk import insert_many, row_class
+from associations.management.base import ScopedCommand
+from associations.models import Association, Level, Role, User
+from households import masking
+from households.models import Person
+
+from ... import payments_services as services
+from ... import payments_sheets
+from ...models import (
+    BankAccount,
+    BatchStatus,
+    BeneficiaryKind,
+    Disbursement,
+    DisbursementBatch,
+    Enrollment,
+    EnrollmentStatus,
+    Frequency,
+    LineStatus,
+    Program,
+    ProgramKind,
+)
+from ...payments_rules import PaymentMethod, parse_period
+
+TARGET_RATIO = 3.0
+PROGRAM_NAME = "基准测试奖励扶助"
+AMOUNT = Decimal("960.00")
+ACCOUNT_SHARE = 0.9  # of the beneficiaries, with an account
+INACTIVE_EVERY = 50  # of the accounts, one inactive
+BANK_NAME = "河北省农村信用社临西县联社"
+
+# --- (b) the floor: the batch in raw SQL ---------------------------------------------------------
+
+BATCH_SQL = """
+INSERT INTO benefits_disbursementbatch (county_id, township_id, village_id, group_id,
+    program_id, period, status, created_by_id, created_at, method, reference, note)
+VALUES (%(county)s, NULL, NULL, NULL, %(program)s, %(period)s, 'draft', %(actor)s, now(),
+    '', '', '')
+RETURNING id
+"""
+
+LINES_SQL = """
+INSERT INTO benefits_disbursement (county_id, township_id, village_id, group_id, batch_id,
+    program_id, period, enrollment_id, person_id, household_id, bank_account_id, amount,
+    status, reference, failure_reason, reissue_of_id)
+SELECT e.county_id, e.township_id, e.village_id, e.group_id, %(batch)s, e.program_id,
+    %(period)s, e.id, e.person_id, e.household_id, a.id, e.amount, 'draft', '', '',
+    CASE WHEN e.person_id IS NOT NULL THEN
+        (SELECT max(f.id) FROM benefits_disbursement f
+         WHERE f.person_id = e.person_id AND f.program_id = e.program_id
+           AND f.period = %(period)s AND f.status = 'failed')
+    ELSE
+        (SELECT max(f.id) FROM benefits_disbursement f
+         WHERE f.household_id = e.household_id AND f.person_id IS NULL
+           AND f.program_id = e.program_id AND f.period = %(period)s AND f.status = 'failed')
+    END
+FROM benefits_enrollment e
+LEFT JOIN benefits_bankaccount a ON a.id = e.bank_account_id AND a.is_active
+WHERE e.county_id = %(county)s AND e.program_id = %(program)s AND e.status = 'enrolled'
+  AND e.amount > 0 AND (e.enrolled_on IS NULL OR e.enrolled_on <= %(end)s)
+  AND NOT EXISTS (
+    SELECT 1 FROM benefits_disbursement l
+    WHERE l.person_id = e.person_id AND l.county_id = e.county_id
+      AND l.program_id = e.program_id AND l.period = %(period)s
+      AND l.status IN ('confirmed', 'paid'))
+  AND NOT (e.person_id IS NULL AND EXISTS (
+    SELECT 1 FROM benefits_disbursement l
+    WHERE l.household_id = e.household_id AND l.person_id IS NULL
+      AND l.county_id = e.county_id AND l.program_id = e.program_id
+      AND l.period = %(period)s AND l.status IN ('confirmed', 'paid')))
+ORDER BY e.village_id, e.id
+"""
+
+CONFIRM_SQL = """
+UPDATE benefits_disbursement d
+SET status = 'confirmed', reference = 'DF' || lpad(d.id::text, 10, '0'),
+    bank_account_id = (SELECT e.bank_account_id FROM benefits_enrollment e
+                       JOIN benefits_bankaccount a ON a.id = e.bank_account_id AND a.is_active
+                       WHERE e.id = d.enrollment_id)
+WHERE d.batch_id = %(batch)s AND d.status = 'draft'
+RETURNING d.enrollment_id, d.amount, d.bank_account_id
+"""
+
+CONFIRM_BATCH_SQL = """
+UPDATE benefits_disbursementbatch SET status = 'confirmed', confirmed_by_id = %(actor)s,
+    confirmed_at = now()
+WHERE id = %(batch)s
+"""
+
+# --- (c) the floor: the files' rows in raw SQL -------------------------------------------------
+
+BANK_ROWS_SQL = """
+SELECT d.amount, d.reference, (a.id IS NOT NULL AND a.is_active), a.bank_name, a.account_number,
+    holder.name, p.name, head.name, h.number, v.name
+FROM benefits_disbursement d
+LEFT JOIN benefits_bankaccount a ON a.id = d.bank_account_id
+LEFT JOIN households_person holder ON holder.id = a.person_id
+LEFT JOIN households_person p ON p.id = d.person_id
+JOIN households_household h ON h.id = d.household_id
+LEFT JOIN households_person head ON head.id = h.head_id
+JOIN associations_association v ON v.id = d.village_id
+WHERE d.batch_id = %(batch)s AND d.status = 'confirmed'
+ORDER BY d.village_id, d.id
+"""
+
+RECEIPT_ROWS_SQL = """
+SELECT d.village_id, v.name, t.name, coalesce(p.name, head.name),
+    coalesce(p.id_number, head.id_number), h.number, d.amount, a.bank_name, a.account_number,
+    d.person_id IS NULL AND head.id IS NULL
+FROM benefits_disbursement d
+JOIN households_household h ON h.id = d.household_id
+LEFT JOIN households_person p ON p.id = d.person_id
+LEFT JOIN households_person head ON head.id = h.head_id
+LEFT JOIN benefits_bankaccount a ON a.id = d.bank_account_id
+JOIN associations_association v ON v.id = d.village_id
+LEFT JOIN associations_association t ON t.id = v.parent_id
+WHERE d.batch_id = %(batch)s AND d.status IN ('confirmed', 'paid')
+ORDER BY v.division_code, d.group_id, h.number, d.id
+"""
+
+
+def _cursor():
+    """psycopg's own cursor on Django's connection: in the same scope (the row-level-security
+    setting the scope set applies)."""
+    connection.ensure_connection()
+    return connection.connection.cursor()
+
+
+def floor_batch(*, county, program, period, actor) -> set[tuple]:
+    """The batch made and confirmed in raw SQL, rolled back; its lines as (enrolment,
+    amount, account)."""
+    params = {
+        "county": county.pk,
+        "program": program.pk,
+        "period": period.key,
+        "end": period.end,
+        "actor": actor.pk,
+    }
+    with transaction.atomic():
+        with _cursor() as cursor:
+            cursor.execute(BATCH_SQL, params)
+            params["batch"] = cursor.fetchone()[0]
+            cursor.execute(LINES_SQL, params)
+            cursor.execute(CONFIRM_SQL, params)
+            lines = set(cursor.fetchall())
+            cursor.execute(CONFIRM_BATCH_SQL, params)
+        transaction.set_rollback(True)
+    return lines
+
+
+def _decrypt(field):
+    def read(value):
+        return field.from_db_value(value, None, connection) if value is not None else None
+
+    return read
+
+
+class Book:
+    """An xlsxwriter workbook (constant_memory) with the product's print layout: title,
+    info line, header repeated on every page, page numbers, A4; rows kept for the check."""
+
+    def __init__(self):
+        self.buffer = io.BytesIO()
+        self.book = xlsxwriter.Workbook(self.buffer, {"constant_memory": True, "in_memory": False})
+        border = {"border": 1, "valign": "vcenter"}
+        add = self.book.add_format
+        self.fmt = {
+            "title": add({"bold": True, "font_size": 16, "align": "center"}),
+            "info": add({"font_size": 10}),
+            "info_right": add({"font_size": 10, "align": "right"}),
+            "header": add({**border, "bold": True, "align": "center", "bg_color": "#D9D9D9"}),
+            "center": add({**border, "align": "center"}),
+            "left": add({**border, "align": "left"}),
+            "right": add({**border, "align": "right"}),
+            "text": add({**border, "num_format": "@"}),
+            "money": add({**border, "align": "right", "num_format": "0.00"}),
+            "total": add({**border, "bold": True}),
+            "remark": add({"font_size": 10}),
+        }
+        self.rows: list[tuple] = []
+        self.names: set[str] = set()
+
+    def sheet(self, name, title, info, right, columns):
+        """columns: (header, width, format name)."""
+        name = name[:31]
+        while name in self.names:
+            name = f"{name[:27]}({len(self.names) % 100})"
+        self.names.add(name)
+        ws = self.book.add_worksheet(name)
+        last = len(columns) - 1
+        for index, (_header, width, _fmt) in enumerate(columns):
+            ws.set_column(index, index, width)
+        ws.set_row(0, 30)
+        ws.merge_range(0, 0, 0, last, title, self.fmt["title"])
+        split = max(1, len(columns) // 2)
+        ws.merge_range(1, 0, 1, split - 1, info, self.fmt["info"])
+        ws.merge_range(1, split, 1, last, right, self.fmt["info_right"])
+        ws.write_row(2, 0, [c[0] for c in columns], self.fmt["header"])
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0, 2)
+        ws.center_horizontally()
+        ws.set_footer("&C第 &P 页 共 &N 页")
+        return _Sheet(self, ws, [self.fmt[c[2]] for c in columns])
+
+    def close(self) -> bytes:
+        self.book.close()
+        return self.buffer.getvalue()
+
+
+class _Sheet:
+    def __init__(self, book, ws, formats):
+        self.book, self.ws, self.formats, self.next = book, ws, formats, 3
+
+    def row(self, values, *, keep=True):
+        for col, (value, fmt) in enumerate(zip(values, self.formats, strict=True)):
+            if value is None or value == "":
+                self.ws.write_blank(self.next, col, None, fmt)
+            elif isinstance(value, str):
+                self.ws.write_string(self.next, col, value, fmt)
+            else:
+                self.ws.write_number(self.next, col, value, fmt)
+        if keep:
+            self.book.rows.append(tuple(values))
+        self.next += 1
+
+    def note(self, text):
+        self.ws.write_string(self.next, 0, text, self.book.fmt["remark"])
+        self.next += 1
+
+
+def floor_files(*, batch, period, user, made_on, county_name) -> tuple[bytes, bytes, list]:
+    """The bank file and the receipt sheets, raw SQL + xlsxwriter; and the rows written."""
+    account_number = _decrypt(BankAccount._meta.get_field("account_number"))
+    id_number = _decrypt(Person._meta.get_field("id_number"))
+    params = {"batch": batch.pk}
+    program = batch.program.name
+    with _cursor() as cursor:
+        cursor.execute(BANK_ROWS_SQL, params)
+        bank_rows = cursor.fetchall()
+    payable = [r for r in bank_rows if r[2]]
+    left_out = [r for r in bank_rows if not r[2]]
+    total = sum((r[0] for r in payable), Decimal("0.00"))
+    made = f"制表日期:{made_on:%Y-%m-%d}"
+    bank = Book()
+    sheet = bank.sheet(
+        "代发明细",
+        f"{county_name}{program}代发明细({period.label})",
+        f"批次:第 {batch.pk} 号    笔数:{len(payable)}    金额合计:{total:.2f} 元",
+        made,
+        [
+            ("序号", 6, "center"),
+            ("户名", 12, "center"),
+            ("开户银行", 22, "left"),
+            ("账号", 28, "text"),
+            ("金额(元)", 12, "money"),
+            ("业务参考号", 16, "text"),
+            ("摘要", 26, "left"),
+        ],
+    )
+    summary = f"{program}{batch.period}"
+    for number, r in enumerate(payable, start=1):
+        sheet.row([number, r[5], r[3], account_number(r[4]), r[0], r[1], summary])
+    sheet.row(["合计", f"{len(payable)} 笔", "", "", total, "", ""], keep=False)
+    if left_out:
+        sheet = bank.sheet(
+            "未列入代发",
+            f"未列入代发文件的明细({program} {period.label})",
+            "以下对象没有有效的收款账户,请设置账户后重发,或以现金发放并逐条登记。",
+            "",
+            [
+                ("序号", 6, "center"),
+                ("姓名", 12, "center"),
+                ("村(社区)", 18, "left"),
+                ("金额(元)", 12, "money"),
+                ("业务参考号", 16, "text"),
+                ("原因", 24, "left"),
+            ],
+        )
+        for number, r in enumerate(left_out, start=1):
+            name = r[6] or r[7] or f"{r[8]}户"
+            sheet.row([number, name, r[9], r[0], r[1], payments_sheets.NO_ACCOUNT])
+    bank_content = bank.close()
+
+    with _cursor() as cursor:
+        cursor.execute(RECEIPT_ROWS_SQL, params)
+        receipt_rows = cursor.fetchall()
+    receipts = Book()
+    columns = [
+        ("序号", 6, "center"),
+        ("姓名", 10, "center"),
+        ("身份证号码", 21, "text"),
+        ("户编号", 8, "text"),
+        ("金额(元)", 11, "money"),
+        ("收款账户", 24, "text"),
+        ("领取人签名(手印)", 20, "center"),
+        ("领取日期", 12, "center"),
+    ]
+    for _village, rows in groupby(receipt_rows, key=lambda r: r[0]):
+        rows = list(rows)
+        first = rows[0]
+        sheet = receipts.sheet(
+            first[1],
+            f"{county_name}{first[1]}{program}领取签收表",
+            f"发放期:{period.label}    乡镇(街道):{first[2] or ''}    批次:第 {batch.pk} 号",
+            made,
+            columns,
+        )
+        village_total = Decimal("0.00")
+        for number, r in enumerate(rows, start=1):
+            shown = (
+                f"{r[7]} {masking.bank_account_for(user, account_number(r[8]))}"
+                if r[7] is not None
+                else "现金"
+            )
+            name = r[3] if not r[9] else f"{r[5]}户"
+            masked = masking.id_number_for(user, id_number(r[4]) if r[4] else None)
+            sheet.row([number, name, masked, r[5], r[6], shown, "", ""])
+            village_total += r[6]
+        sheet.row(["合计", f"{len(rows)} 人", "", "", village_total, "", "", ""], keep=False)
+        sheet.next += 1
+        sheet.note(
+            "经办人(签字):                村(社区)负责人(签字):                "
+            "乡镇(街道)审核(签字):"
+        )
+        sheet.note("身份证号码、银行账号已脱敏显示;领取人核对本人姓名与金额无误后签名或按手印。")
+    rows = bank.rows + receipts.rows
+    return bank_content, receipts.close(), rows
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return f"{Decimal(str(value)):.2f}"
+    return str(value)
+
+
+def workbook_rows(content: bytes) -> list[tuple]:
+    """The numbered rows (序号 a number) of every sheet of a workbook, in order, normalised."""
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    rows = [
+        tuple(_cell(v) for v in row)
+        for ws in book.worksheets
+        for row in ws.iter_rows(values_only=True)
+        if row and isinstance(row[0], int | float) and not isinstance(row[0], bool)
+    ]
+    book.close()
+    return rows
+
+
+def same_rows(product: list[tuple], floor: list[tuple]) -> bool:
+    """Each of the product's rows (cut to the floor's columns) is the floor's row."""
+    if len(product) != len(floor):
+        return False
+    return all(
+        mine[: len(theirs)] == tuple(_cell(v) for v in theirs)
+        for mine, theirs in zip(product, floor, strict=True)
+    )
+
+
+# --- setup --------------------------------------------------------------------------------------
+
+
+def ensure_program(county, actor, out) -> Program:
+    program = Program.objects.filter(name=PROGRAM_NAME).first()
+    if program is None:
+        program = Program(
+            name=PROGRAM_NAME,
+            kind=ProgramKind.ALLOWANCE,
+            frequency=Frequency.YEARLY,
+            beneficiary_kind=BeneficiaryKind.PERSON,
+            standard_amount=AMOUNT,
+            funding_source="基准测试",
+            needs_notice=False,
+        )
+        program.place_under(county)
+        program.full_clean()
+        program.save()
+        out(f"已创建项目“{PROGRAM_NAME}”。")
+    return program
+
+
+def ensure_enrollments(county, program, lines: int, enrolled_on, out) -> int:
+    """ENROLLED enrolments of `lines` living persons, round robin over the villages; 90 % with
+    an account. Only what is missing is written."""
+    have = Enrollment.objects.filter(program=program, status=EnrollmentStatus.ENROLLED).count()
+    missing = lines - have
+    if missing <= 0:
+        return have
+    started = time.perf_counter()
+    taken = Enrollment.objects.filter(program=program).values("person_id")
+    persons = list(
+        Person.objects.filter(is_deceased=False, village_id__isnull=False)
+        .exclude(pk__in=taken)
+        .annotate(turn=Window(RowNumber(), partition_by=[F("village_id")], order_by=F("id").asc()))
+        .order_by("turn", "village_id")
+        .values("id", "household_id", "township_id", "village_id", "group_id")[:missing]
+    )
+    AccountRow, EnrollmentRow = row_class(BankAccount), row_class(Enrollment)
+    accounts, enrollments = [], []
+    for index, person in enumerate(persons, start=have):
+        place = {
+            "county_id": county.pk,
+            "township_id": person["township_id"],
+            "village_id": person["village_id"],
+            "group_id": person["group_id"],
+        }
+        account = None
+        if (index % 10) < ACCOUNT_SHARE * 10:
+            account = AccountRow(
+                person_id=person["id"],
+                bank_name=BANK_NAME,
+                account_number=f"621799{person['id']:013d}",
+                is_active=index % INACTIVE_EVERY != 0,
+                **place,
+            )
+            accounts.append(account)
+        enrollments.append(
+            (
+                account,
+                EnrollmentRow(
+                    program_id=program.pk,
+                    person_id=person["id"],
+                    household_id=person["household_id"],
+                    category="奖励扶助",
+                    amount=AMOUNT,
+                    status=EnrollmentStatus.ENROLLED,
+                    applied_on=enrolled_on,
+                    enrolled_on=enrolled_on,
+                    **place,
+                ),
+            )
+        )
+    with transaction.atomic():
+        insert_many(accounts)
+        rows = []
+        for account, row in enrollments:
+            row.bank_account_id = account.pk if account is not None else None
+            rows.append(row)
+        insert_many(rows)
+    out(
+        f"已写入在册对象 {len(rows):,} 名、收款账户 {len(accounts):,} 个"
+        f"({time.perf_counter() - started:.1f} 秒,不计时)。"
+    )
+    return have + len(rows)
+
+
+def ensure_history(county, program, actor, period, out) -> None:
+    """The year before's batch, paid to every enrolment: a county paying 奖励扶助 has the lines
+    of earlier years, and the planner sees a table of their size (not an empty one)."""
+    key = str(period.start.year - 1)
+    if DisbursementBatch.objects.filter(program=program, period=key).exists():
+        return
+    paid_on = period.start.replace(year=period.start.year - 1, month=12, day=20)
+    batch = DisbursementBatch(
+        program=program,
+        period=key,
+        status=BatchStatus.PAID,
+        created_by=actor,
+        confirmed_by=actor,
+        confirmed_at=timezone.now(),
+        paid_on=paid_on,
+        method=PaymentMethod.BANK,
+        note="基准测试:上一年度已发放",
+    )
+    batch.place_under(county)
+    batch.save()
+    LineRow = row_class(Disbursement)
+    lines = [
+        LineRow(
+            batch_id=batch.pk,
+            program_id=program.pk,
+            period=key,
+            enrollment_id=row["id"],
+            person_id=row["person_id"],
+            household_id=row["household_id"],
+            bank_account_id=row["bank_account_id"],
+            amount=row["amount"],
+            status=LineStatus.PAID,
+            paid_on=paid_on,
+            reference=f"DFH{row['id']:09d}",
+            county_id=county.pk,
+            township_id=row["township_id"],
+            village_id=row["village_id"],
+            group_id=row["group_id"],
+        )
+        for row in Enrollment.objects.filter(
+            program=program, status=EnrollmentStatus.ENROLLED
+        ).values(
+            "id",
+            "person_id",
+            "household_id",
+            "bank_account_id",
+            "amount",
+            "township_id",
+            "village_id",
+            "group_id",
+        )
+    ]
+    insert_many(lines, ids=False)
+    out(f"已写入上一年度({key})已发放的批次 1 个、明细 {len(lines):,} 条(不计时)。")
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+class Command(ScopedCommand):
+    help = (
+        "全县发放批次(生成并确认)、代发文件和领取签收表的用时,"
+        "与同一次运行中直接 SQL / xlsxwriter 的底线比较。"
+    )
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("--lines", type=int, default=20_000, help="在册对象人数(默认 20000)")
+        parser.add_argument("--runs", type=int, default=3)
+        parser.add_argument("--period", default="2026", help="发放期(年份,默认 2026)")
+
+    def handle(self, *args, county_node, lines, runs, period, **options):
+        county = county_node
+        out = self.stdout.write
+        admin = User.objects.filter(county_id=county.pk, role=Role.COUNTY_ADMIN).first()
+        if admin is None:
+            raise CommandError("该县没有县级管理员账号。")
+        the_period = parse_period(Frequency.YEARLY, period)
+        program = ensure_program(county, admin, out)
+        count = ensure_enrollments(county, program, lines, the_period.start, out)
+        ensure_history(county, program, admin, the_period, out)
+        villages = Association.objects.filter(level=Level.VILLAGE).count()
+        out(
+            f"{county.name}:{PROGRAM_NAME} {the_period.label},在册对象 {count:,} 名,"
+            f"村(社区){villages} 个。预热 1 次,计时 {runs} 次。"
+        )
+        made_on = timezone.localdate()
+        made: list[int] = []
+        product_b, floor_b, product_c, floor_c = [], [], [], []
+        queries = {}
+        checks = {}
+        try:
+            for turn in range(max(1, runs) + 1):
+                warm = turn == 0
+                started = time.perf_counter()
+                floor_lines = floor_batch(
+                    county=county, program=program, period=the_period, actor=admin
+                )
+                spent_floor_b = time.perf_counter() - started
+
+                with CaptureQueriesContext(connection) if warm else _nothing() as captured:
+                    started = time.perf_counter()
+                    batch = services.batch_create(
+                        actor=admin, program=program, period=the_period.key, node=county
+                    )
+                    made.append(batch.pk)
+                    batch = services.batch_confirm(actor=admin, batch=batch)
+                    spent_b = time.perf_counter() - started
+                if warm:
+                    queries["batch"] = len(captured)
+
+                with CaptureQueriesContext(connection) if warm else _nothing() as captured:
+                    started = time.perf_counter()
+                    bank = payments_sheets.bank_file(batch, the_period, made_on=made_on)
+                    receipts = payments_sheets.receipts(
+                        batch, the_period, user=admin, made_on=made_on
+                    )
+                    spent_c = time.perf_counter() - started
+                if warm:
+                    queries["files"] = len(captured)
+
+                started = time.perf_counter()
+                bank_floor, receipts_floor, floor_rows = floor_files(
+                    batch=batch,
+                    period=the_period,
+                    user=admin,
+                    made_on=made_on,
+                    county_name=program.county.name,
+                )
+                spent_floor_c = time.perf_counter() - started
+
+                if warm:
+                    mine = set(
+                        Disbursement.objects.filter(batch=batch).values_list(
+                            "enrollment_id", "amount", "bank_account_id"
+                        )
+                    )
+                    checks["lines"] = (mine == floor_lines, len(mine), len(floor_lines))
+                    product_rows = workbook_rows(bank.content) + workbook_rows(receipts)
+                    checks["files"] = (
+                        same_rows(product_rows, floor_rows),
+                        len(product_rows),
+                        len(floor_rows),
+                    )
+                    checks["bank"] = (bank.count, bank.left_out, bank.total)
+                    checks["sizes"] = (len(bank.content), len(receipts or b""))
+                    checks["floor_sizes"] = (len(bank_floor), len(receipts_floor))
+                out(
+                    f"{'预热' if warm else f'第 {turn} 次'}:批次 {spent_b * 1000:,.0f} ms"
+                    f"(底线 {spent_floor_b * 1000:,.0f} ms),文件 {spent_c * 1000:,.0f} ms"
+                    f"(底线 {spent_floor_c * 1000:,.0f} ms)"
+                )
+                if not warm:
+                    product_b.append(spent_b)
+                    floor_b.append(spent_floor_b)
+                    product_c.append(spent_c)
+                    floor_c.append(spent_floor_c)
+                self._clean([batch.pk])
+                made.remove(batch.pk)
+        finally:
+            self._clean(made)
+        self._report(out, product_b, floor_b, product_c, floor_c, queries, checks, villages)
+
+    def _report(self, out, product_b, floor_b, product_c, floor_c, queries, checks, villages):
+        same, mine, theirs = checks["lines"]
+        verdict = "一致" if same else "不一致!"
+        out(f"核对(发放明细:对象、金额、账户):{verdict}(产品 {mine:,} 条,底线 {theirs:,} 条)")
+        same, mine, theirs = checks["files"]
+        verdict = "一致" if same else "不一致!"
+        count, left_out, total = checks["bank"]
+        out(
+            f"核对(代发文件和签收表各行):{verdict}(产品 {mine:,} 行,底线 {theirs:,} 行;"
+            f"代发 {count:,} 笔 {total:.2f} 元,未列入代发 {left_out:,} 笔;签收表 {villages} 张)"
+        )
+        b, fb = statistics.median(product_b), statistics.median(floor_b)
+        c, fc = statistics.median(product_c), statistics.median(floor_c)
+        for label, product, floor, what, n in (
+            ("发放批次(生成+确认)", b, fb, "直接 SQL(回滚)", queries["batch"]),
+            ("代发文件+签收表", c, fc, "直接 SQL+xlsxwriter", queries["files"]),
+        ):
+            ratio = product / floor if floor else float("inf")
+            verdict = "达标" if ratio <= TARGET_RATIO else "未达标"
+            out(
+                f"{label}:中位 {product * 1000:,.0f} ms,{n} 条查询;{what} 中位 "
+                f"{floor * 1000:,.0f} ms;比值 {ratio:.2f}×(目标 ≤ {TARGET_RATIO:.0f}×):{verdict}"
+            )
+        sizes, floor_sizes = checks["sizes"], checks["floor_sizes"]
+        out(
+            f"文件大小:代发文件 {sizes[0] / 2**20:.1f} MB(底线 {floor_sizes[0] / 2**20:.1f} MB),"
+            f"签收表 {sizes[1] / 2**20:.1f} MB(底线 {floor_sizes[1] / 2**20:.1f} MB)"
+        )
+        load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+        out(f"本机负载(1/5/15 分钟):{load};数据库连接角色:{_role()}")
+
+    def _clean(self, made: list[int]) -> None:
+        """The benchmark's batches and their lines, deleted (not timed)."""
+        if not made:
+            return
+        Disbursement.objects.filter(batch_id__in=made).delete()
+        DisbursementBatch.objects.filter(pk__in=made).delete()
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _role() -> str:
+    with _cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        return cursor.fetchone()[0]
