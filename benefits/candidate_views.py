@@ -95,7 +95,11 @@ class CandidateListView(StaffView):
             return render(request, "benefits/candidates/list.html", context)
         today = timezone.localdate()
         year, show, village = query.chosen_year, query.chosen_show, query.choice("village")
-        evaluation = Evaluation(program=program, node=node, year=year, today=today)
+        try:
+            evaluation = Evaluation(program=program, node=node, year=year, today=today)
+        except ValidationError as error:  # a stored rule this version cannot read
+            context.update(program=program, rule_error=";".join(error.messages))
+            return render(request, "benefits/candidates/list.html", context)
         number = page_number(request.GET.get("page"))
         found = evaluation.page(
             show=show, village=village, offset=(number - 1) * PER_PAGE, limit=PER_PAGE + 1

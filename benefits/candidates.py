@@ -35,6 +35,7 @@ from .eligibility import (
     Rule,
     born_by,
     decide,
+    program_rule,
 )
 from .models import LIVE_ENROLLMENT, BeneficiaryKind, Program, ProgramRate
 from .selectors import county_scope
@@ -118,7 +119,7 @@ class Evaluation:
         self.node = node
         self.year = year
         self.today = today
-        self.rule = rule if rule is not None else Rule.from_json(program.rule)
+        self.rule = rule if rule is not None else program_rule(program)
         self.ref = self.rule.reference_date(year=year, today=today)
         self.households = program.beneficiary_kind == BeneficiaryKind.HOUSEHOLD
         self.restrict = restrict

@@ -318,6 +318,32 @@ def _grades(worst: int) -> str:
     return "1 级" if worst == 1 else f"1-{worst} 级"
 
 
+UNREADABLE = "该项目保存的资格条件无法识别,请县级管理员在项目的“修改”页重新设置。"
+
+
+def stored_rule(data) -> Rule | None:
+    """The rule a programme (or a decision) stored, or None when it is not a rule of this
+    language (written by hand or by an older version): callers say so instead of failing."""
+    try:
+        return Rule.from_json(data)
+    except ValidationError:
+        return None
+
+
+def describe_stored(data) -> list[str]:
+    rule = stored_rule(data)
+    return rule.describe() if rule is not None else [UNREADABLE]
+
+
+def program_rule(program) -> Rule:
+    """The programme's rule for judging; a ValidationError (code "rule_unreadable") that
+    names the programme when its stored rule cannot be read."""
+    rule = stored_rule(program.rule)
+    if rule is None:
+        raise ValidationError(f"“{program.name}”:{UNREADABLE}", code="rule_unreadable")
+    return rule
+
+
 def clean_rule(data) -> dict:
     """The stored form of a submitted rule (services call this before saving a programme)."""
     return Rule.from_json(data).to_json()

@@ -13,7 +13,7 @@ from households.categories import Category, Relation
 from households.models import RegistrationKind, Residency, Sex
 
 from .candidates import Show
-from .eligibility import MAX_AGE, AgeOn, ChildCondition, Rule
+from .eligibility import MAX_AGE, UNREADABLE, AgeOn, ChildCondition, Rule, stored_rule
 from .models import Program, Reconfirmation
 
 DIGITS = {"inputmode": "numeric"}
@@ -94,6 +94,7 @@ class ProgramForm(forms.ModelForm):
     rule_certificate = forms.BooleanField(label="须持独生子女父母光荣证", required=False)
     rule_hardship = forms.BooleanField(label="须为当年计生困难家庭", required=False)
     form_token = FormTokenField()
+    unreadable_rule = ""
 
     RULE_FIELDS = [
         "categories",
@@ -143,8 +144,10 @@ class ProgramForm(forms.ModelForm):
         self.fields["fund"].empty_label = "不指定"
         if self.instance.pk:
             del self.fields["form_token"]
-        if rule is not None and not self.is_bound:
-            parsed = Rule.from_json(rule)
+        parsed = stored_rule(rule) if rule is not None else None
+        if rule is not None and parsed is None:
+            self.unreadable_rule = UNREADABLE
+        if parsed is not None and not self.is_bound:
             for key in self.RULE_FIELDS:
                 value = getattr(parsed, key)
                 if isinstance(value, tuple):

@@ -18,7 +18,7 @@ from associations.permissions import require
 from associations.views import StaffView
 
 from . import permissions, program_services, selectors
-from .eligibility import CATEGORY_LABELS, Rule
+from .eligibility import CATEGORY_LABELS, describe_stored
 from .models import Fund, ProgramTemplate
 from .program_forms import ProgramForm, RateFormSet, SplitFormSet, rows_of
 from .program_templates import TEMPLATES, template_for
@@ -39,7 +39,7 @@ class ProgramListView(StaffView):
         rows = [
             {
                 "program": program,
-                "rule": Rule.from_json(program.rule).describe(),
+                "rule": describe_stored(program.rule),
                 "rates": list(program.rates.all()),
             }
             for program in programs

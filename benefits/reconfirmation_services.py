@@ -19,6 +19,7 @@ or EXIT) and a change record. Nothing is deleted."""
 from __future__ import annotations
 
 import datetime
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ from associations.permissions import require
 
 from . import permissions
 from .candidates import Candidate, Evaluation
-from .eligibility import Rule
+from .eligibility import Rule, stored_rule
 from .models import (
     BeneficiaryKind,
     Enrollment,
@@ -64,7 +65,12 @@ class RunResult:
     enrolled: int = 0
 
 
-def _flags(enrollment: Enrollment, candidate: Candidate | None) -> list[dict]:
+UNREADABLE_FLAG = "申报时保存的资格条件无法识别,请人工核对是否仍然符合"
+
+
+def _flags(
+    enrollment: Enrollment, candidate: Candidate | None, unreadable: bool = False
+) -> list[dict]:
     """What the registry says against an enrolment, as [{"code", "text"}]."""
     if candidate is None:  # not in the registry under the county any more
         return [{"code": Flag.MOVED_OUT, "text": "登记信息中已找不到该对象"}]
@@ -82,6 +88,8 @@ def _flags(enrollment: Enrollment, candidate: Candidate | None) -> list[dict]:
             flags.append({"code": Flag.MOVED_OUT, "text": "户籍不在本县(登记为流入人口)"})
     if facts.village_id != enrollment.village_id:
         flags.append({"code": Flag.MOVED, "text": f"已迁至本县{facts.village_name},确认后转至该村"})
+    if unreadable:
+        flags.append({"code": Flag.RULE, "text": UNREADABLE_FLAG})
     already = {flag["text"] for flag in flags}
     for text in candidate.decision.exclusions:
         if text.startswith("本人已去世") or text in already or text == "未登记所在家庭户":
@@ -90,25 +98,31 @@ def _flags(enrollment: Enrollment, candidate: Candidate | None) -> list[dict]:
     return flags
 
 
-def _judge(enrollments: list[Enrollment], *, program: Program, node, year, today) -> dict:
-    """{enrollment id: Candidate or None}, judged by the rule each was stored with (one
-    evaluation per distinct stored rule, usually one)."""
+def _judge(
+    enrollments: list[Enrollment], *, program: Program, node, year, today
+) -> dict[int, tuple[Candidate | None, bool]]:
+    """{enrollment id: (Candidate or None, whether its rule was unreadable)}, judged by the
+    rule each was stored with (one evaluation per distinct stored rule, usually one). A rule
+    that cannot be read (written by hand or an older version) falls back to the programme's
+    current one; when neither reads, only death and moves are judged and the row says so."""
     households = program.beneficiary_kind == BeneficiaryKind.HOUSEHOLD
     by_rule: dict[str, list[Enrollment]] = defaultdict(list)
     for enrollment in enrollments:
-        by_rule[repr(sorted((enrollment.rule or program.rule or {}).items()))].append(enrollment)
-    judged: dict[int, Candidate | None] = {}
+        stored = enrollment.rule or program.rule or {}
+        by_rule[json.dumps(stored, sort_keys=True, default=str)].append(enrollment)
+    judged: dict[int, tuple[Candidate | None, bool]] = {}
     for group in by_rule.values():
-        rule = Rule.from_json(group[0].rule or program.rule)
+        rule = stored_rule(group[0].rule or program.rule) or stored_rule(program.rule)
+        unreadable = rule is None
         keys = [e.household_id if households else e.person_id for e in group]
         evaluation = Evaluation(
-            program=program, node=node, year=year, today=today, rule=rule, restrict=keys
-        )
+            program=program, node=node, year=year, today=today, rule=rule or Rule(),
+            restrict=keys,
+        )  # fmt: skip
         found = {c.key: c for c in evaluation.all_decisions()}
         for enrollment in group:
-            judged[enrollment.pk] = found.get(
-                enrollment.household_id if households else enrollment.person_id
-            )
+            key = enrollment.household_id if households else enrollment.person_id
+            judged[enrollment.pk] = (found.get(key), unreadable)
     return judged
 
 
@@ -137,7 +151,7 @@ def reconfirmation_run(
     result = RunResult(enrolled=len(enrollments))
     new, changed = [], []
     for enrollment in enrollments:
-        flags = _flags(enrollment, judged[enrollment.pk])
+        flags = _flags(enrollment, *judged[enrollment.pk])
         result.flagged += bool(flags)
         row = existing.get(enrollment.pk)
         if row is None:
@@ -292,7 +306,7 @@ def reconfirmation_decide(
     event = _decide(
         actor=actor,
         row=row,
-        candidate=judged[enrollment.pk],
+        candidate=judged[enrollment.pk][0],
         exit=exit,
         reason=reason,
         exited_on=exited_on,
@@ -331,9 +345,9 @@ def reconfirmation_confirm_unflagged(
     history = ChangeRows(actor)
     nodes = Association.objects.in_bulk({row.group_id or row.village_id for row in rows})
     for row in rows:
-        candidate = judged[row.enrollment_id]
+        candidate, unreadable = judged[row.enrollment_id]
         before = snapshot(row, RECONFIRMATION_FIELDS)
-        flags = _flags(row.enrollment, candidate)
+        flags = _flags(row.enrollment, candidate, unreadable)
         if flags:
             row.flags = flags
             flagged.append(row)

@@ -30,7 +30,7 @@ from households.models import Household, Person
 from .. import program_services, selectors
 from ..apply_services import enrollment_apply
 from ..candidates import Evaluation, Show
-from ..eligibility import Rule
+from ..eligibility import describe_stored
 from ..models import (
     BeneficiaryKind,
     Enrollment,
@@ -110,7 +110,7 @@ class ProgramSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_rule_description(self, program) -> list[str]:
-        return Rule.from_json(program.rule).describe()
+        return describe_stored(program.rule)
 
     @extend_schema_field(RateSerializer(many=True))
     def get_rates(self, program):

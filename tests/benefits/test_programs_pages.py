@@ -295,7 +295,9 @@ def _world_row(world, county="b", village=0):
 def test_reconfirmation_list_shows_the_subtree(client, world, role):
     user = world.a.users[role]
     login(client, user)
-    body = client.get(reverse("benefit-reconfirmation-list")).content.decode()
+    program = _world_row(world, "a", village=1).enrollment.program_id
+    url = reverse("benefit-reconfirmation-list")
+    body = client.get(url, {"program": program}).content.decode()
     names = {v.name: v for v in world.a.villages}
     shown = {name for name in names if name in body}
     expected = {
@@ -373,3 +375,31 @@ def test_home_links_to_the_parts(client, world):
     assert reverse("benefit-program-list") in body
     assert reverse("benefit-candidates", args=[world.a.villages[0].pk]) in body
     assert reverse("benefit-reconfirmation-list") in body
+
+
+def test_a_stored_rule_this_version_cannot_read_is_said_not_failed(client, world):
+    """A programme whose stored rule is not of the rule language (written by hand, or by an
+    older version): the pages say so and refuse to judge instead of failing."""
+    families(world)
+    with world.a.scope():
+        program = Program.objects.create(
+            county=world.a.county, name="手写条件的项目", kind="grant", frequency="one_off",
+            standard_amount=Decimal("100"), rule={"all": [{"fact": "age", ">=": 60}]},
+        )  # fmt: skip
+    login(client, world.a.users["county_admin"])
+    listing = client.get(reverse("benefit-program-list")).content.decode()
+    assert "该项目保存的资格条件无法识别" in listing
+    edit = client.get(reverse("benefit-program-edit", args=[program.pk]))
+    assert edit.status_code == 200 and "资格条件无法识别" in edit.content.decode()
+    url = reverse("benefit-candidates", args=[world.a.villages[0].pk])
+    page = client.get(url, {"program": program.pk})
+    assert page.status_code == 200
+    assert "“手写条件的项目”:该项目保存的资格条件无法识别" in page.content.decode()
+    applied = client.post(
+        reverse("benefit-candidates-apply", args=[world.a.villages[0].pk]),
+        {"program": program.pk, "year": this_year(), "key": world.a.persons[0].pk},
+        follow=True,
+    )
+    assert "资格条件无法识别" in applied.content.decode()
+    with world.a.scope():
+        assert not Enrollment.objects.filter(program=program).exists()

@@ -549,3 +549,28 @@ def test_the_worlds_reconfirmations_are_there(world):
         )
         assert rows.count() == 4
         assert not any(r.flags for r in rows)
+
+
+def test_an_unreadable_stored_rule_is_flagged_for_a_person_to_check(world):
+    from benefits.models import Program
+
+    found = families(world)
+    a, y = world.a, this_year()
+    admin = a.users["county_admin"]
+    program = program_from_template(world, ProgramTemplate.REWARD_ASSISTANCE)
+    zhao = found["0101"].persons["head"]
+    (row,) = _enrolled(world, program, [zhao])
+    with a.scope():
+        # an enrolment written by an older version: judged by the programme's current rule
+        Enrollment.objects.filter(pk=row.pk).update(rule={"all": [{"fact": "age"}]})
+        first = reconfirmation_services.reconfirmation_run(actor=admin, program=program, year=y)
+        assert (first.created, first.flagged) == (1, 0)
+        # and the programme's own rule no longer reads either: a person checks
+        Program.objects.filter(pk=program.pk).update(rule={"any": []})
+        program.refresh_from_db()
+        again = reconfirmation_services.reconfirmation_run(actor=admin, program=program, year=y)
+        flags = Reconfirmation.objects.get(enrollment=row, year=y).flags
+    assert (again.refreshed, again.flagged) == (1, 1)
+    assert flags == [
+        {"code": "rule", "text": "申报时保存的资格条件无法识别,请人工核对是否仍然符合"}
+    ]
