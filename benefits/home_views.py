@@ -12,8 +12,8 @@ from . import permissions, selectors
 from .models import Enrollment, EnrollmentStatus
 
 
-def status_counts(*, actor) -> dict[int, dict[str, int]]:
-    """{program id: {status: count}} over the enrolments the actor's scope sees."""
+def status_counts() -> dict[int, dict[str, int]]:
+    """{program id: {status: count}} over the enrolments the active scope (the user's) sees."""
     counts: dict[int, dict[str, int]] = {}
     rows = Enrollment.objects.values("program_id", "status").annotate(n=Count("id"))
     for row in rows:
@@ -24,7 +24,7 @@ def status_counts(*, actor) -> dict[int, dict[str, int]]:
 class BenefitsHomeView(StaffView):
     def get(self, request):
         programs = selectors.program_list(actor=request.user)
-        counts = status_counts(actor=request.user)
+        counts = status_counts()
         statuses = list(EnrollmentStatus)
         rows = [
             (program, [counts.get(program.pk, {}).get(status.value, 0) for status in statuses])

@@ -67,7 +67,7 @@ class BeneficiaryKind(models.TextChoices):
 
 class Program(ScopedModel):
     """A programme a county runs (项目). Its amounts are ``standard_amount`` unless a rate of the
-    beneficiary's category says otherwise (特别扶助: 伤残 vs 死亡)."""
+    beneficiary's category says otherwise (特别扶助: 伤残 vs 死亡; benefits.candidates.rates_of)."""
 
     name = models.CharField("项目名称", max_length=100)
     template = models.CharField(
@@ -119,13 +119,6 @@ class Program(ScopedModel):
 
     def __str__(self) -> str:
         return self.name
-
-    def amount_for(self, category: str) -> Decimal:
-        """The standard of a beneficiary's category, else the programme's standard amount."""
-        for rate in self.rates.all():
-            if rate.category == category:
-                return rate.amount
-        return self.standard_amount
 
 
 class ProgramRate(ScopedModel):
@@ -676,10 +669,6 @@ class FundEntry(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.amount}"
-
-    @property
-    def signed_amount(self) -> Decimal:
-        return self.amount if self.direction == self.Direction.INCOME else -self.amount
 
 
 class Loan(ScopedModel):

@@ -36,15 +36,9 @@ def program_get(*, actor, pk) -> Program:
             raise Http404("没有这个扶助项目。") from None
 
 
-def fund_list(*, actor) -> list[Fund]:
+def fund_get(*, actor, pk) -> Fund:
     with activate(county_scope(actor.county_id)):
-        return list(Fund.objects.order_by("id"))
-
-
-def fund_get(*, actor, pk, for_update: bool = False) -> Fund:
-    with activate(county_scope(actor.county_id)):
-        funds = Fund.objects.select_for_update() if for_update else Fund.objects
         try:
-            return funds.get(pk=pk)
+            return Fund.objects.get(pk=pk)
         except (Fund.DoesNotExist, ValueError, TypeError):
             raise Http404("没有这个基金。") from None

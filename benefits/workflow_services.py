@@ -112,6 +112,12 @@ def _not_in_future(day: datetime.date, field: str, label: str) -> None:
         raise _error(f"{label}晚于今天,不能登记尚未发生的事。", "future_date", field)
 
 
+def _not_before(day: datetime.date, earliest, *, field: str, label: str, what: str, code: str):
+    """Refuse a date before the step it follows (``earliest`` None: nothing to follow)."""
+    if earliest is not None and day < earliest:
+        raise _error(f"{label}不能早于{what}({earliest:%Y-%m-%d})。", code, field)
+
+
 def beneficiary_name(enrollment: Enrollment) -> str:
     """The person's name, or for a household programme the head's (else the household's
     number)."""
@@ -314,12 +320,14 @@ def notice_publish(
             f"{node.name}没有“{program.name}”待公示的申报。", "nothing_to_notice", "enrollments"
         )
     latest = max(row.applied_on for row in rows)
-    if starts_on < latest:
-        raise _error(
-            f"公示开始日期不能早于申报日期({latest:%Y-%m-%d})。",
-            "notice_before_application",
-            "starts_on",
-        )
+    _not_before(
+        starts_on,
+        latest,
+        field="starts_on",
+        label="公示开始日期",
+        what="申报日期",
+        code="notice_before_application",
+    )
     notice = PublicNotice(
         program=program,
         title=f"{node.name} {program.name} 公示"[:200],
@@ -570,12 +578,14 @@ def enrollment_approve(
         )
     enrolled_on = enrolled_on or today()
     _not_in_future(enrolled_on, "enrolled_on", "在册日期")
-    if enrolled_on < enrollment.applied_on:
-        raise _error(
-            f"在册日期不能早于申报日期({enrollment.applied_on:%Y-%m-%d})。",
-            "before_application",
-            "enrolled_on",
-        )
+    _not_before(
+        enrolled_on,
+        enrollment.applied_on,
+        field="enrolled_on",
+        label="在册日期",
+        what="申报日期",
+        code="before_application",
+    )
     event = _transition(
         enrollment,
         actor=actor,
@@ -612,12 +622,14 @@ def enrollment_exit(
         )
     exited_on = exited_on or today()
     _not_in_future(exited_on, "exited_on", "退出日期")
-    if enrollment.enrolled_on and exited_on < enrollment.enrolled_on:
-        raise _error(
-            f"退出日期不能早于在册日期({enrollment.enrolled_on:%Y-%m-%d})。",
-            "before_enrolment",
-            "exited_on",
-        )
+    _not_before(
+        exited_on,
+        enrollment.enrolled_on,
+        field="exited_on",
+        label="退出日期",
+        what="在册日期",
+        code="before_enrolment",
+    )
     event = _transition(
         enrollment,
         actor=actor,

@@ -8,7 +8,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from benefits.candidates import Evaluation, Show, household_facts
+from benefits.candidates import Evaluation, Show, household_facts, rates_of
 from benefits.eligibility import Facts, Rule, born_by, decide
 from benefits.models import ProgramTemplate
 from households import services as household_services
@@ -191,8 +191,8 @@ def test_special_assistance_judges_the_mothers_age_and_picks_the_rate(world):
     assert everyone["冯志刚"].decision.exclusions == ["女方未满 49 周岁(48 周岁)"]
     assert everyone["冯志刚"].decision.category == "disabled_child"
     with world.a.scope():
-        assert program.amount_for("bereaved") == 1200
-        assert program.amount_for("disabled_child") == 960
+        rates = rates_of(program)  # what an application of each category is paid
+        assert (rates["bereaved"].amount, rates["disabled_child"].amount) == (1200, 960)
 
 
 def test_hardship_roster_and_household_programmes(world):
