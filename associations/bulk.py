@@ -19,6 +19,7 @@ import json
 import operator
 from collections.abc import Callable, Sequence
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models, transaction
 
 from .encrypted_fields import BlindIndexField
@@ -226,3 +227,37 @@ def _copy_through_staging(model: type[models.Model], objs: Sequence, *, with_ids
                 copy.write_row(read(obj))
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}")
         cursor.execute(f"DROP TABLE {staging}")
+
+
+def insert_select(model: type[models.Model], source: models.QuerySet, columns: dict) -> int:
+    """INSERT INTO model's table (columns) SELECT … FROM `source`: rows computed by the
+    database from other rows, none travelling to Python (a batch's 20,000 lines, their change
+    records). `columns` maps attnames of `model` to expressions over `source`'s model (a
+    field name, F(), Value(), functions, subqueries). Returns how many rows were written.
+
+    `source` must be read through a scoped manager and the written rows' place (county_id,
+    township_id, …) taken from its rows: what the scope lets it read lies under the scope's
+    node, so what it writes does too (row-level security checks the county again)."""
+    if not is_unscoped() and current_scope() is None:
+        raise NoActiveScope(NO_SCOPE_MESSAGE)
+    aliases = {f"c{index}": column for index, column in enumerate(columns.values())}
+    select = source.values(
+        **{
+            alias: models.F(column) if isinstance(column, str) else column
+            for alias, column in aliases.items()
+        }
+    )
+    try:
+        sql, params = select.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (an empty list of ids)
+        return 0
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    picked = ", ".join(f"source.{quote(alias)}" for alias in aliases)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} ({names}) "
+            f"SELECT {picked} FROM ({sql}) AS source",
+            params,
+        )
+        return cursor.rowcount

@@ -1,23 +1,31 @@
-"""What the payments services share: the lines' plain rows and places for bulk writes and
-their change records, the locks (programme, then batch: every path that makes lines live takes
-them in this order), and the condition "already paid for this programme and period"."""
+"""What the payments services share: the lines' bulk writes and their change records, the
+locks (programme, then batch: every path that makes lines live takes them in this order), and
+the condition "already paid for this programme and period"."""
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import CharField, Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from associations.bulk import row_class
-from associations.history import ChangeRows, record_change, snapshot
+from associations.bulk import insert_select
+from associations.history import record_change, record_changes_of_rows, snapshot
 from associations.models import Association, ChangeRecord
 from associations.permissions import require
 from associations.scope import activate
 
-from .models import LIVE_LINE, Disbursement, DisbursementBatch, Enrollment, FundEntry, Program
+from .models import (
+    LIVE_LINE,
+    Disbursement,
+    DisbursementBatch,
+    Enrollment,
+    FundEntry,
+    LineStatus,
+    Program,
+)
 from .permissions import can_pay
 from .selectors import county_scope
 
@@ -40,27 +48,9 @@ def error(message: str, code: str, field: str | None = None) -> ValidationError:
     return ValidationError({field: detail}) if field else detail
 
 
-class LineRow(row_class(Disbursement)):
-    """A line as a plain row (associations.bulk.Row): for inserting and recording thousands."""
-
-    def __str__(self) -> str:
-        return f"{self.period} {self.amount}"  # as Disbursement's
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a row sits, for its change record (what ChangeRows needs of a node)."""
-
-    pk: int
-    county_id: int
-    township_id: int | None
-    village_id: int | None
-    group_id: int | None
-
-    @classmethod
-    def of(cls, values: dict) -> Place:
-        node = values["group_id"] or values["village_id"] or values["township_id"]
-        return cls(node or values["county_id"], *(values[k] for k in LINE_PLACE))
+# What str() gives a line (Disbursement.__str__), for its change records written in SQL.
+LINE_LABEL = Concat("period", Value(" "), Cast("amount", CharField()), output_field=CharField())
+NEW_LINE_FIELDS = ["enrollment", "amount", "status", "reissue_of"]
 
 
 def batch_node(batch: DisbursementBatch) -> Association:
@@ -99,25 +89,17 @@ def record_batch(actor, batch, action: str, before: dict | None) -> None:
     )
 
 
-def record_lines(actor, rows: list[dict], before: dict, after: dict) -> None:
-    """One change record per line, in bulk; `rows`: the lines' values (id, period, amount
-    and where they sit)."""
-    if not rows:
-        return
-    changes = ChangeRows(actor)
-    for values in rows:
-        line = LineRow(id=values["id"], period=values["period"], amount=values["amount"])
-        changes.add(
-            node=Place.of(values),
-            obj=line,
-            action=ChangeRecord.Action.UPDATE,
-            before=before,
-            after=after,
-        )
-    changes.insert()
-
-
-ROW_VALUES = ("id", "period", "amount", *LINE_PLACE)
+def record_lines(actor, lines, before: dict, after: dict) -> int:
+    """One change record per line of `lines` (a queryset, read before the update it records),
+    written by the database."""
+    return record_changes_of_rows(
+        actor,
+        lines,
+        action=ChangeRecord.Action.UPDATE,
+        label=LINE_LABEL,
+        before=before,
+        after=after,
+    )
 
 
 def live_lines(program: Program, period: str):
@@ -147,15 +129,34 @@ def batch_expense(batch: DisbursementBatch) -> FundEntry | None:
         return FundEntry.objects.filter(batch=batch, direction=FundEntry.Direction.EXPENSE).first()
 
 
-def record_new_lines(actor, rows: list[LineRow]) -> None:
-    """The creation of each new line, recorded in bulk."""
-    changes = ChangeRows(actor)
-    for line in rows:
-        changes.add(
-            node=Place.of(line.__dict__),
-            obj=line,
-            action=ChangeRecord.Action.CREATE,
-            before=None,
-            after=snapshot(line, ["enrollment", "amount", "status", "reissue_of"]),
-        )
-    changes.insert()
+def record_new_lines(actor, lines) -> int:
+    """The creation of each line of `lines` (a queryset), recorded by the database."""
+    return record_changes_of_rows(
+        actor,
+        lines,
+        action=ChangeRecord.Action.CREATE,
+        label=LINE_LABEL,
+        before=None,
+        after=NEW_LINE_FIELDS,
+    )
+
+
+def insert_lines(batch: DisbursementBatch, source, **columns) -> int:
+    """New draft lines of `batch`, one per row of `source` (a scoped queryset of enrolments or
+    of failed lines), computed and written by the database; `columns`: the line's columns
+    that differ by source (enrollment_id, person_id, household_id, bank_account_id, amount,
+    reissue_of_id) as expressions over `source`. Returns how many were written."""
+    return insert_select(
+        Disbursement,
+        source,
+        {
+            **{column: column for column in LINE_PLACE},
+            "batch_id": Value(batch.pk),
+            "program_id": Value(batch.program_id),
+            "period": Value(batch.period),
+            "status": Value(LineStatus.DRAFT),
+            "reference": Value(""),
+            "failure_reason": Value(""),
+            **columns,
+        },
+    )

@@ -21,7 +21,7 @@ from associations.imports.reading import read_table
 from associations.permissions import require
 
 from .models import LIVE_LINE, BatchStatus, Disbursement, DisbursementBatch, LineStatus
-from .payments_lines import NOT_ALLOWED, ROW_VALUES, lock_batch, record_lines, today
+from .payments_lines import NOT_ALLOWED, lock_batch, record_lines, today
 from .payments_rules import PAID, parse_result
 from .payments_services import refund_to_fund
 from .permissions import can_pay
@@ -187,24 +187,21 @@ def results_apply(
             outcome.failed += 1
         outcome.references.append(result.reference)
     for (was, now, paid_on, reason), changed in changes.items():
-        ids = [line.pk for line in changed]
+        rows = Disbursement.objects.filter(pk__any_of=[line.pk for line in changed])
         if now == LineStatus.PAID:
-            Disbursement.objects.filter(pk__any_of=ids).update(status=now, paid_on=paid_on)
             after = {"status": now, "paid_on": paid_on.isoformat()}
+            record_lines(actor, rows, {"status": was}, after)
+            rows.update(status=now, paid_on=paid_on)
         else:
-            Disbursement.objects.filter(pk__any_of=ids).update(status=now, failure_reason=reason)
             after = {"status": now, "failure_reason": reason}
-        record_lines(actor, [_values(line) for line in changed], {"status": was}, after)
+            record_lines(actor, rows, {"status": was}, after)
+            rows.update(status=now, failure_reason=reason)
         for line in changed if was == LineStatus.PAID and now == LineStatus.FAILED else ():
             owner = batches[line.batch_id]
             if owner.status == BatchStatus.PAID:
                 line.status, line.failure_reason = now, reason
                 refund_to_fund(actor=actor, batch=owner, line=line, reason=reason)
     return outcome
-
-
-def _values(line: Disbursement) -> dict:
-    return {name: getattr(line, name) for name in ROW_VALUES}
 
 
 # --- the bank's return file ------------------------------------------------------------------

@@ -17,8 +17,9 @@ and never two live lines for one beneficiary, programme and period.
   money to the fund. `batch_reissue`: a new draft batch of a batch's failed lines.
 - `batch_cancel`: a draft batch thrown away.
 
-Lines are written and changed set-wise (a county batch has tens of thousands), and each change
-is recorded, in bulk (associations.history.ChangeRows)."""
+Lines are written and changed set-wise (a county batch has tens of thousands), each by one
+statement the database computes (INSERT … SELECT, UPDATE), and each line's change is recorded
+the same way (associations.history.record_changes_of_rows): no line travels to Python."""
 
 from __future__ import annotations
 
@@ -26,12 +27,23 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Count, Exists, OuterRef, Q, Sum, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 
 from associations import submissions
-from associations.bulk import insert_many
 from associations.history import record_change, snapshot
 from associations.models import Association, ChangeRecord, Level
 from associations.permissions import in_user_subtree, require
@@ -59,61 +71,41 @@ ALREADY_PAID = shared.ALREADY_PAID
 NOT_ALLOWED = shared.NOT_ALLOWED
 
 
-def _failed_lines(program: Program, key: str) -> tuple[dict, dict]:
-    """The last failed line of the period of each person, and of each household (household
-    enrolments): one set-wise read (failed lines are few), not a lookup per enrolment."""
-    by_person, by_household = {}, {}
-    for pk, person_id, household_id in (
-        Disbursement.objects.filter(program=program, period=key, status=LineStatus.FAILED)
-        .order_by("id")
-        .values_list("id", "person_id", "household_id")
-    ):
-        if person_id:
-            by_person[person_id] = pk
-        else:
-            by_household[household_id] = pk
-    return by_person, by_household
+def _last_failed_line(program: Program, key: str) -> Case:
+    """For an enrolment: its beneficiary's last failed line of the period (the line a new one
+    re-issues), by person, or by household for a household enrolment."""
+    failed = Disbursement.objects.filter(
+        program=program, period=key, status=LineStatus.FAILED
+    ).order_by("-id")
+    by_person = failed.filter(person_id=OuterRef("person_id"))
+    by_household = failed.filter(person__isnull=True, household_id=OuterRef("household_id"))
+    return Case(
+        When(person__isnull=False, then=Subquery(by_person.values("id")[:1])),
+        default=Subquery(by_household.values("id")[:1]),
+    )
 
 
-def _new_lines(batch: DisbursementBatch, node: Association, period: Period) -> list[shared.LineRow]:
+def _insert_new_lines(batch: DisbursementBatch, node: Association, period: Period) -> int:
+    """A line for each enrolment under `node` on the roll in `period` and not yet paid for it,
+    at the enrolment's amount and to its active account."""
     program, key = batch.program, batch.period
-    failed_person, failed_household = _failed_lines(program, key)
     enrollments = (
         Enrollment.objects.filter(program=program, status=EnrollmentStatus.ENROLLED, amount__gt=0)
         .filter(**{f"{node.level}_id": node.pk})
         .filter(Q(enrolled_on__isnull=True) | Q(enrolled_on__lte=period.end))
         .exclude(shared.already_paid(program, key))
         .order_by("village_id", "id")
-        .values(
-            "id",
-            "person_id",
-            "household_id",
-            "amount",
-            "bank_account_id",
-            "bank_account__is_active",
-            *shared.LINE_PLACE,
-        )
     )
-    lines = []
-    for row in enrollments:
-        person_id = row["person_id"]
-        line = shared.LineRow(
-            batch_id=batch.pk,
-            program_id=program.pk,
-            period=key,
-            enrollment_id=row["id"],
-            person_id=person_id,
-            household_id=row["household_id"],
-            bank_account_id=row["bank_account_id"] if row["bank_account__is_active"] else None,
-            amount=row["amount"],
-            status=LineStatus.DRAFT,
-            reissue_of_id=failed_person.get(person_id)
-            if person_id
-            else failed_household.get(row["household_id"]),
-        )
-        line.__dict__.update({k: row[k] for k in shared.LINE_PLACE})
-        lines.append(line)
-    return lines
+    return shared.insert_lines(
+        batch,
+        enrollments,
+        enrollment_id="id",
+        person_id="person_id",
+        household_id="household_id",
+        bank_account_id=Case(When(bank_account__is_active=True, then=F("bank_account_id"))),
+        amount="amount",
+        reissue_of_id=_last_failed_line(program, key),
+    )
 
 
 def _check_program(program: Program) -> None:
@@ -147,18 +139,16 @@ def batch_create(
     batch.place_under(node)
     batch.full_clean()
     batch.save()
-    lines = _new_lines(batch, node, parsed)
-    if not lines:
+    batch.line_count = _insert_new_lines(batch, node, parsed)
+    if not batch.line_count:
         raise ValidationError(
             f"{node.name}没有需要发放的{program.name}在册对象:{parsed.label}在册的对象"
             "都已在其他批次发放,或还没有在册对象。",
             code="nothing_to_pay",
         )
-    insert_many(lines)
     shared.record_batch(actor, batch, ChangeRecord.Action.CREATE, None)
-    shared.record_new_lines(actor, lines)
+    shared.record_new_lines(actor, Disbursement.objects.filter(batch=batch))
     submissions.complete(token=form_token, obj=batch)
-    batch.line_count = len(lines)
     return batch
 
 
@@ -198,16 +188,21 @@ def batch_confirm(*, actor, batch: DisbursementBatch, form_token=None) -> Disbur
         raise shared.error(f"该批次{batch.get_status_display()},不能再确认。", "batch_not_draft")
     before = snapshot(batch, ["program", "period", *shared.BATCH_FIELDS])
     drafts = Disbursement.objects.filter(batch=batch, status=LineStatus.DRAFT)
-    drafts.update(bank_account=shared.active_account_of_enrollment())
     taken = drafts.filter(shared.already_paid(batch.program, batch.period))
-    cancelled = list(taken.values(*shared.ROW_VALUES))
+    draft = {"status": LineStatus.DRAFT}
+    # Each line's change is recorded before the update it records: the update takes the lines
+    # out of the queryset that names them.
+    cancelled = shared.record_lines(
+        actor, taken, draft, {"status": LineStatus.CANCELLED, "failure_reason": shared.ALREADY_PAID}
+    )
     if cancelled:
         taken.update(status=LineStatus.CANCELLED, failure_reason=shared.ALREADY_PAID)
-    confirmed = list(drafts.values(*shared.ROW_VALUES))
+    confirmed = shared.record_lines(actor, drafts, draft, {"status": LineStatus.CONFIRMED})
     try:
         with transaction.atomic():
             drafts.update(
                 status=LineStatus.CONFIRMED,
+                bank_account=shared.active_account_of_enrollment(),
                 reference=Concat(
                     Value(shared.REFERENCE_PREFIX),
                     LPad(Cast("id", CharField()), 10, Value("0")),
@@ -227,16 +222,8 @@ def batch_confirm(*, actor, batch: DisbursementBatch, form_token=None) -> Disbur
         batch.note = f"{batch.note} 本批次对象{shared.ALREADY_PAID},批次作废。".strip()[:200]
     batch.save(update_fields=["status", "confirmed_by", "confirmed_at", "note"])
     shared.record_batch(actor, batch, ChangeRecord.Action.UPDATE, before)
-    draft = {"status": LineStatus.DRAFT}
-    shared.record_lines(
-        actor,
-        cancelled,
-        draft,
-        {"status": LineStatus.CANCELLED, "failure_reason": shared.ALREADY_PAID},
-    )
-    shared.record_lines(actor, confirmed, draft, {"status": LineStatus.CONFIRMED})
     submissions.complete(token=form_token, obj=batch)
-    batch.confirmed_count, batch.cancelled_count = len(confirmed), len(cancelled)
+    batch.confirmed_count, batch.cancelled_count = confirmed, cancelled
     return batch
 
 
@@ -286,7 +273,12 @@ def batch_mark_paid(
         )
     before = snapshot(batch, ["program", "period", *shared.BATCH_FIELDS])
     pending = Disbursement.objects.filter(batch=batch, status=LineStatus.CONFIRMED)
-    paid_now = list(pending.values(*shared.ROW_VALUES))
+    shared.record_lines(
+        actor,
+        pending,
+        {"status": LineStatus.CONFIRMED},
+        {"status": LineStatus.PAID, "paid_on": paid_on.isoformat()},
+    )
     pending.update(status=LineStatus.PAID, paid_on=paid_on)
     total = Disbursement.objects.filter(batch=batch, status=LineStatus.PAID).aggregate(
         amount=Sum("amount"), count=Count("id")
@@ -313,12 +305,6 @@ def batch_mark_paid(
     )
     batch.save(update_fields=["status", "paid_on", "method", "reference"])
     shared.record_batch(actor, batch, ChangeRecord.Action.UPDATE, before)
-    shared.record_lines(
-        actor,
-        paid_now,
-        {"status": LineStatus.CONFIRMED},
-        {"status": LineStatus.PAID, "paid_on": paid_on.isoformat()},
-    )
     submissions.complete(token=form_token, obj=batch)
     batch.paid_total = total["amount"] or 0
     return batch
@@ -405,17 +391,16 @@ def batch_cancel(*, actor, batch: DisbursementBatch, form_token=None) -> Disburs
         )
     before = snapshot(batch, ["program", "period", *shared.BATCH_FIELDS])
     drafts = Disbursement.objects.filter(batch=batch, status=LineStatus.DRAFT)
-    rows = list(drafts.values(*shared.ROW_VALUES))
+    shared.record_lines(
+        actor,
+        drafts,
+        {"status": LineStatus.DRAFT},
+        {"status": LineStatus.CANCELLED, "failure_reason": "批次作废"},
+    )
     drafts.update(status=LineStatus.CANCELLED, failure_reason="批次作废")
     batch.status = BatchStatus.CANCELLED
     batch.save(update_fields=["status"])
     shared.record_batch(actor, batch, ChangeRecord.Action.UPDATE, before)
-    shared.record_lines(
-        actor,
-        rows,
-        {"status": LineStatus.DRAFT},
-        {"status": LineStatus.CANCELLED, "failure_reason": "批次作废"},
-    )
     submissions.complete(token=form_token, obj=batch)
     return batch
 
@@ -436,7 +421,7 @@ def batch_reissue(*, actor, batch: DisbursementBatch, form_token=None) -> Disbur
     reissued = Disbursement.objects.filter(
         reissue_of=OuterRef("pk"), status__in=(LineStatus.DRAFT, *LIVE_LINE)
     )
-    failed = list(
+    failed = (
         Disbursement.objects.filter(
             batch=batch,
             status=LineStatus.FAILED,
@@ -444,23 +429,8 @@ def batch_reissue(*, actor, batch: DisbursementBatch, form_token=None) -> Disbur
         )
         .exclude(shared.already_paid(program, batch.period))
         .exclude(Exists(reissued))
-        .annotate(account=shared.active_account_of_enrollment())
         .order_by("village_id", "id")
-        .values(
-            "id",
-            "enrollment_id",
-            "person_id",
-            "household_id",
-            "amount",
-            "account",
-            *shared.LINE_PLACE,
-        )
     )
-    if not failed:
-        raise shared.error(
-            "该批次没有可以重发的失败明细(已重发、已在其他批次发放或已退出的不再重发)。",
-            "nothing_to_reissue",
-        )
     new = DisbursementBatch(
         program=program,
         period=batch.period,
@@ -470,25 +440,22 @@ def batch_reissue(*, actor, batch: DisbursementBatch, form_token=None) -> Disbur
     new.place_under(node)
     new.full_clean()
     new.save()
-    lines = []
-    for row in failed:
-        line = shared.LineRow(
-            batch_id=new.pk,
-            program_id=program.pk,
-            period=batch.period,
-            enrollment_id=row["enrollment_id"],
-            person_id=row["person_id"],
-            household_id=row["household_id"],
-            bank_account_id=row["account"],
-            amount=row["amount"],
-            status=LineStatus.DRAFT,
-            reissue_of_id=row["id"],
+    new.line_count = shared.insert_lines(
+        new,
+        failed,
+        enrollment_id="enrollment_id",
+        person_id="person_id",
+        household_id="household_id",
+        bank_account_id=shared.active_account_of_enrollment(),
+        amount="amount",
+        reissue_of_id="id",
+    )
+    if not new.line_count:
+        raise shared.error(
+            "该批次没有可以重发的失败明细(已重发、已在其他批次发放或已退出的不再重发)。",
+            "nothing_to_reissue",
         )
-        line.__dict__.update({k: row[k] for k in shared.LINE_PLACE})
-        lines.append(line)
-    insert_many(lines)
     shared.record_batch(actor, new, ChangeRecord.Action.CREATE, None)
-    shared.record_new_lines(actor, lines)
+    shared.record_new_lines(actor, Disbursement.objects.filter(batch=new))
     submissions.complete(token=form_token, obj=new)
-    new.line_count = len(lines)
     return new

@@ -5,13 +5,21 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Concat
 from django.test.utils import CaptureQueriesContext
 
 from associations import bulk
-from associations.history import ChangeRows, build_change, record_changes
+from associations.history import (
+    ChangeRows,
+    build_change,
+    record_changes,
+    record_changes_of_rows,
+    snapshot,
+)
 from associations.models import ChangeRecord
 from associations.scope import NoActiveScope, Scope, activate
-from households.models import Household
+from households.models import Household, Person
 
 pytestmark = pytest.mark.django_db
 
@@ -278,3 +286,68 @@ def test_json_by_copy_reads_back_as_the_same_values(world):
         ).count()
     assert [stored[h.pk] for h in made] == [values[n % len(values)] for n in range(len(made))]
     assert nulls == len(made)  # None is SQL NULL, not JSON null
+
+
+def test_change_records_of_rows_are_what_build_change_gives(world):
+    """history.record_changes_of_rows: the records of a queryset's rows, written by one
+    INSERT … SELECT, hold what build_change and snapshot give each row in Python: the label,
+    the node, the place, dates as text, foreign keys as ids, SQL NULL for no `before`."""
+    village = world.a.villages[1]
+    admin = world.a.users["county_admin"]
+    made = households(village, 3, prefix="Q")
+    with world.a.scope():
+        bulk.insert_many(made)
+        rows = Household.objects.filter(pk__in=[h.pk for h in made])
+        label = Concat("number", Value("户"), output_field=CharField())
+        fields = ["number", "address", "head", "categories_refreshed_on"]
+        with CaptureQueriesContext(connection) as queries:
+            written = record_changes_of_rows(
+                admin, rows, action="create", label=label, before=None, after=fields
+            )
+            updated = record_changes_of_rows(
+                admin, rows, action="update", label=label, before={"地址": "旧"}, after={"a": 1}
+            )
+        assert (written, updated, len(queries)) == (3, 3, 2)
+        stored = ChangeRecord.objects.filter(
+            object_type="households.Household", object_id=made[0].pk
+        )
+        created, changed = stored.get(action="create"), stored.get(action="update")
+        expected = build_change(
+            actor=admin,
+            node=village,
+            obj=made[0],
+            action=ChangeRecord.Action.CREATE,
+            before=None,
+            after=snapshot(made[0], fields),
+        )
+    compared = ["object_label", "actor_id", "actor_label", "source", "before", "after"]
+    compared += ["node_id", "county_id", "township_id", "village_id", "group_id"]
+    assert {f: getattr(created, f) for f in compared} == {f: getattr(expected, f) for f in compared}
+    assert created.after == {
+        "number": "Q00000",
+        "address": "测试路0号",
+        "head": None,
+        "categories_refreshed_on": "2026-05-29",
+    }
+    assert created.before is None and created.at is not None
+    assert (changed.before, changed.after) == ({"地址": "旧"}, {"a": 1})
+
+
+def test_change_records_of_no_rows_or_of_encrypted_fields(world):
+    admin = world.a.users["county_admin"]
+    label = Value("x", output_field=CharField())
+    with world.a.scope():
+        nothing = Household.objects.filter(pk__in=[])  # a filter that can match nothing
+        assert (
+            record_changes_of_rows(
+                admin, nothing, action="update", label=label, before=None, after={}
+            )
+            == 0
+        )
+        people = Person.objects.all()
+        with pytest.raises(ValueError, match="encrypted"):
+            record_changes_of_rows(
+                admin, people, action="update", label=label, before=None, after=["id_number"]
+            )
+    with pytest.raises(NoActiveScope):
+        bulk.insert_select(ChangeRecord, Household.objects.none(), {"object_id": "pk"})

@@ -18,6 +18,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from associations.history import build_change, snapshot
 from associations.models import ChangeRecord
 from associations.scope import Scope, activate
 from benefits import payments_lines
@@ -145,12 +146,35 @@ def test_confirming_gives_references_and_cancels_those_already_paid_elsewhere(se
         rows["v1"].person_id: 1,
         rows["v3"].person_id: 1,
     }
-    with a.scope():  # every line's change is recorded
+    with a.scope():  # every line's change is recorded, as build_change would record it
         records = ChangeRecord.objects.filter(
             object_type="benefits.Disbursement", object_id__in=[ln.pk for ln in lines]
         )
         assert records.filter(action="create").count() == 3
         assert records.filter(action="update").count() == 3
+        made = records.get(action="create", object_id=lines[2].pk)
+        confirmed = records.get(action="update", object_id=lines[2].pk)
+        cancelled = records.get(action="update", object_id=lines[0].pk)
+        expected = build_change(
+            actor=f.county_admin(a),
+            node=lines[2].placed_at(),
+            obj=lines[2],
+            action="create",
+            before=None,
+            after=snapshot(lines[2], ["enrollment", "amount", "status", "reissue_of"]),
+        )
+    fields = ["object_label", "actor_id", "actor_label", "source", "before", "node_id"]
+    fields += ["county_id", "township_id", "village_id", "group_id"]
+    assert {k: getattr(made, k) for k in fields} == {k: getattr(expected, k) for k in fields}
+    assert made.object_label == "2026 1200.00"
+    assert made.after == {
+        "enrollment": rows["v3"].pk,
+        "amount": "1200.00",
+        "status": "draft",
+        "reissue_of": None,
+    }
+    assert (confirmed.before, confirmed.after) == ({"status": "draft"}, {"status": "confirmed"})
+    assert cancelled.after == {"status": "cancelled", "failure_reason": "本期已在其他批次发放"}
 
 
 def test_confirming_a_confirmed_batch_is_refused(setup):
