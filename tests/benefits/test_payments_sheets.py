@@ -15,8 +15,10 @@ import pytest
 from django.urls import reverse
 
 from benefits import payments_services as services
+from benefits import payments_sheets
+from benefits.payments_rules import parse_period
 from households.identity import mask_id_number
-from households.models import IdentityRead
+from households.models import Household, IdentityRead
 from tests.conftest import login
 from tests.libreoffice import print_to_pdf
 
@@ -230,3 +232,46 @@ def test_both_workbooks_print_in_libreoffice(client, world, batch, tmp_path):
     bank = print_to_pdf(_bank_file(client, batch).content, tmp_path, "bank.xlsx")
     assert V0_ACCOUNT in bank.compact and "1920.00" in bank.compact
     assert "未列入代发文件的明细" in bank.compact
+
+
+def test_household_enrolments_are_paid_to_the_head_or_named_by_the_household(world):
+    """A household programme: the receipt row of a household with a head names the head and
+    shows the head's masked ID number; one without a head is "<number>户" with no ID number.
+    Neither has an account, so both are listed apart in the bank file by the same names."""
+    a = world.a
+    admin = f.county_admin(a)
+    program = f.program(a, name="计生家庭意外伤害保险(测试)", beneficiary_kind="household")
+    head = f.heads(a)[0]
+    headless = Household(number="0099", address="测试路99号")
+    headless.place_under(a.villages[1])
+    with a.scope():
+        headless.save()
+        families = Household.objects.select_related("village", "group")
+        headed = families.get(pk=head.household_id)
+        headless = families.get(pk=headless.pk)
+    f.enroll(a, program, household=headed)
+    f.enroll(a, program, household=headless)
+    with a.scope():
+        made = services.batch_create(actor=admin, program=program, period="2026", node=a.county)
+        batch = services.batch_confirm(actor=admin, batch=made)
+        period = parse_period(program.frequency, batch.period)
+        receipts = payments_sheets.receipts(batch, period, user=admin, made_on=batch.created_at)
+        bank = payments_sheets.bank_file(batch, period, made_on=batch.created_at)
+    book = openpyxl.load_workbook(io.BytesIO(receipts))
+    first = _values(book[a.villages[0].name])[3]
+    second = _values(book[a.villages[1].name])[3]
+    assert first[:6] == [
+        1,
+        head.name,
+        mask_id_number(head.id_number),
+        head.household.number,
+        720,
+        "现金",
+    ]
+    assert second[:6] == [1, "0099户", None, "0099", 720, "现金"]
+    left_out = _values(openpyxl.load_workbook(io.BytesIO(bank.content))["未列入代发"])
+    assert [row[1:4] for row in left_out[3:5]] == [
+        [head.name, a.villages[0].name, 720],
+        ["0099户", a.villages[1].name, 720],
+    ]
+    assert (bank.count, bank.left_out, bank.holder_ids) == (0, 2, [])

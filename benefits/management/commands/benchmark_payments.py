@@ -33,12 +33,15 @@ counts (warm-up run) and the machine's load."""
 
 from __future__ import annotations
 
+import contextlib
+import cProfile
 import io
 import os
 import statistics
 import time
 from decimal import Decimal
 from itertools import groupby
+from pathlib import Path
 
 import xlsxwriter
 from django.core.management.base import CommandError
@@ -573,6 +576,9 @@ class Command(ScopedCommand):
         parser.add_argument("--lines", type=int, default=20_000, help="在册对象人数(默认 20000)")
         parser.add_argument("--runs", type=int, default=3)
         parser.add_argument("--period", default="2026", help="发放期(年份,默认 2026)")
+        parser.add_argument(
+            "--profile", metavar="DIR", help="把预热一遍的批次和文件的 cProfile 结果写到该目录"
+        )
 
     def handle(self, *args, county_node, lines, runs, period, **options):
         county = county_node
@@ -603,7 +609,11 @@ class Command(ScopedCommand):
                 )
                 spent_floor_b = time.perf_counter() - started
 
-                with CaptureQueriesContext(connection) if warm else _nothing() as captured:
+                profiling = _profiling(options.get("profile") if warm else None, "batch")
+                with (
+                    CaptureQueriesContext(connection) if warm else _nothing() as captured,
+                    profiling,
+                ):
                     started = time.perf_counter()
                     batch = services.batch_create(
                         actor=admin, program=program, period=the_period.key, node=county
@@ -616,7 +626,11 @@ class Command(ScopedCommand):
                     if options["verbosity"] >= 2:
                         _slowest(out, captured.captured_queries)
 
-                with CaptureQueriesContext(connection) if warm else _nothing() as captured:
+                profiling = _profiling(options.get("profile") if warm else None, "files")
+                with (
+                    CaptureQueriesContext(connection) if warm else _nothing() as captured,
+                    profiling,
+                ):
                     started = time.perf_counter()
                     bank = payments_sheets.bank_file(batch, the_period, made_on=made_on)
                     receipts = payments_sheets.receipts(
@@ -726,6 +740,22 @@ def _slowest(out, captured: list[dict], most: int = 8) -> None:
     for query in sorted(captured, key=lambda q: -float(q["time"]))[:most]:
         sql = " ".join(query["sql"].split())
         out(f"  {float(query['time']) * 1000:8,.0f} ms  {sql[:160]}")
+
+
+@contextlib.contextmanager
+def _profiling(folder: str | None, name: str):
+    """cProfile around the block, its stats written to FOLDER/NAME.prof (--profile)."""
+    if not folder:
+        yield
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(Path(folder) / f"{name}.prof")
 
 
 class _nothing:
