@@ -74,8 +74,9 @@ Action = EnrollmentEvent.Action
 Status = EnrollmentStatus
 
 # Persons a programme's roll (enrolled last year) and its new applicants of this year take at
-# most, from the first villages that have candidates: every candidate at the demo scale.
-ROLL_CAP = {ProgramTemplate.REWARD_ASSISTANCE: 80, ProgramTemplate.SPECIAL_ASSISTANCE: 12}
+# most, from the first villages that have candidates (most of the demo county's villages; the
+# candidates of the others are left for their villages to apply for).
+ROLL_CAP = {ProgramTemplate.REWARD_ASSISTANCE: 50, ProgramTemplate.SPECIAL_ASSISTANCE: 12}
 NEW_CAP = {ProgramTemplate.REWARD_ASSISTANCE: 12, ProgramTemplate.SPECIAL_ASSISTANCE: 12}
 # This year's last applicants of each programme, from the last: where they stand today. The
 # ones before them are enrolled.
@@ -380,7 +381,15 @@ def seed_benefits(
         raise RuntimeError("seed_benefits runs inside the county's scope.")
     if Program.objects.filter(county_id=county.pk).exists():
         return None
-    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[phase] = round(now - clock, 2)
+        clock = now
+
     with transaction.atomic():
         demo = Demo(
             county=county,
@@ -397,26 +406,34 @@ def seed_benefits(
         reward = _program(demo, ProgramTemplate.REWARD_ASSISTANCE)
         special = _program(demo, ProgramTemplate.SPECIAL_ASSISTANCE)
         loans = _program(demo, ProgramTemplate.HAPPINESS_PROJECT, fund=funds["loan"])
+        lap("programs")
         roll = {
             reward.pk: _roll(demo, reward, ProgramTemplate.REWARD_ASSISTANCE),
             special.pk: _roll(demo, special, ProgramTemplate.SPECIAL_ASSISTANCE),
         }
+        lap("last_year_roll")
         new = _this_year(demo, reward, ProgramTemplate.REWARD_ASSISTANCE)
         new_special = _this_year(demo, special, ProgramTemplate.SPECIAL_ASSISTANCE)
         objections = _object(demo, new_special + new)
+        lap("this_year")
         money = demo_money.Money(demo)
         accounts = money.accounts(
             [e for rows in (*roll.values(), new, new_special) for e in rows], share=0.85
         )
+        lap("accounts")
         money.pay_last_year(reward, special)
         money.pay_this_year(reward, special)
+        lap("batches")
         reconfirmation = reconfirmation_run(
             actor=admin, program=reward, year=demo.year, today=demo.today
         )
+        lap("reconfirmation")
         money.care_funds(funds["care"], funds["named"])
         money.loans(loans, funds["loan"])
+        lap("funds_loans")
         demo.backdating.apply()
         money.backdate()
+        lap("backdating")
     statuses = Counter(
         dict(
             Enrollment.objects.filter(county_id=county.pk)
@@ -435,5 +452,6 @@ def seed_benefits(
         "lines": money.lines,
         "reconfirmations": reconfirmation.created,
         "loans": Loan.objects.filter(county_id=county.pk).count(),
-        "seconds": round(time.perf_counter() - started, 2),
+        "timings": timings,
+        "seconds": round(sum(timings.values()), 2),
     }

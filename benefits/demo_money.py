@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q
 from django.utils import timezone
 
 from households.models import AssistanceKind, AssistanceRecord, Person
@@ -259,43 +258,62 @@ class Money:
     def care_funds(self, care: Fund, named: Fund) -> None:
         """The care fund: the government's money per resident for last year and this, and a
         donation; it paid the county association's own spring visits that gave money. The named
-        fund: its donor's gift, which paid the school aid (关爱女孩助学)."""
+        fund: its donor's gift, which paid the school aid (关爱女孩助学). Posted in the order
+        of their dates, as a clerk keeps a ledger."""
         demo, year = self.demo, self.demo.year
+        steps: list[tuple[datetime.date, Fund, dict]] = []
         for day in (datetime.date(year - 1, 3, 15), demo.past(datetime.date(year, 3, 15))):
-            fund_government_income(
-                actor=self.admin,
-                fund=care,
-                rate=CARE_RATE,
-                entry_date=day,
-                description=f"{day.year}年度生育关怀基金财政投入",
-            )
-            self.fund_days[care.pk] = min(self.fund_days.get(care.pk, day), day)
+            steps.append((day, care, {"rate": CARE_RATE}))
         donor = f"{demo.county.name}爱心企业联谊会"
-        self._income(
-            care,
-            source=FundEntry.Source.DONATION,
-            amount=CARE_DONATION,
-            entry_date=datetime.date(year - 1, 6, 1),
-            description=f"{donor}捐赠生育关怀基金",
-            donor=donor,
+        steps.append(
+            (
+                datetime.date(year - 1, 6, 1),
+                care,
+                {"amount": CARE_DONATION, "donor": donor, "note": f"{donor}捐赠生育关怀基金"},
+            )
         )
-        self._income(
-            named,
-            source=FundEntry.Source.DONATION,
-            amount=NAMED_DONATION,
-            entry_date=demo.past(datetime.date(year, 7, 1)),
-            description=f"{named.donor}设立爱心助学冠名基金",
-            donor=named.donor,
+        steps.append(
+            (
+                demo.past(datetime.date(year, 7, 1)),
+                named,
+                {
+                    "amount": NAMED_DONATION,
+                    "donor": named.donor,
+                    "note": f"{named.donor}设立爱心助学冠名基金",
+                },
+            )
         )
-        paid = Q(amount__gt=0, given_by="县计生协")
-        records = AssistanceRecord.objects.filter(paid, given_on__year=year)
+        paid = AssistanceRecord.objects.filter(
+            amount__gt=0, given_by="县计生协", given_on__year=year
+        )
         for fund, kind, cap in (
             (care, AssistanceKind.VISIT, VISITS_PAID),
             (named, AssistanceKind.SCHOOL_AID, SCHOOL_AID_PAID),
         ):
-            for record in records.filter(kind=kind).order_by("village_id", "id")[:cap]:
+            for record in paid.filter(kind=kind).order_by("village_id", "id")[:cap]:
+                steps.append((record.given_on, fund, {"assistance": record}))
+        for day, fund, step in sorted(steps, key=lambda s: (s[0], "assistance" in s[2])):
+            self.fund_days[fund.pk] = min(self.fund_days.get(fund.pk, day), day)
+            if "rate" in step:
+                fund_government_income(
+                    actor=self.admin,
+                    fund=fund,
+                    rate=step["rate"],
+                    entry_date=day,
+                    description=f"{day.year}年度生育关怀基金财政投入",
+                )
+            elif "assistance" in step:
                 fund_assistance_expense(
-                    actor=self.admin, fund=fund, assistance=record, entry_date=record.given_on
+                    actor=self.admin, fund=fund, assistance=step["assistance"], entry_date=day
+                )
+            else:
+                self._income(
+                    fund,
+                    source=FundEntry.Source.DONATION,
+                    amount=step["amount"],
+                    entry_date=day,
+                    description=step["note"],
+                    donor=step["donor"],
                 )
 
     # --- loans ---------------------------------------------------------------------------------

@@ -82,5 +82,6 @@ def _benefits_line(made: dict) -> str:
         f"扶助对象 {sum(statuses.values())} 人({states})、异议 {made['objections']} 条、"
         f"收款账户 {made['accounts']} 个、发放批次 {made['batches']} 个(明细 {made['lines']} 条)、"
         f"资格确认 {made['reconfirmations']} 人、贷款 {made['loans']} 笔,"
-        f"用时 {made['seconds']:.1f} 秒。"
+        f"用时 {made['seconds']:.1f} 秒"
+        f"({', '.join(f'{k} {v:.1f}s' for k, v in made['timings'].items())})。"
     )
