@@ -284,7 +284,7 @@ class Money:
             )
         )
         paid = AssistanceRecord.objects.filter(
-            amount__gt=0, given_by="县计生协", given_on__year=year
+            amount__gt=0, given_by="县计生协", given_on__year=year, given_on__lte=demo.today
         )
         for fund, kind, cap in (
             (care, AssistanceKind.VISIT, VISITS_PAID),
