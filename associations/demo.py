@@ -275,8 +275,8 @@ def seed_county(
     """Create and fill the county unless it already exists. Returns (county, created).
     `shape` and `people` (a households.demo.PeopleScale) replace the scale's tree and people
     (benchmark_province makes 100 small counties of different sizes); without `extras` the
-    role accounts beside the county admin and the demo photos are left out, and the activities'
-    history is one summary record per village (fast)."""
+    role accounts beside the county admin, the demo photos and the care subsidies (benefits.demo)
+    are left out, and the activities' history is one summary record per village (fast)."""
     from .management.base import find_county
 
     existing = find_county(code)
@@ -338,6 +338,11 @@ def seed_county(
             from activities.demo_photos import seed_photos
 
             seed_photos(county=county)
+        if with_people and extras:
+            from benefits.demo import seed_benefits
+
+            # before the assessment: its published quarters count the payments and notices
+            county.demo_benefits = seed_benefits(county=county, admin=admin, rng=rng)
         if with_people:
             from reports.demo import seed_assessment
 

@@ -187,10 +187,11 @@ def review_blocker(enrollment: Enrollment, *, on: datetime.date | None = None):
 
 
 def _lock(enrollment: Enrollment) -> Enrollment:
-    """The enrolment's row, locked for the step (with its programme, notice and place)."""
+    """The enrolment's row, locked for the step (with its programme, notice, place and
+    person: the change record is labelled with the name)."""
     return (
         Enrollment.objects.select_for_update(of=("self",))
-        .select_related("program", "notice", "village", "group")
+        .select_related("program", "notice", "village", "group", "person")
         .get(pk=enrollment.pk)
     )
 
@@ -304,8 +305,11 @@ def notice_publish(
     if earlier is not None:
         earlier.replayed = True
         return earlier
-    candidates = Enrollment.objects.select_for_update().filter(
-        program=program, status=Status.APPLIED, **{f"{node.level}_id": node.pk}
+    # With the person: each enrolment's change record is labelled with the name.
+    candidates = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("program", "person")
+        .filter(program=program, status=Status.APPLIED, **{f"{node.level}_id": node.pk})
     )
     if enrollments is not None:
         wanted = {e.pk for e in enrollments}

@@ -19,6 +19,9 @@ def test_seed_demo_builds_a_believable_county_and_is_idempotent(capsys):
     for role in Role:
         assert role.label in out
     assert DEMO_PASSWORD in out
+    # the care subsidies' line (benefits.demo), seeded before the assessment's
+    assert "关爱扶助:项目 3 个、基金 3 个" in out
+    assert out.index("关爱扶助:") < out.index("考核:")
     with activate(Scope.for_node(county)):
         counts = {
             level: Association.objects.filter(level=level).count()

@@ -51,6 +51,9 @@ class Command(BaseCommand):
                     f"变更记录 {done['change_records']} 条,用时 {done['seconds']:.1f} 秒"
                     f"({', '.join(f'{k} {v:.1f}s' for k, v in done['timings'].items())})。"
                 )
+            benefits = getattr(node, "demo_benefits", None)
+            if benefits:
+                self.stdout.write(_benefits_line(benefits))
             assessment = getattr(node, "demo_assessment", None)
             if assessment:
                 self.stdout.write(
@@ -63,3 +66,22 @@ class Command(BaseCommand):
         self.stdout.write("演示账号(用户名 / 角色 / 密码 / 所属组织):")
         with activate(Scope.for_node(node)):
             self.stdout.write(account_table(node))
+
+
+def _benefits_line(made: dict) -> str:
+    from benefits.models import EnrollmentStatus
+
+    statuses = made["enrollments"]
+    states = "、".join(
+        f"{label} {statuses[value]}"
+        for value, label in EnrollmentStatus.choices
+        if value in statuses
+    )
+    return (
+        f"  关爱扶助:项目 {made['programs']} 个、基金 {made['funds']} 个、"
+        f"扶助对象 {sum(statuses.values())} 人({states})、异议 {made['objections']} 条、"
+        f"收款账户 {made['accounts']} 个、发放批次 {made['batches']} 个(明细 {made['lines']} 条)、"
+        f"资格确认 {made['reconfirmations']} 人、贷款 {made['loans']} 笔,"
+        f"用时 {made['seconds']:.1f} 秒"
+        f"({', '.join(f'{k} {v:.1f}s' for k, v in made['timings'].items())})。"
+    )
