@@ -7,15 +7,19 @@ that creates the record claims the token in its own transaction, before writing 
 - the same form is being sent at this moment by another request: the claim waits for that
   transaction, then finds its record;
 - the first sending failed (a validation error rolls its claim back): the token is free again.
+
+A used token is kept only as long as its form can come back (`prune`, every night).
 """
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from .models import Association, FormSubmission
 
@@ -81,3 +85,31 @@ def complete(*, token: uuid.UUID | None, obj: models.Model) -> None:
     if token is None:
         return
     FormSubmission.objects.filter(token=token, object_type=obj._meta.label).update(object_id=obj.pk)
+
+
+# A token only answers the same form sent again: a double tap, Back, a retry after a dropped
+# connection (within a signed-in session, 8 hours; a draft lives in its browser tab), or an
+# API client retrying with its idempotency key (minutes, a day at most). A month is far past
+# all of them; by then the token is dead weight.
+RETENTION = datetime.timedelta(days=30)
+PRUNE_BATCH = 5000
+
+
+def prune(*, now: datetime.datetime | None = None, batch: int = PRUNE_BATCH) -> int:
+    """Delete the active scope's tokens used more than RETENTION ago (the records they
+    created stay); returns how many. In batches of `batch`, each its own transaction, so
+    that a first run over years of tokens holds no long lock; run again, it deletes nothing
+    more."""
+    cutoff = (now or timezone.now()) - RETENTION
+    deleted = 0
+    while True:
+        ids = list(
+            FormSubmission.objects.filter(created_at__lt=cutoff)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if ids:
+            with transaction.atomic():
+                deleted += FormSubmission.objects.filter(pk__in=ids).delete()[0]
+        if len(ids) < batch:
+            return deleted

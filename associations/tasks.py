@@ -9,7 +9,7 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.db import OperationalError, transaction
 
-from . import history, sources
+from . import history, sources, submissions
 from .models import Association, Level
 from .scope import Scope, UnscopedReason, activate, current_scope, unscoped
 
@@ -127,3 +127,15 @@ def purge_expired_files_everywhere() -> int:
 
     purge_stale_scratch()
     return send_to_every_county(purge_expired_files_in_scope)
+
+
+@shared_task(base=ScopedTask, name="associations.prune_form_tokens_in_scope")
+def prune_form_tokens_in_scope() -> int:
+    """Delete the scope's used form tokens past their retention (associations.submissions)."""
+    return submissions.prune()
+
+
+@shared_task(name="associations.prune_form_tokens_everywhere")
+def prune_form_tokens_everywhere() -> int:
+    """Celery beat's nightly entry: one scoped prune per county."""
+    return send_to_every_county(prune_form_tokens_in_scope)

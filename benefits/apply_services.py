@@ -32,6 +32,7 @@ from .models import (
     Program,
 )
 from .validation import field_error
+from .workflow_services import enrollment_event
 
 ENROLLMENT_FIELDS = [
     "program",
@@ -71,6 +72,11 @@ def _node_of(place: tuple) -> int:
     return group or village
 
 
+def _name(candidate: Candidate) -> str:
+    """Who a message names: the person (a household's head), else the household's number."""
+    return candidate.name or f"{candidate.facts.household_number}户"
+
+
 def _create(
     *,
     actor,
@@ -84,7 +90,7 @@ def _create(
 ) -> Enrollment:
     """One application of a judged candidate (inside the caller's transaction)."""
     decision = candidate.decision
-    name = candidate.name or f"{candidate.facts.household_number}户"
+    name = _name(candidate)
     if candidate.live_id:
         raise ValidationError(already_message(name, program, candidate.live_status), "already")
     if not decision.eligible:
@@ -140,20 +146,14 @@ def _create(
         if "enrollment_one_live_per" in str(error):
             raise ValidationError(already_message(name, program), code="already") from None
         raise
-    event = EnrollmentEvent(
-        enrollment=enrollment,
-        action=EnrollmentEvent.Action.APPLY,
+    enrollment_event(
+        enrollment,
         actor=actor,
-        actor_label=actor.get_username(),
-        at=timezone.now(),
-        reason=(note or "").strip()[:500],
+        action=EnrollmentEvent.Action.APPLY,
+        reason=(note or "").strip(),
         from_status="",
-        to_status=EnrollmentStatus.APPLIED,
-        rule=enrollment.rule,
-        facts=enrollment.facts,
-    )
-    event.place_under(node)
-    event.save()
+        actor_label=actor.get_username(),
+    ).save()
     record_change(
         actor=actor,
         node=node,
@@ -253,7 +253,7 @@ def enrollment_apply_many(
     nodes = Association.objects.in_bulk({_node_of(c.extra["place"]) for c in candidates})
     result = ApplyResult()
     for candidate in candidates:
-        name = candidate.name or f"{candidate.facts.household_number}户"
+        name = _name(candidate)
         place = nodes[_node_of(candidate.extra["place"])]
         if not permissions.can_apply(actor, place):
             result.refused.append((name, NOT_ALLOWED))

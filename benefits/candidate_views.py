@@ -19,6 +19,7 @@ from associations.permissions import require
 from associations.views import StaffView
 from households import masking
 from households.categories import category_labels
+from households.pagination import page_number
 
 from . import permissions, selectors
 from .apply_services import NOT_ALLOWED, enrollment_apply_many
@@ -39,13 +40,6 @@ def villages_under(node: Association) -> list[Association]:
             "division_code"
         )
     )
-
-
-def page_number(raw) -> int:
-    try:
-        return min(max(int(raw), 1), 10_000)
-    except (TypeError, ValueError):
-        return 1
 
 
 def candidate_rows(user, candidates, today) -> list[dict]:

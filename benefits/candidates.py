@@ -274,33 +274,22 @@ class Evaluation:
 
     def rows(self, queryset: QuerySet) -> list[dict]:
         """The rows' own columns (one query; a slice of ``filtered`` for a page)."""
-        if self.households:
-            head = "head__"
-            columns = {
-                "key": F("pk"),
-                "person_id": F("head_id"),
-                "household_id": F("pk"),
-                "name": F("head__name"),
-                "id_number": F("head__id_number"),
-                "categories": F("categories"),
-                "household_number": F("number"),
-                "household_residency": F("residency"),
-                "residency": F("head__residency"),
-            }
-        else:
-            head = ""
-            columns = {
-                "key": F("pk"),
-                "person_id": F("pk"),
-                "household_id": F("household_id"),
-                "name": F("name"),
-                "id_number": F("id_number"),
-                "categories": F("household__categories"),
-                "household_number": F("household__number"),
-                "household_residency": F("household__residency"),
-                "residency": F("residency"),
-            }
+        # The person judged (the row, or a household's head) and their household, as in
+        # ``conditions``.
+        p = "head__" if self.households else ""
+        h = "" if self.households else "household__"
+        columns = {
+            "key": F("pk"),
+            "person_id": F("head_id" if self.households else "pk"),
+            "household_id": F("pk" if self.households else "household_id"),
+            "categories": F(f"{h}categories"),
+            "household_number": F(f"{h}number"),
+            "household_residency": F(f"{h}residency"),
+        }
         for name in (
+            "name",
+            "id_number",
+            "residency",
             "is_deceased",
             "died_on",
             "relation_to_head",
@@ -309,7 +298,7 @@ class Evaluation:
             "registration_kind",
             "disability_grade",
         ):
-            columns[name] = F(f"{head}{name}")
+            columns[name] = F(f"{p}{name}")
         columns.update(
             county_id=F("county_id"),
             township_id=F("township_id"),

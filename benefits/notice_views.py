@@ -21,7 +21,7 @@ from households.forms import filters_in_use, prepare_filter_form
 from households.pagination import peek_page
 from households.views import user_crumbs
 
-from . import notice_sheet, selectors, workflow_selectors, workflow_services
+from . import notice_services, notice_sheet, selectors, workflow_selectors, workflow_services
 from .models import Enrollment, EnrollmentStatus
 from .permissions import can_apply
 from .workflow_filters import NoticeFilter
@@ -132,7 +132,7 @@ class NoticeCreateView(StaffView):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                notice = workflow_services.notice_publish(
+                notice = notice_services.notice_publish(
                     actor=user,
                     program=program,
                     node=node,

@@ -37,22 +37,22 @@ def _age_field(label: str, help_text: str = "") -> forms.IntegerField:
     )
 
 
+def _any_of(label: str, choices, help_text: str = "") -> forms.MultipleChoiceField:
+    """Ticks of a rule's condition met by any one of them ("符合其一")."""
+    return forms.MultipleChoiceField(
+        label=f"{label}(符合其一)",
+        choices=choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=help_text,
+    )
+
+
 class ProgramForm(forms.ModelForm):
     """A programme's own fields and its eligibility rule as fields (never raw JSON)."""
 
-    rule_categories = forms.MultipleChoiceField(
-        label="家庭类别(符合其一)",
-        choices=Category.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    rule_relations = forms.MultipleChoiceField(
-        label="与户主关系(符合其一)",
-        choices=Relation.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="夫妻双方:勾选户主和配偶。",
-    )
+    rule_categories = _any_of("家庭类别", Category.choices)
+    rule_relations = _any_of("与户主关系", Relation.choices, "夫妻双方:勾选户主和配偶。")
     rule_sex = forms.ChoiceField(label="性别", choices=[("", "不限"), *Sex.choices], required=False)
     rule_min_age = _age_field("最低年龄(周岁)", "含本数,如年满 60 周岁填 60。")
     rule_max_age = _age_field("最高年龄(周岁)", "含本数。")
@@ -65,13 +65,7 @@ class ProgramForm(forms.ModelForm):
         widget=DateInput(),
         help_text="年龄计算日选“指定日期”时填写。",
     )
-    rule_residencies = forms.MultipleChoiceField(
-        label="户籍状态(符合其一)",
-        choices=Residency.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="户籍在本县:勾选户籍常住和流出。",
-    )
+    rule_residencies = _any_of("户籍状态", Residency.choices, "户籍在本县:勾选户籍常住和流出。")
     rule_registration_kind = forms.ChoiceField(
         label="户口性质", choices=[("", "不限"), *RegistrationKind.choices], required=False
     )

@@ -17,6 +17,12 @@ from .models import BeneficiaryKind, Frequency, ProgramKind, ProgramTemplate
 
 PARENTS = [Relation.HEAD.value, Relation.SPOUSE.value]
 REGISTERED_HERE = ["registered", "outflow"]  # 户籍在本县: 户籍常住 and 流出
+# The two national allowances' shares of 中央和地方财政 (a county changes them to its own).
+PUBLIC_SHARES = [
+    {"source": "中央财政", "percent": 50},
+    {"source": "省级财政", "percent": 30},
+    {"source": "县级财政", "percent": 20},
+]
 
 
 @dataclass(frozen=True)
@@ -76,11 +82,7 @@ TEMPLATES: dict[str, Template] = {
                 registration_kind="agricultural",
             ),
             funding_source="中央和地方财政",
-            funding_split=[
-                {"source": "中央财政", "percent": 50},
-                {"source": "省级财政", "percent": 30},
-                {"source": "县级财政", "percent": 20},
-            ],
+            funding_split=PUBLIC_SHARES,
             note="农业户口、只有一个子女或两个女孩(或子女死亡现无子女)的夫妻,年满 60 周岁"
             "(以当年 12 月 31 日计),每人每年 720 元。",
         ),
@@ -101,11 +103,7 @@ TEMPLATES: dict[str, Template] = {
                 {"category": Category.BEREAVED.value, "label": "死亡", "amount": "1200.00"},
             ],
             funding_source="中央和地方财政",
-            funding_split=[
-                {"source": "中央财政", "percent": 50},
-                {"source": "省级财政", "percent": 30},
-                {"source": "县级财政", "percent": 20},
-            ],
+            funding_split=PUBLIC_SHARES,
             note="独生子女死亡或伤残(三级以上)的夫妻,女方年满 49 周岁;伤残、死亡分别定标准。",
         ),
         Template(

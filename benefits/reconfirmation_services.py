@@ -43,11 +43,11 @@ from .models import (
     Reconfirmation,
 )
 from .validation import field_error
+from .workflow_services import PLACEMENT, enrollment_event, place_like
 
 NOT_ALLOWED = "只有县级管理员可以进行年度资格确认。"
 RECONFIRMATION_FIELDS = ["enrollment", "year", "flags", "decision", "reason", "decided_by"]
 ENROLLMENT_STATE = ["status", "exited_on", "exit_reason", "county", "township", "village", "group"]
-PLACE = ("county", "township", "village", "group")
 
 
 class Flag:
@@ -156,8 +156,7 @@ def reconfirmation_run(
         row = existing.get(enrollment.pk)
         if row is None:
             row = Reconfirmation(enrollment=enrollment, year=year, flags=flags)
-            for level in PLACE:
-                setattr(row, f"{level}_id", getattr(enrollment, f"{level}_id"))
+            place_like(row, enrollment)
             new.append(row)
         elif row.decision == Reconfirmation.Decision.PENDING and row.flags != flags:
             row.flags = flags
@@ -182,22 +181,17 @@ def reconfirmation_run(
     return result
 
 
-def _event(*, actor, enrollment: Enrollment, action, reason: str, to_status: str, facts: dict):
-    event = EnrollmentEvent(
-        enrollment=enrollment,
-        action=action,
+def _event(*, actor, enrollment: Enrollment, action, reason: str, facts: dict):
+    """The decision's event: from enrolled to the enrolment's status now."""
+    return enrollment_event(
+        enrollment,
         actor=actor,
-        actor_label=actor.get_username(),
-        at=timezone.now(),
-        reason=reason[:500],
+        action=action,
+        reason=reason,
         from_status=EnrollmentStatus.ENROLLED,
-        to_status=to_status,
-        rule=enrollment.rule,
         facts=facts,
+        actor_label=actor.get_username(),
     )
-    for level in PLACE:
-        setattr(event, f"{level}_id", getattr(enrollment, f"{level}_id"))
-    return event
 
 
 def _decide(
@@ -218,12 +212,12 @@ def _decide(
         enrollment.status = EnrollmentStatus.EXITED
         enrollment.exited_on = exited_on
         enrollment.exit_reason = reason[:200]
-        action, to_status = EnrollmentEvent.Action.EXIT, EnrollmentStatus.EXITED
+        action = EnrollmentEvent.Action.EXIT
     else:
-        action, to_status = EnrollmentEvent.Action.RECONFIRM, EnrollmentStatus.ENROLLED
+        action = EnrollmentEvent.Action.RECONFIRM
         moved = candidate is not None and candidate.facts.village_id != enrollment.village_id
         if moved:  # the beneficiary moved within the county: the enrolment follows
-            for level, value in zip(PLACE, candidate.extra["place"], strict=True):
+            for level, value in zip(PLACEMENT, candidate.extra["place"], strict=True):
                 setattr(enrollment, f"{level}_id", value)
     after = snapshot(enrollment, ENROLLMENT_STATE)
     if after != before:
@@ -250,14 +244,7 @@ def _decide(
         before=row_before,
         after=snapshot(row, RECONFIRMATION_FIELDS),
     )
-    return _event(
-        actor=actor,
-        enrollment=enrollment,
-        action=action,
-        reason=reason,
-        to_status=to_status,
-        facts=facts,
-    )
+    return _event(actor=actor, enrollment=enrollment, action=action, reason=reason, facts=facts)
 
 
 def _pending(row: Reconfirmation) -> None:
@@ -361,7 +348,6 @@ def reconfirmation_confirm_unflagged(
                     enrollment=row.enrollment,
                     action=EnrollmentEvent.Action.RECONFIRM,
                     reason="",
-                    to_status=EnrollmentStatus.ENROLLED,
                     facts=candidate.decision.facts,
                 )
             )

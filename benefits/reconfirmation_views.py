@@ -15,6 +15,7 @@ from associations.forms import add_service_errors
 from associations.permissions import require
 from associations.views import StaffView
 from households import masking
+from households.pagination import page_number
 
 from . import permissions, reconfirmation_services, selectors
 from .candidates import rates_of
@@ -24,13 +25,6 @@ from .programs_filters import STATES, ReconfirmationFilter, ReconfirmationState
 
 PER_PAGE = 50
 NOT_ALLOWED = reconfirmation_services.NOT_ALLOWED
-
-
-def _page_number(raw) -> int:
-    try:
-        return min(max(int(raw), 1), 10_000)
-    except (TypeError, ValueError):
-        return 1
 
 
 def _beneficiary(enrollment) -> tuple[str, str | None]:
@@ -88,7 +82,7 @@ class ReconfirmationListView(StaffView):
             **{state: Count("pk", filter=STATES[state]) for state, _label in STATES.items()}
         )
         counts["total"] = of_year.count()
-        number = _page_number(request.GET.get("page"))
+        number = page_number(request.GET.get("page"))
         rows = list(found.qs[(number - 1) * PER_PAGE : number * PER_PAGE + 1])
         labels = {category: rate.label for category, rate in rates_of(program).items()}
         kept = QueryDict(mutable=True)
@@ -118,10 +112,15 @@ def _list_url(program_id, year) -> str:
     return f"{reverse('benefit-reconfirmation-list')}?{query.urlencode()}"
 
 
-class ReconfirmationRunView(StaffView):
-    """Flag the year's enrolled beneficiaries of a programme (POST)."""
+class ProgramYearView(StaffView):
+    """A county admin's POST over a programme's year (the list's hidden programme and year);
+    back to that list with what was done."""
 
     http_method_names = ["post"]
+
+    def perform(self, request, program, year: int) -> str:
+        """Call the service; returns the message to show."""
+        raise NotImplementedError
 
     def post(self, request):
         require(permissions.can_approve(request.user), NOT_ALLOWED)
@@ -131,36 +130,34 @@ class ReconfirmationRunView(StaffView):
             return redirect("benefit-reconfirmation-list")
         program = selectors.program_get(actor=request.user, pk=form.cleaned_data["program"])
         year = form.cleaned_data["year"]
-        result = reconfirmation_services.reconfirmation_run(
-            actor=request.user, program=program, year=year
-        )
-        messages.success(
-            request,
-            f"{year} 年资格确认:在册 {result.enrolled} 人(户),新建 {result.created} 条,"
-            f"更新 {result.refreshed} 条,其中有疑点 {result.flagged} 条。",
-        )
+        messages.success(request, self.perform(request, program, year))
         return redirect(_list_url(program.pk, year))
 
 
-class ReconfirmationConfirmUnflaggedView(StaffView):
-    http_method_names = ["post"]
+class ReconfirmationRunView(ProgramYearView):
+    """Flag the year's enrolled beneficiaries of a programme."""
 
-    def post(self, request):
-        require(permissions.can_approve(request.user), NOT_ALLOWED)
-        form = ReconfirmationRunForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, "请选择项目和年度。")
-            return redirect("benefit-reconfirmation-list")
-        program = selectors.program_get(actor=request.user, pk=form.cleaned_data["program"])
-        year = form.cleaned_data["year"]
+    def perform(self, request, program, year):
+        result = reconfirmation_services.reconfirmation_run(
+            actor=request.user, program=program, year=year
+        )
+        return (
+            f"{year} 年资格确认:在册 {result.enrolled} 人(户),新建 {result.created} 条,"
+            f"更新 {result.refreshed} 条,其中有疑点 {result.flagged} 条。"
+        )
+
+
+class ReconfirmationConfirmUnflaggedView(ProgramYearView):
+    """Confirm at once those the registry does not flag (judged again now)."""
+
+    def perform(self, request, program, year):
         confirmed, flagged = reconfirmation_services.reconfirmation_confirm_unflagged(
             actor=request.user, program=program, year=year
         )
         text = f"已确认无疑点的 {confirmed} 人(户)继续享受。"
         if flagged:
             text += f"另有 {flagged} 人(户)登记信息已变化,转为有疑点,请逐一确认。"
-        messages.success(request, text)
-        return redirect(_list_url(program.pk, year))
+        return text
 
 
 class ReconfirmationDetailView(StaffView):

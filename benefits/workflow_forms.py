@@ -1,6 +1,7 @@
 """Forms of the enrolment workflow's pages. They only parse what the user typed; the services
-(benefits.workflow_services) check permissions and the workflow's rules. Every action form
-carries a one-time token (associations.submissions): sent twice, it acts once."""
+(benefits.workflow_services, notice_services) check permissions and the workflow's rules.
+Every action form carries a one-time token (associations.submissions): sent twice, it acts
+once."""
 
 from __future__ import annotations
 

@@ -8,6 +8,9 @@ benefits.notice_views; both sets of routes are gathered in `urlpatterns` here.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -23,7 +26,7 @@ from households.forms import filters_in_use, prepare_filter_form
 from households.pagination import match_count, peek_page
 from households.views import user_crumbs
 
-from . import notice_views, selectors, workflow_selectors, workflow_services
+from . import notice_services, notice_views, selectors, workflow_selectors, workflow_services
 from .models import EnrollmentStatus as Status
 from .permissions import can_apply
 from .workflow_filters import EnrollmentFilter
@@ -196,106 +199,84 @@ class EnrollmentDetailView(StaffView):
         return render_detail(request, enrollment)
 
 
-class EnrollmentActionView(StaffView):
-    """POST one workflow action's form; a refusal shows on the enrolment's page (400)."""
+def _tell(request, result, done: str) -> None:
+    """What the user reads after an action: ``done``, or that the form was sent before."""
+    if getattr(result, "replayed", False):
+        messages.info(request, REPLAYED)
+    else:
+        messages.success(request, done)
+
+
+@dataclass(frozen=True)
+class EnrollmentAction:
+    """One action of an enrolment's page: its form, who may take it, the service that takes
+    it (called with the form's data) and what the user reads once it is done."""
 
     form_class: type[forms.Form]
-    form_name = ""
+    allowed: Callable[..., bool]
+    service: Callable
+    done: str
 
-    def allowed(self, user, enrollment) -> bool:
-        raise NotImplementedError
 
-    def perform(self, form, enrollment) -> tuple[object, str]:
-        """Call the service; returns its result and the message to show."""
-        raise NotImplementedError
+# Each is POSTed to benefits/enrollments/<pk>/<name>/ (URL name "enrollment-<name>"), and its
+# form is the page's "<name>_form".
+ACTIONS = {
+    "objection": EnrollmentAction(
+        ObjectionForm,
+        workflow_services.may_object,
+        notice_services.objection_record,
+        "已登记异议。异议处理完毕前不能审核。",
+    ),
+    "review": EnrollmentAction(
+        ReviewForm,
+        workflow_services.may_review,
+        workflow_services.enrollment_review,
+        "已审核通过,等待县级审批。",
+    ),
+    "return": EnrollmentAction(
+        ReturnForm,
+        workflow_services.may_return,
+        workflow_services.enrollment_return,
+        "已退回,村(社区)将看到退回原因。",
+    ),
+    "approve": EnrollmentAction(
+        ApproveForm,
+        workflow_services.may_approve,
+        workflow_services.enrollment_approve,
+        "已审批通过,列入在册扶助对象。",
+    ),
+    "exit": EnrollmentAction(
+        ExitForm,
+        workflow_services.may_approve,
+        workflow_services.enrollment_exit,
+        "已办理退出,记录保留。",
+    ),
+}
+
+
+class EnrollmentActionView(StaffView):
+    """POST one workflow action's form (``ACTIONS[action_name]``); a refusal shows on the
+    enrolment's page (400)."""
+
+    action_name = ""
 
     def post(self, request, pk):
+        action = ACTIONS[self.action_name]
         enrollment = workflow_selectors.enrollment_get(actor=request.user, pk=pk)
-        require(self.allowed(request.user, enrollment))
-        form = self.form_class(request.POST)
+        require(action.allowed(request.user, enrollment))
+        form = action.form_class(request.POST)
         if form.is_valid():
             try:
-                result, message = self.perform(form, enrollment)
+                result = action.service(
+                    actor=request.user, enrollment=enrollment, **form.cleaned_data
+                )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                if getattr(result, "replayed", False):
-                    messages.info(request, REPLAYED)
-                else:
-                    messages.success(request, message)
+                _tell(request, result, action.done)
                 return redirect("enrollment-detail", pk=enrollment.pk)
         fresh = workflow_selectors.enrollment_get(actor=request.user, pk=pk)
-        return render_detail(request, fresh, status=400, **{self.form_name: form})
-
-
-class ObjectionRecordView(EnrollmentActionView):
-    form_class = ObjectionForm
-    form_name = "objection_form"
-
-    def allowed(self, user, enrollment):
-        return workflow_services.may_object(user, enrollment)
-
-    def perform(self, form, enrollment):
-        objection = workflow_services.objection_record(
-            actor=self.request.user, enrollment=enrollment, **form.cleaned_data
-        )
-        return objection, "已登记异议。异议处理完毕前不能审核。"
-
-
-class ReviewView(EnrollmentActionView):
-    form_class = ReviewForm
-    form_name = "review_form"
-
-    def allowed(self, user, enrollment):
-        return workflow_services.may_review(user, enrollment)
-
-    def perform(self, form, enrollment):
-        result = workflow_services.enrollment_review(
-            actor=self.request.user, enrollment=enrollment, **form.cleaned_data
-        )
-        return result, "已审核通过,等待县级审批。"
-
-
-class ReturnView(EnrollmentActionView):
-    form_class = ReturnForm
-    form_name = "return_form"
-
-    def allowed(self, user, enrollment):
-        return workflow_services.may_return(user, enrollment)
-
-    def perform(self, form, enrollment):
-        result = workflow_services.enrollment_return(
-            actor=self.request.user, enrollment=enrollment, **form.cleaned_data
-        )
-        return result, "已退回,村(社区)将看到退回原因。"
-
-
-class ApproveView(EnrollmentActionView):
-    form_class = ApproveForm
-    form_name = "approve_form"
-
-    def allowed(self, user, enrollment):
-        return workflow_services.may_approve(user, enrollment)
-
-    def perform(self, form, enrollment):
-        result = workflow_services.enrollment_approve(
-            actor=self.request.user, enrollment=enrollment, **form.cleaned_data
-        )
-        return result, "已审批通过,列入在册扶助对象。"
-
-
-class ExitView(EnrollmentActionView):
-    form_class = ExitForm
-    form_name = "exit_form"
-
-    def allowed(self, user, enrollment):
-        return workflow_services.may_approve(user, enrollment)
-
-    def perform(self, form, enrollment):
-        result = workflow_services.enrollment_exit(
-            actor=self.request.user, enrollment=enrollment, **form.cleaned_data
-        )
-        return result, "已办理退出,记录保留。"
+        return render_detail(request, fresh, status=400, **{f"{self.action_name}_form": form})
 
 
 class ObjectionResolveView(StaffView):
@@ -308,7 +289,7 @@ class ObjectionResolveView(StaffView):
         form = ResolveForm(request.POST, prefix=f"o{objection.pk}")
         if form.is_valid():
             try:
-                result = workflow_services.objection_resolve(
+                result = notice_services.objection_resolve(
                     actor=request.user,
                     objection=objection,
                     upheld=form.upheld_value(),
@@ -318,12 +299,11 @@ class ObjectionResolveView(StaffView):
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                if getattr(result, "replayed", False):
-                    messages.info(request, REPLAYED)
-                elif result.upheld:
-                    messages.success(request, "异议成立,申报已退回村(社区)。")
+                if result.upheld:
+                    done = "异议成立,申报已退回村(社区)。"
                 else:
-                    messages.success(request, "异议不成立,已记录处理结果。")
+                    done = "异议不成立,已记录处理结果。"
+                _tell(request, result, done)
                 return redirect("enrollment-detail", pk=enrollment.pk)
         fresh = workflow_selectors.enrollment_get(actor=request.user, pk=enrollment.pk)
         return render_detail(request, fresh, status=400, resolve_forms={objection.pk: form})
@@ -335,19 +315,14 @@ urlpatterns = [
     path(
         "benefits/enrollments/<int:pk>/", EnrollmentDetailView.as_view(), name="enrollment-detail"
     ),
-    path(
-        "benefits/enrollments/<int:pk>/objection/",
-        ObjectionRecordView.as_view(),
-        name="enrollment-objection",
+    *(
+        path(
+            f"benefits/enrollments/<int:pk>/{name}/",
+            EnrollmentActionView.as_view(action_name=name),
+            name=f"enrollment-{name}",
+        )
+        for name in ACTIONS
     ),
-    path("benefits/enrollments/<int:pk>/review/", ReviewView.as_view(), name="enrollment-review"),
-    path("benefits/enrollments/<int:pk>/return/", ReturnView.as_view(), name="enrollment-return"),
-    path(
-        "benefits/enrollments/<int:pk>/approve/",
-        ApproveView.as_view(),
-        name="enrollment-approve",
-    ),
-    path("benefits/enrollments/<int:pk>/exit/", ExitView.as_view(), name="enrollment-exit"),
     path(
         "benefits/objections/<int:pk>/resolve/",
         ObjectionResolveView.as_view(),

@@ -43,7 +43,7 @@ from associations.models import Association, Level
 from households import masking
 from households.api.pagination import HasNextPagination
 
-from .. import selectors, workflow_selectors, workflow_services
+from .. import notice_services, selectors, workflow_selectors, workflow_services
 from ..models import Enrollment, EnrollmentEvent, Objection, PublicNotice
 from ..workflow_filters import EnrollmentFilter, NoticeFilter
 
@@ -299,6 +299,7 @@ class ExitInputSerializer(serializers.Serializer):
 # --- viewsets ----------------------------------------------------------------------------------
 
 ACTION_ERRORS = error_responses(400, 403, 404)
+STEP_RESPONSES = {200: EnrollmentRecordDetailSerializer, **ACTION_ERRORS}
 
 
 class EnrollmentViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
@@ -328,6 +329,12 @@ class EnrollmentViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         payload.is_valid(raise_exception=True)
         return payload.validated_data
 
+    def _step(self, service, serializer_class) -> Response:
+        """Take a workflow step with the request's data; the enrolment as it is after it."""
+        enrollment = self.get_object()
+        service(actor=self.request.user, enrollment=enrollment, **self._payload(serializer_class))
+        return self._detail(enrollment)
+
     @extend_schema(responses={200: EnrollmentRecordDetailSerializer, **error_responses(404)})
     def retrieve(self, request, pk=None):
         return self._detail(self.get_object())
@@ -340,63 +347,35 @@ class EnrollmentViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
     def objections(self, request, pk=None):
         """登记公示期间收到的异议(村、乡镇工作人员和县级管理员)。"""
         enrollment = self.get_object()
-        objection = workflow_services.objection_record(
+        objection = notice_services.objection_record(
             actor=request.user, enrollment=enrollment, **self._payload(ObjectionInputSerializer)
         )
         return Response(BenefitObjectionSerializer(objection).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        request=OpinionSerializer,
-        responses={200: EnrollmentRecordDetailSerializer, **ACTION_ERRORS},
-    )
+    @extend_schema(request=OpinionSerializer, responses=STEP_RESPONSES)
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
         """审核通过(乡镇工作人员、县级管理员):公示期满(截止日的次日起)且异议处理完毕,
         或项目无需公示。"""
-        enrollment = self.get_object()
-        workflow_services.enrollment_review(
-            actor=request.user, enrollment=enrollment, **self._payload(OpinionSerializer)
-        )
-        return self._detail(enrollment)
+        return self._step(workflow_services.enrollment_review, OpinionSerializer)
 
-    @extend_schema(
-        request=ReasonInputSerializer,
-        responses={200: EnrollmentRecordDetailSerializer, **ACTION_ERRORS},
-    )
+    @extend_schema(request=ReasonInputSerializer, responses=STEP_RESPONSES)
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None):
         """退回,须填写原因:乡镇在审核环节退回,县级管理员在审批环节退回。"""
-        enrollment = self.get_object()
-        workflow_services.enrollment_return(
-            actor=request.user, enrollment=enrollment, **self._payload(ReasonInputSerializer)
-        )
-        return self._detail(enrollment)
+        return self._step(workflow_services.enrollment_return, ReasonInputSerializer)
 
-    @extend_schema(
-        request=ApproveInputSerializer,
-        responses={200: EnrollmentRecordDetailSerializer, **ACTION_ERRORS},
-    )
+    @extend_schema(request=ApproveInputSerializer, responses=STEP_RESPONSES)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """审批通过(县级管理员):已审核 → 在册。"""
-        enrollment = self.get_object()
-        workflow_services.enrollment_approve(
-            actor=request.user, enrollment=enrollment, **self._payload(ApproveInputSerializer)
-        )
-        return self._detail(enrollment)
+        return self._step(workflow_services.enrollment_approve, ApproveInputSerializer)
 
-    @extend_schema(
-        request=ExitInputSerializer,
-        responses={200: EnrollmentRecordDetailSerializer, **ACTION_ERRORS},
-    )
+    @extend_schema(request=ExitInputSerializer, responses=STEP_RESPONSES)
     @action(detail=True, methods=["post"], url_path="exit", url_name="exit")
     def exit_(self, request, pk=None):
         """退出(县级管理员):在册 → 已退出,须填写原因,记录保留。"""
-        enrollment = self.get_object()
-        workflow_services.enrollment_exit(
-            actor=request.user, enrollment=enrollment, **self._payload(ExitInputSerializer)
-        )
-        return self._detail(enrollment)
+        return self._step(workflow_services.enrollment_exit, ExitInputSerializer)
 
 
 class BenefitNoticeViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
@@ -428,7 +407,7 @@ class BenefitNoticeViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         """发布公示:公示期自开始日期起按项目的公示天数计算;所列申报转为“公示中”。"""
         payload = NoticePublishSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
-        notice = workflow_services.notice_publish(actor=request.user, **payload.validated_data)
+        notice = notice_services.notice_publish(actor=request.user, **payload.validated_data)
         return self._detail(notice, status_code=status.HTTP_201_CREATED)
 
 
@@ -455,7 +434,7 @@ class BenefitObjectionViewSet(ScopedGenericViewSet):
         objection = self.get_object()
         payload = ObjectionResolveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        objection = workflow_services.objection_resolve(
+        objection = notice_services.objection_resolve(
             actor=request.user, objection=objection, **payload.validated_data
         )
         fresh = self.get_queryset().get(pk=objection.pk)

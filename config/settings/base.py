@@ -271,6 +271,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "associations.sweep_stale_jobs_everywhere",
         "schedule": 60.0,
     },
+    "prune-form-tokens": {
+        "task": "associations.prune_form_tokens_everywhere",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 
 # --- Imports and exports (associations/imports/, associations/jobs.py) ---------------------

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from associations.middleware import scope_for_user
 from associations.scope import activate
-from benefits import workflow_services
+from benefits import notice_services, workflow_services
 from tests.benefits.factories_workflow import applied, make_person, make_program
 from tests.conftest import login
 from tests.libreoffice import print_to_pdf
@@ -47,7 +47,7 @@ def posted(world, clock):
     applied(a, program, ouyang, category="death", amount="1200")
     secretary = a.users["village_secretary"]
     with activate(scope_for_user(secretary)):
-        notice = workflow_services.notice_publish(
+        notice = notice_services.notice_publish(
             actor=secretary, program=program, node=a.villages[0], objection_contact=CONTACT
         )
     return notice, program, [wang, ouyang]
@@ -160,7 +160,7 @@ def test_a_township_notice_names_the_village_of_each(client, world, clock):
     applied(a, program, second)
     township = a.users["township_staff"]
     with activate(scope_for_user(township)):
-        notice = workflow_services.notice_publish(
+        notice = notice_services.notice_publish(
             actor=township, program=program, node=a.townships[0], objection_contact=CONTACT
         )
     login(client, township)

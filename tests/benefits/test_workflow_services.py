@@ -1,6 +1,7 @@
-"""The enrolment workflow's services (benefits.workflow_services): public notice, objections,
-review after the notice period, approval, returns and exits; who may take each step; what
-each step records. Dates are fixed: the notice below runs 2026-03-03 to 2026-03-09."""
+"""The enrolment workflow's services (benefits.workflow_services and notice_services): public
+notice, objections, review after the notice period, approval, returns and exits; who may take
+each step; what each step records. Dates are fixed: the notice below runs 2026-03-03 to
+2026-03-09."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.http import Http404
 from associations.middleware import scope_for_user
 from associations.models import ChangeRecord
 from associations.scope import activate
-from benefits import workflow_selectors, workflow_services
+from benefits import notice_services, workflow_selectors, workflow_services
 from benefits.models import Enrollment, EnrollmentEvent, PublicNotice
 from tests.benefits.factories_workflow import FACTS, RULE, applied, make_program
 
@@ -77,7 +78,7 @@ def program(a):
 def publish(a, user, program, node, clock, **kwargs):
     clock.day = kwargs.pop("on", STARTS)
     with acting(user):
-        return workflow_services.notice_publish(
+        return notice_services.notice_publish(
             actor=user, program=program, node=node, objection_contact=CONTACT, **kwargs
         )
 
@@ -211,13 +212,13 @@ def test_a_noticed_programme_is_not_reviewed_before_its_notice(a, program, clock
 def record(a, key, enrollment, **kwargs):
     user = a.users[key]
     with acting(user):
-        return workflow_services.objection_record(actor=user, enrollment=enrollment, **kwargs)
+        return notice_services.objection_record(actor=user, enrollment=enrollment, **kwargs)
 
 
 def resolve(a, key, objection, **kwargs):
     user = a.users[key]
     with acting(user):
-        return workflow_services.objection_resolve(actor=user, objection=objection, **kwargs)
+        return notice_services.objection_resolve(actor=user, objection=objection, **kwargs)
 
 
 def test_an_unresolved_objection_blocks_review_until_resolved(a, program, clock):
@@ -407,13 +408,13 @@ def test_illegal_transitions_are_refused_in_words(a, program, clock):
 def _attempts(a, enrollment, objection):
     """Every step as a callable taking the actor."""
     return {
-        "notice": lambda u: workflow_services.notice_publish(
+        "notice": lambda u: notice_services.notice_publish(
             actor=u, program=enrollment.program, node=a.villages[0], objection_contact=CONTACT
         ),
-        "objection": lambda u: workflow_services.objection_record(
+        "objection": lambda u: notice_services.objection_record(
             actor=u, enrollment=enrollment, content="x"
         ),
-        "resolve": lambda u: workflow_services.objection_resolve(
+        "resolve": lambda u: notice_services.objection_resolve(
             actor=u, objection=objection, upheld=False, resolution="x"
         ),
         "review": lambda u: workflow_services.enrollment_review(actor=u, enrollment=enrollment),
@@ -508,7 +509,7 @@ def test_a_notice_refuses_what_it_cannot_list(a, program, clock):
         publish(a, secretary, program, a.groups[0], clock)
     assert (code_of(group), field_of(group)) == ("notice_node_level", "node")
     with pytest.raises(ValidationError) as contact, acting(secretary):
-        workflow_services.notice_publish(
+        notice_services.notice_publish(
             actor=secretary, program=program, node=a.villages[0], objection_contact=" "
         )
     assert (code_of(contact), field_of(contact)) == ("required", "objection_contact")
