@@ -59,16 +59,11 @@ from .models import (
     ProgramTemplate,
     PublicNotice,
 )
+from .notice_services import notice_publish, objection_record
 from .program_services import program_create
 from .program_templates import TEMPLATES
 from .reconfirmation_services import reconfirmation_run
-from .workflow_services import (
-    enrollment_approve,
-    enrollment_return,
-    enrollment_review,
-    notice_publish,
-    objection_record,
-)
+from .workflow_services import enrollment_approve, enrollment_return, enrollment_review
 
 Action = EnrollmentEvent.Action
 Status = EnrollmentStatus
