@@ -113,12 +113,14 @@ ROUTES: dict[str, Route] = {
     "fund-income-donation": page(FUND, post=True),
     "fund-income-other": page(FUND, post=True),
     "fund-expense-assistance": page(FUND, post=True),
+    "fund-transfer": page(FUND, post=True),
     "fund-entry-reverse": page(FUND_ENTRY, post=True),
     "loan-list": page(),
     "loan-overdue": page(),
     "loan-issue": page(),
     "loan-detail": page(LOAN),
     "loan-repay": page(LOAN, post=True),
+    "loan-void": page(LOAN, post=True),
     # care subsidies: payments (batches sit at the node they cover, lines and accounts at the
     # beneficiary's village; the rows come from tests/benefits/factories_payments.py)
     "person-bank-accounts": page(PERSON),
@@ -394,11 +396,13 @@ ROUTES: dict[str, Route] = {
     # care subsidies: funds and loans
     "api-fund-list": api(),
     "api-fund-detail": api(FUND),
+    "api-fund-transfer": api(FUND, "post", get=False),
     "api-fund-entry-list": api(),
     "api-fund-entry-detail": api(FUND_ENTRY),
     "api-loan-list": api(),
     "api-loan-detail": api(LOAN),
     "api-loan-repayments": api(LOAN, "post", get=False),
+    "api-loan-void": api(LOAN, "post", get=False),
     # care subsidies: payments (the finance system's report names lines by reference:
     # tests/benefits/test_payments_returns.py tries another county's)
     "api-bank-account-list": api(),
