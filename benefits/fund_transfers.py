@@ -111,6 +111,10 @@ def fund_transfer(
             actor=actor, token=form_token, node=county_node(source.county_id), model=FundEntry
         )
         if earlier is not None:
+            if earlier.source != FundEntry.Source.TRANSFER or earlier.fund_id != source.pk:
+                raise ValidationError(
+                    "这个幂等键已用于另一笔记账,请换一个。", code="idempotency_key_reused"
+                )
             earlier.replayed = True
             return with_counterpart(earlier)
         target = _target_in_county(source, target)

@@ -340,6 +340,12 @@ def test_transferring_through_the_api(world, funds):
     assert again.status_code == 200 and again.json()["replayed"] is True
     assert again.json()["income"]["id"] == data["income"]["id"]
     assert _balances(world, care, loan) == [Decimal("750.00"), Decimal("250.00")]
+    back = reverse("api-fund-transfer", kwargs={"pk": loan.pk})
+    reused = admin.post(back, {**body, "to_fund": care.pk, "idempotency_key": key}, format="json")
+    assert reused.status_code == 400
+    [error] = reused.json()["error"]["fields"]["non_field_errors"]
+    assert error["code"] == "idempotency_key_reused"
+    assert _balances(world, care, loan) == [Decimal("750.00"), Decimal("250.00")]
 
 
 @pytest.mark.parametrize(
