@@ -5,9 +5,8 @@ failed, and the totals by village, township and county.
 Reads go through payments_selectors (a batch of the actor's subtree, or one made above the
 actor's node that covers it, shown with the actor's own lines only; any other batch is a
 404), writes through payments_services (only the county's administrators pay: 403 for the
-others). Every
-action that changes a batch carries a one-time token (associations.submissions), so a double
-tap does it once."""
+others). Every action that changes a batch carries a one-time token
+(associations.submissions), so a double tap does it once."""
 
 from __future__ import annotations
 
