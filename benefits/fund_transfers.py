@@ -19,9 +19,10 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
 from associations import submissions
+from associations.bulk import assign_ids
 from associations.permissions import require
 from associations.scope import activate
 
@@ -45,12 +46,9 @@ OTHER_COUNTY = "只能在本县的基金之间划拨。"
 
 def _draw_entry_ids(count: int) -> list[int]:
     """Ids for entries about to be inserted, from the ledger table's own sequence."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [FundEntry._meta.db_table, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    drawn = [FundEntry() for _ in range(count)]
+    assign_ids(FundEntry, drawn)
+    return [entry.pk for entry in drawn]
 
 
 def _lock_in_id_order(*funds: Fund) -> dict[int, Fund]:
