@@ -145,3 +145,31 @@ class RepaymentForm(forms.Form):
     paid_on = forms.DateField(label="还款日期", widget=DateInput())
     note = forms.CharField(label="备注", max_length=200, required=False)
     form_token = FormTokenField()
+
+
+class LoanVoidForm(forms.Form):
+    reason = forms.CharField(
+        label="冲正原因", max_length=100, help_text="如:借款人登记错误、本金金额录入错误。"
+    )
+    voided_on = forms.DateField(label="冲正日期", widget=DateInput())
+
+
+class FundTransferForm(forms.Form):
+    target = forms.ModelChoiceField(
+        label="划入基金",
+        queryset=Fund.objects.none(),
+        error_messages={"invalid_choice": "没有这个基金。", "required": "请选择划入的基金。"},
+    )
+    amount = money_field("金额(元)")
+    entry_date = forms.DateField(label="日期", widget=DateInput())
+    description = forms.CharField(
+        label="摘要", max_length=100, required=False, help_text="可不填,如拨付文号、用途。"
+    )
+    form_token = FormTokenField()
+
+    def __init__(self, *args, source: Fund, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = Fund.objects.exclude(pk=source.pk).order_by("kind", "id")
+        self.fields["target"].label_from_instance = lambda f: (
+            f"{f.name}({f.get_kind_display()},余额 {f.balance} 元)"
+        )

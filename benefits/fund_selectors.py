@@ -76,7 +76,13 @@ def entry_rows(*, actor, fund: Fund | None = None, filters: dict | None = None) 
     """Ledger entries in the actor's scope (none below the county), newest posting first,
     with what a row of the ledger shows."""
     entries = FundEntry.objects.select_related(
-        "fund", "recorded_by", "reverses", "reversed_by", "assistance", "repayment"
+        "fund",
+        "recorded_by",
+        "reverses",
+        "reversed_by",
+        "assistance",
+        "repayment",
+        "counterpart__fund",
     ).order_by("-id")
     if fund is not None:
         entries = entries.filter(fund=fund)

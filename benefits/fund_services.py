@@ -8,7 +8,8 @@ entry that corrects a mistake (an entry is never edited or deleted). Each checks
 permission, validates in Chinese, records the change (associations.history) and, for a form,
 claims its one-time token so that a form sent twice posts once.
 
-Loans and repayments post through benefits.loan_services."""
+Loans and repayments post through benefits.loan_services, transfers between two funds
+through benefits.fund_transfers."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ ENTRY_FIELDS = [
     "repayment",
     "assistance",
     "reverses",
+    "counterpart",
     "balance_after",
 ]
 
@@ -118,7 +120,7 @@ def _locked_fund(fund: Fund) -> Fund:
         return Fund.objects.select_for_update().get(pk=fund.pk)
 
 
-def _refuse_overflow(fund: Fund, amount: Decimal) -> None:
+def refuse_overflow(fund: Fund, amount: Decimal) -> None:
     locked = _locked_fund(fund)
     if locked.balance + amount > MAX_MONEY:
         raise ValidationError(
@@ -243,7 +245,7 @@ def fund_income_record(
                 raise ValidationError(
                     {"description": ValidationError("请填写摘要。", code="required")}
                 )
-        _refuse_overflow(fund, amount)
+        refuse_overflow(fund, amount)
         entry = post_entry(
             actor=actor,
             fund=fund,
@@ -392,8 +394,10 @@ def fund_entry_reverse(
     """Correct a mistaken entry with its reversing entry: the opposite direction, the same
     amount, naming the entry it reverses (once: a one-to-one key). Reversing an income takes
     the money out again, so it is refused when the fund no longer holds it. A repayment's
-    reversal puts the amount back on the loan (a repaid loan is active again). A loan's
-    issue is not reversed here: the loan, its schedule and its borrower's figures stand on it."""
+    reversal puts the amount back on the loan (a repaid loan is active again). Either entry
+    of a transfer between funds reverses the whole transfer (benefits.fund_transfers). A
+    loan's issue is not reversed here but by voiding the loan (benefits.loan_services
+    .loan_void), which takes the loan out of every figure with it."""
     require(permissions.can_pay(actor), NOT_ALLOWED_ENTRIES)
     reason = (reason or "").strip()
     if not reason:
@@ -401,6 +405,14 @@ def fund_entry_reverse(
     entry_date = entry_date or today()
     check_entry_date(entry_date)
     with activate(county_scope(entry.county_id)):
+        if FundEntry.objects.filter(
+            pk=entry.pk, source=FundEntry.Source.TRANSFER
+        ).exists():  # its own locks, both entries in id order
+            from .fund_transfers import fund_transfer_reverse
+
+            return fund_transfer_reverse(
+                actor=actor, entry=entry, reason=reason, entry_date=entry_date
+            )
         # The original row locked: two reversals of it queue here, and the second sees the
         # first's reversing entry.
         original = FundEntry.objects.select_for_update().select_related("fund").get(pk=entry.pk)
@@ -410,7 +422,9 @@ def fund_entry_reverse(
             raise ValidationError("这笔收支已经冲正过,不能重复冲正。", code="reversed")
         if original.source == FundEntry.Source.LOAN:
             raise ValidationError(
-                "贷款放款不能冲正:贷款、还款计划和还款都以它为准。", code="loan_issue"
+                f"贷款放款不在这里冲正:请打开贷款(编号 {original.loan_id})页面,"
+                "用“冲正贷款”更正,贷款随之不再计入各项统计。",
+                code="loan_issue",
             )
         if entry_date < original.entry_date:
             raise ValidationError(
@@ -422,7 +436,7 @@ def fund_entry_reverse(
             else FundEntry.Direction.INCOME
         )
         if opposite == FundEntry.Direction.INCOME:
-            _refuse_overflow(original.fund, original.amount)
+            refuse_overflow(original.fund, original.amount)
         reversal = post_entry(
             actor=actor,
             fund=original.fund,

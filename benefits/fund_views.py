@@ -1,7 +1,8 @@
 """Fund pages (基金管理): the county's funds, one fund with its ledger and running balance,
 and the forms that post to it: government money per head of population, a named donation,
-other income, an expense paying an assistance record, and the reversing entry that corrects
-a mistake.
+other income, an expense paying an assistance record, a transfer to another fund of the
+county (基金划拨), and the reversing entry that corrects a mistake (of a transfer: the whole
+transfer).
 
 Every account of the county reads the funds; the ledger's entries only the county's own
 accounts (benefits.fund_selectors). Only the county admin writes (can_configure for the
@@ -24,13 +25,14 @@ from households.pagination import peek_page
 from households.selectors import resident_population
 from households.views import user_crumbs
 
-from . import fund_selectors, fund_services, permissions, selectors
+from . import fund_selectors, fund_services, fund_transfers, permissions, selectors
 from .fund_filters import FundEntryFilter
 from .fund_forms import (
     AssistanceExpenseForm,
     DonationForm,
     FundEditForm,
     FundForm,
+    FundTransferForm,
     GovernmentIncomeForm,
     OtherIncomeForm,
     ReverseForm,
@@ -243,6 +245,34 @@ class AssistanceExpenseView(FundPage):
         return self.done(entry, f"已从基金支出 {entry.amount} 元。")
 
 
+class FundTransferView(FundPage):
+    title = "划拨到其他基金"
+    intro = (
+        "从本基金划出一笔钱到本县的另一个基金(如从生育关怀基金补充贷款周转金):本基金记一笔"
+        "支出,划入基金记一笔收入,两笔互相注明。本基金余额不足时不能划拨。划错了可在任一笔"
+        "记录上冲正,两笔一并冲正。"
+    )
+
+    def build_form(self, data=None):
+        return FundTransferForm(
+            data, source=self.fund, initial={"entry_date": timezone.localdate()}
+        )
+
+    def perform(self, form):
+        data = form.cleaned_data
+        expense = fund_transfers.fund_transfer(
+            actor=self.request.user,
+            source=self.fund,
+            target=data["target"],
+            amount=data["amount"],
+            entry_date=data["entry_date"],
+            description=data["description"],
+            form_token=data.get("form_token"),
+        )
+        target = expense.counterpart.fund
+        return self.done(expense, f"已划拨 {expense.amount} 元到“{target.name}”。")
+
+
 class EntryReverseView(FundFormPage):
     title = "冲正"
     template_name = "benefits/funds/reverse.html"
@@ -258,12 +288,28 @@ class EntryReverseView(FundFormPage):
         return ReverseForm(data, initial={"entry_date": timezone.localdate()})
 
     def extra_context(self):
-        return {"entry": self.entry, "reversal": fund_selectors.reversal_of(self.entry)}
+        return {
+            "entry": self.entry,
+            "reversal": fund_selectors.reversal_of(self.entry),
+            "counterpart": self.entry.counterpart,  # of a transfer (entry_rows reads it)
+        }
 
     def perform(self, form):
         reversal = fund_services.fund_entry_reverse(
             actor=self.request.user, entry=self.entry, **form.cleaned_data
         )
+        other = getattr(reversal, "other_reversal", None)
+        if other is not None:
+            back, taken = (
+                (reversal, other)
+                if reversal.direction == FundEntry.Direction.INCOME
+                else (other, reversal)
+            )
+            return self.done(
+                reversal,
+                f"已冲正这笔划拨:{reversal.amount} 元已从“{taken.fund.name}”"
+                f"退回“{back.fund.name}”。",
+            )
         return self.done(
             reversal, f"已冲正,登记{reversal.get_direction_display()} {reversal.amount} 元。"
         )
@@ -316,6 +362,7 @@ urlpatterns = [
         AssistanceExpenseView.as_view(),
         name="fund-expense-assistance",
     ),
+    path("benefits/funds/<int:pk>/transfer/", FundTransferView.as_view(), name="fund-transfer"),
     path(
         "benefits/fund-entries/<int:pk>/reverse/",
         EntryReverseView.as_view(),

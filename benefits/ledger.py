@@ -40,7 +40,8 @@ def post_entry(
     **links,
 ) -> FundEntry:
     """Append one entry; ``links`` name what an expense paid for (disbursement, batch, loan,
-    assistance, reverses) or where an income came from (repayment, donor)."""
+    assistance, reverses, counterpart) or where an income came from (repayment, donor,
+    counterpart). A transfer's two entries pass their drawn ``id`` too (benefits.fund_transfers)."""
     with activate(county_scope(fund.county_id)):
         locked = Fund.objects.select_for_update().get(pk=fund.pk)
         entry = FundEntry(
@@ -54,14 +55,18 @@ def post_entry(
             **links,
         )
         entry.county_id = locked.county_id
-        entry.full_clean(exclude=["balance_after"])
+        # A transfer's first entry names its counterpart by the id drawn for it: that row is
+        # inserted just after, in the same transaction, and the database checks the key (and
+        # the constraints naming it) then, not full_clean now.
+        pending = ["counterpart"] if "counterpart_id" in links else []
+        entry.full_clean(exclude=["balance_after", *pending])
         if direction == FundEntry.Direction.EXPENSE and locked.balance < entry.amount:
             raise ValidationError(
                 OVERDRAWN.format(fund=locked.name, balance=locked.balance, amount=entry.amount)
             )
         try:
             with transaction.atomic():
-                entry.save()
+                entry.save(force_insert=True)
         except IntegrityError as error:
             if not _overdrawn(error):
                 raise

@@ -9,13 +9,15 @@ county, never one per loan.
 
 Definitions (the pages say them too):
 - repaid: the sum of a loan's repayments, less any reversed in the ledger; outstanding
-  (未还本金) = principal − repaid.
+  (未还本金) = principal − repaid; a voided loan (已冲正, issued by mistake) owes nothing
+  and counts in no figure below.
 - overdue on a day D: the installments due before D add up to more than what was repaid up
   to and including D; the amount overdue is the difference, and the days overdue count from
   the due date of the oldest installment the repayments do not cover.
 - re-lending (滚动使用): capital is the fund's income other than repayments (less reversed
-  income); lent is the principal of every loan it issued; times the money has gone round =
-  lent ÷ capital, to one decimal; households reached = distinct borrowing households."""
+  income), less what it transferred to other funds (less reversed transfers); lent is the
+  principal of every loan it issued, voided loans left out; times the money has gone round
+  = lent ÷ capital, to one decimal; households reached = distinct borrowing households."""
 
 from __future__ import annotations
 
@@ -100,7 +102,11 @@ def loan_rows(*, actor, on: datetime.date | None = None) -> QuerySet[Loan]:
             repaid_to_date=_sum_per_loan(live.filter(paid_on__lte=on)),
         )
         .annotate(
-            outstanding=F("principal") - F("repaid"),
+            outstanding=Case(
+                When(status=Loan.Status.VOIDED, then=Value(ZERO)),
+                default=F("principal") - F("repaid"),
+                output_field=MONEY_FIELD,
+            ),
             overdue_amount=Case(
                 When(
                     status=Loan.Status.ACTIVE,
@@ -128,7 +134,7 @@ class ScheduleRow:
     due_on: datetime.date
     amount: Decimal
     cumulative: Decimal
-    state: str  # 已还 / 部分已还 / 逾期 / 未到期
+    state: str  # 已还 / 部分已还 / 逾期 / 未到期 / 已冲正
 
 
 def schedule(*, loan: Loan, on: datetime.date | None = None) -> list[ScheduleRow]:
@@ -142,7 +148,9 @@ def schedule(*, loan: Loan, on: datetime.date | None = None) -> list[ScheduleRow
     for number, installment in enumerate(loan.installments.order_by("due_on", "id"), start=1):
         before = cumulative
         cumulative += installment.amount
-        if cumulative <= repaid:
+        if loan.status == Loan.Status.VOIDED:
+            state = "已冲正"
+        elif cumulative <= repaid:
             state = "已还"
         elif installment.due_on < on and loan.status == Loan.Status.ACTIVE:
             state = "逾期" if before >= repaid else "部分已还,逾期"
@@ -269,8 +277,10 @@ def relending_stats(*, actor, funds: Iterable[Fund] | None = None) -> list[Relen
         funds = [fund for fund in funds if fund.kind == Fund.Kind.LOAN]
         ids = [fund.pk for fund in funds]
         income = Q(direction=FundEntry.Direction.INCOME)
+        expense = Q(direction=FundEntry.Direction.EXPENSE)
         reversal = Q(source=FundEntry.Source.REVERSAL)
         repayment = Q(source=FundEntry.Source.REPAYMENT)
+        transfer = Q(source=FundEntry.Source.TRANSFER)
         ledger = {
             row["fund_id"]: row
             for row in FundEntry.objects.filter(fund__in=ids)
@@ -284,6 +294,13 @@ def relending_stats(*, actor, funds: Iterable[Fund] | None = None) -> list[Relen
                     & Q(reverses__direction=FundEntry.Direction.INCOME)
                     & ~Q(reverses__source=FundEntry.Source.REPAYMENT),
                 ),
+                transferred_out=Sum("amount", filter=expense & transfer),
+                transfer_out_reversed=Sum(
+                    "amount",
+                    filter=reversal
+                    & Q(reverses__direction=FundEntry.Direction.EXPENSE)
+                    & Q(reverses__source=FundEntry.Source.TRANSFER),
+                ),
                 repaid_in=Sum("amount", filter=income & repayment),
                 repaid_out=Sum("amount", filter=reversal & Q(reverses__source="repayment")),
             )
@@ -291,6 +308,7 @@ def relending_stats(*, actor, funds: Iterable[Fund] | None = None) -> list[Relen
         lending = {
             row["fund_id"]: row
             for row in Loan.objects.filter(fund__in=ids)
+            .exclude(status=Loan.Status.VOIDED)
             .order_by()
             .values("fund_id")
             .annotate(
@@ -303,7 +321,12 @@ def relending_stats(*, actor, funds: Iterable[Fund] | None = None) -> list[Relen
     for fund in funds:
         money_row = ledger.get(fund.pk, {})
         loan_row = lending.get(fund.pk, {})
-        capital = (money_row.get("capital_in") or ZERO) - (money_row.get("capital_out") or ZERO)
+        capital = (
+            (money_row.get("capital_in") or ZERO)
+            - (money_row.get("capital_out") or ZERO)
+            - (money_row.get("transferred_out") or ZERO)
+            + (money_row.get("transfer_out_reversed") or ZERO)
+        )
         repaid = (money_row.get("repaid_in") or ZERO) - (money_row.get("repaid_out") or ZERO)
         lent = loan_row.get("lent") or ZERO
         stats.append(

@@ -6,7 +6,14 @@ fund does not hold the principal, the ledger refuses the expense (a Chinese mess
 nothing of the loan is left. A repayment returns to the fund as income naming the repayment;
 more than the outstanding principal is refused, and a loan paid off is marked repaid. Repaid
 money is lent again from the same fund: that is what the re-lending figures count
-(benefits.loan_selectors.relending_stats)."""
+(benefits.loan_selectors.relending_stats).
+
+A loan issued by mistake (the wrong borrower, the wrong amount) is voided (冲正): the issue's
+expense is reversed by an income of the same amount, the loan is marked voided with the date
+and reason, and it drops out of every figure (outstanding, overdue, rounds and households).
+The loan, its schedule and the original entry stay. While repayments of it still count, the
+void is refused: each repayment is reversed first (fund_entry_reverse), so that the money a
+borrower paid back is never silently kept or lost."""
 
 from __future__ import annotations
 
@@ -25,9 +32,16 @@ from associations.scope import activate
 from households.models import Person
 
 from . import permissions
-from .fund_services import CENT, check_entry_date, money, record_entry
+from .fund_services import (
+    CENT,
+    check_entry_date,
+    money,
+    record_entry,
+    refuse_overflow,
+    today,
+)
 from .ledger import post_entry
-from .loan_selectors import repaid_total
+from .loan_selectors import live_repayments, repaid_total
 from .models import Fund, FundEntry, Installment, Loan, ProgramKind, Repayment
 from .selectors import county_scope
 
@@ -44,6 +58,7 @@ LOAN_FIELDS = [
     "status",
 ]
 REPAYMENT_FIELDS = ["loan", "paid_on", "amount", "note"]
+VOID_FIELDS = ["status", "voided_on", "void_reason"]
 
 NOT_ALLOWED = "只有县级管理员可以发放贷款和登记还款。"
 
@@ -291,3 +306,93 @@ def loan_status_refresh(*, actor, loan: Loan) -> Loan:
         elif locked.status == Loan.Status.ACTIVE and outstanding == 0:
             _set_status(actor=actor, loan=locked, status=Loan.Status.REPAID)
     return locked
+
+
+# --- voiding a loan issued by mistake ---------------------------------------------------------
+
+
+def _live_repayments_said(loan: Loan) -> str | None:
+    """What the clerk must reverse first: the loan's repayments that still count."""
+    rows = list(live_repayments(loan.county_id).filter(loan=loan).order_by("paid_on", "id"))
+    if not rows:
+        return None
+    total = sum((row.amount for row in rows), start=Decimal("0.00"))
+    days = "、".join(f"{row.paid_on:%Y-%m-%d}" for row in rows[:5])
+    more = " 等" if len(rows) > 5 else ""
+    return (
+        f"该贷款已登记还款 {len(rows)} 笔,共 {total} 元({days}{more}),不能直接冲正:"
+        "请先在还款记录中逐笔冲正这些还款,再冲正贷款。"
+    )
+
+
+@transaction.atomic
+def loan_void(
+    *, actor, loan: Loan, reason: str, voided_on: datetime.date | None = None
+) -> FundEntry:
+    """Void a loan issued by mistake: the reversing income of its issue (the principal back
+    in the fund, naming the issue's expense and the loan), the loan marked voided with the
+    date and reason. Refused while repayments of it count, and for a loan voided already.
+    Returns the reversing entry."""
+    require(permissions.can_pay(actor), NOT_ALLOWED)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ValidationError("请填写冲正原因。", code="required")})
+    voided_on = voided_on or today()
+    check_entry_date(voided_on, field="voided_on")
+    with activate(county_scope(loan.county_id)):
+        # The loan row locked: a second void, a repayment or a repayment's reversal of the
+        # same loan queues here and then sees what this one did.
+        locked = Loan.objects.select_for_update().select_related("fund").get(pk=loan.pk)
+        if locked.status == Loan.Status.VOIDED:
+            raise ValidationError(
+                f"该贷款已于 {locked.voided_on:%Y-%m-%d} 冲正,不能重复冲正。", code="voided"
+            )
+        # A repaid loan has repayments that count: the clerk reverses them first.
+        refused = _live_repayments_said(locked)
+        if refused:
+            raise ValidationError(refused, code="live_repayments")
+        if locked.status != Loan.Status.ACTIVE:
+            raise ValidationError(
+                f"该贷款{locked.get_status_display()},不能冲正。", code="not_active"
+            )
+        if voided_on < locked.issued_on:
+            raise ValidationError(
+                {"voided_on": ValidationError("冲正日期不能早于放款日期。", code="too_early")}
+            )
+        issue = FundEntry.objects.select_for_update().get(
+            loan=locked, source=FundEntry.Source.LOAN, direction=FundEntry.Direction.EXPENSE
+        )
+        refuse_overflow(locked.fund, issue.amount)
+        reversal = post_entry(
+            actor=actor,
+            fund=locked.fund,
+            direction=FundEntry.Direction.INCOME,
+            source=FundEntry.Source.REVERSAL,
+            amount=issue.amount,
+            entry_date=voided_on,
+            description=f"冲正:{issue.description}({reason})"[:200],
+            reverses=issue,
+            loan=locked,
+        )
+        record_entry(actor=actor, entry=reversal)
+        before = snapshot(locked, VOID_FIELDS)
+        locked.status = Loan.Status.VOIDED
+        locked.voided_on = voided_on
+        locked.void_reason = reason[:100]
+        Loan.objects.filter(pk=locked.pk).update(
+            status=locked.status, voided_on=locked.voided_on, void_reason=locked.void_reason
+        )
+        record_change(
+            actor=actor,
+            node=locked.placed_at(),
+            obj=locked,
+            action=ChangeRecord.Action.UPDATE,
+            before=before,
+            after=snapshot(locked, VOID_FIELDS),
+        )
+    loan.status, loan.voided_on, loan.void_reason = (
+        locked.status,
+        locked.voided_on,
+        locked.void_reason,
+    )
+    return reversal

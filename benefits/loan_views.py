@@ -1,6 +1,7 @@
 """Loan pages (幸福工程, 少生快富): the list with what is outstanding and overdue and the loan
 funds' re-lending figures, the overdue list of a day, one loan with its schedule and
-repayments, and the forms that issue a loan and record a repayment (one-time tokens).
+repayments, the forms that issue a loan and record a repayment (one-time tokens), and the
+confirmation that voids a loan issued by mistake (with its reason).
 
 Loans sit at the borrower's village: each account reads those of its own subtree (another
 village's loan is a 404); only the county admin issues loans and records repayments
@@ -25,7 +26,7 @@ from households.views import user_crumbs
 
 from . import loan_selectors, loan_services, permissions
 from .fund_filters import LoanFilter
-from .fund_forms import LoanIssueForm, RepaymentForm
+from .fund_forms import LoanIssueForm, LoanVoidForm, RepaymentForm
 
 PER_PAGE = 30
 FOUND_SHOWN = 10
@@ -198,10 +199,44 @@ class LoanRepayView(ServiceFormView):
         return redirect("loan-detail", pk=self.loan.pk)
 
 
+class LoanVoidView(ServiceFormView):
+    template_name = "benefits/loans/void.html"
+
+    def load(self, pk):
+        self.loan = loan_selectors.loan_get(actor=self.request.user, pk=pk)
+
+    def check_permission(self):
+        return permissions.can_pay(self.request.user)
+
+    def build_form(self, data=None):
+        return LoanVoidForm(data, initial={"voided_on": timezone.localdate()})
+
+    def context(self):
+        repayments = loan_selectors.repayments_of(loan=self.loan)
+        return {
+            "loan": self.loan,
+            "live_repayments": [r for r in repayments if not r.reversed],
+            "back_url": reverse("loan-detail", kwargs={"pk": self.loan.pk}),
+            **_crumbs(self.request),
+        }
+
+    def perform(self, form):
+        reversal = loan_services.loan_void(
+            actor=self.request.user, loan=self.loan, **form.cleaned_data
+        )
+        messages.success(
+            self.request,
+            f"已冲正这笔贷款:本金 {reversal.amount} 元已退回“{reversal.fund.name}”,"
+            "贷款不再计入未还本金、逾期和滚动使用。",
+        )
+        return redirect("loan-detail", pk=self.loan.pk)
+
+
 urlpatterns = [
     path("benefits/loans/", LoanListView.as_view(), name="loan-list"),
     path("benefits/loans/overdue/", OverdueListView.as_view(), name="loan-overdue"),
     path("benefits/loans/new/", LoanIssueView.as_view(), name="loan-issue"),
     path("benefits/loans/<int:pk>/", LoanDetailView.as_view(), name="loan-detail"),
     path("benefits/loans/<int:pk>/repay/", LoanRepayView.as_view(), name="loan-repay"),
+    path("benefits/loans/<int:pk>/void/", LoanVoidView.as_view(), name="loan-void"),
 ]

@@ -610,6 +610,7 @@ class FundEntry(ScopedModel):
         LOAN = "loan", "贷款发放"
         ASSISTANCE = "assistance", "帮扶救助"
         REVERSAL = "reversal", "冲正"
+        TRANSFER = "transfer", "基金划拨"
         OTHER = "other", "其他"
 
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="entries")
@@ -642,6 +643,17 @@ class FundEntry(ScopedModel):
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
+    # A transfer between two funds (基金划拨) is two entries, an expense of the one and an
+    # income of the other, each naming the other: both ids are drawn before either is inserted
+    # (the key is checked at commit), as an entry is never updated.
+    counterpart = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="划拨的对方记录",
+    )
     balance_after = models.DecimalField("结余(元)", **MONEY, null=True, editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="记账人"
@@ -662,8 +674,14 @@ class FundEntry(ScopedModel):
                 | Q(batch__isnull=False)
                 | Q(loan__isnull=False)
                 | Q(assistance__isnull=False)
-                | Q(reverses__isnull=False),
+                | Q(reverses__isnull=False)
+                | Q(counterpart__isnull=False),
                 name="fund_expense_names_what_it_paid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(source="transfer") & Q(counterpart__isnull=False))
+                | (~Q(source="transfer") & Q(counterpart__isnull=True)),
+                name="fund_transfer_names_its_counterpart",
             ),
         ]
 
@@ -679,6 +697,7 @@ class Loan(ScopedModel):
         ACTIVE = "active", "还款中"
         REPAID = "repaid", "已还清"
         WRITTEN_OFF = "written_off", "已核销"
+        VOIDED = "voided", "已冲正"
 
     program = models.ForeignKey(
         Program, on_delete=models.PROTECT, related_name="loans", verbose_name="项目"
@@ -695,6 +714,10 @@ class Loan(ScopedModel):
     term_months = models.PositiveSmallIntegerField("期限(月)", validators=[MinValueValidator(1)])
     purpose = models.CharField("用途", max_length=200, blank=True)
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    # A loan issued by mistake (wrong borrower or amount) is voided: its issue is reversed in
+    # the ledger and it counts in no figure; the loan and its schedule stay, for the record.
+    voided_on = models.DateField("冲正日期", null=True, blank=True)
+    void_reason = models.CharField("冲正原因", max_length=100, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -707,7 +730,12 @@ class Loan(ScopedModel):
         verbose_name_plural = "贷款"
         ordering = ["-issued_on", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive")
+            models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
+            models.CheckConstraint(
+                condition=(Q(status="voided") & Q(voided_on__isnull=False))
+                | (~Q(status="voided") & Q(voided_on__isnull=True)),
+                name="loan_voided_has_a_date",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,18 +1,26 @@
 """Scoped reads of payments: bank accounts, batches and their lines, and the totals by village,
-township and county. Batches sit at the node they cover and lines at the beneficiary's village
-(and group), so each is read through the actor's own scope: another county's or a sibling
-subtree's row is a 404."""
+township and county. Lines sit at the beneficiary's village (and group) and are read through
+the actor's own scope: another county's or a sibling subtree's line is a 404.
+
+Batches sit at the node they cover. An account reads the batches of its subtree and also those
+that cover its node from above (a county batch, its township's): the village secretary who
+hands out the money of a county batch prints the receipt sheet of the village from it. Of
+such a batch the account sees only its own subtree's lines, counts and sums (the lines come
+through its scope; the figures are filtered by its node); a batch of a sibling subtree or of
+another county stays a 404. Acting on a batch is the county administrators' (permissions)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from associations.models import Association, Level
+from associations.models import ANCESTOR_FIELDS, Association, Level
+from associations.scope import activate
 
 from .models import (
     LIVE_ENROLLMENT,
@@ -25,6 +33,7 @@ from .models import (
     Program,
 )
 from .payments_filters import BankAccountFilter, DisbursementBatchFilter, DisbursementFilter
+from .selectors import county_scope
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -84,11 +93,45 @@ def enrollment_get(*, actor, pk) -> Enrollment:
 # --- batches and lines ----------------------------------------------------------------------------
 
 
+def _readable_batches(actor) -> Q:
+    """The batches placed in the actor's subtree, or at one of its node's ancestors."""
+    level = actor.node_level
+    readable = Q(**{f"{level}_id": actor.node_id})
+    if level == Level.COUNTY:
+        return readable
+    with activate(county_scope(actor.county_id)):
+        node = Association.objects.values(*(f"{f}_id" for f in ANCESTOR_FIELDS)).get(
+            pk=actor.node_id
+        )
+    for above, below in pairwise(ANCESTOR_FIELDS):
+        if above == level:
+            break
+        if node[f"{above}_id"] is not None:  # placed at that ancestor: nothing below it set
+            readable |= Q(**{f"{above}_id": node[f"{above}_id"], f"{below}_id__isnull": True})
+    return readable
+
+
+def _batches(actor) -> QuerySet[DisbursementBatch]:
+    """The batches the actor reads (read under the county's scope: a batch above the actor's
+    node is outside the actor's own), each with `place_name`, the node it covers."""
+    with activate(county_scope(actor.county_id)):
+        return DisbursementBatch.objects.filter(_readable_batches(actor)).annotate(
+            place_name=Coalesce("group__name", "village__name", "township__name", "county__name")
+        )
+
+
+def covers_more_than(batch: DisbursementBatch, actor) -> bool:
+    """Whether the batch covers more than the actor's subtree (it was made above the node)."""
+    return getattr(batch, f"{actor.node_level}_id") != actor.node_id
+
+
 def batch_list(*, actor, filters: dict | None = None) -> QuerySet[DisbursementBatch]:
-    """Batches with each one's live lines counted and summed (one grouped query)."""
-    live = Q(lines__status__in=LIVE_LINE)
+    """Batches with each one's live lines counted and summed (one grouped query): of the
+    actor's subtree only, also for a batch that covers more."""
+    live = Q(lines__status__in=LIVE_LINE) & Q(**{f"lines__{actor.node_level}_id": actor.node_id})
     batches = (
-        DisbursementBatch.objects.select_related("program", "created_by")
+        _batches(actor)
+        .select_related("program", "created_by")
         .annotate(
             line_count=Count("lines", filter=live),
             total_amount=Coalesce(
@@ -104,9 +147,7 @@ def batch_list(*, actor, filters: dict | None = None) -> QuerySet[DisbursementBa
 
 def batch_get(*, actor, pk) -> DisbursementBatch:
     return get_object_or_404(
-        DisbursementBatch.objects.select_related(
-            "program", "program__fund", "created_by", "confirmed_by"
-        ),
+        _batches(actor).select_related("program", "program__fund", "created_by", "confirmed_by"),
         pk=pk,
     )
 

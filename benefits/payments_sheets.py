@@ -8,7 +8,9 @@
   (built in a private scratch folder, removed at once). Lines that cannot go to the bank (no
   active account) are listed on a second sheet;
 - the signed receipt sheet (领取签收表): one A4 sheet per village with its live lines — name,
-  ID number masked, household, amount, account masked, a column to sign — and the totals."""
+  ID number masked, household, amount, account masked, a column to sign — and the totals;
+  of the villages the user's scope holds (a village secretary prints the village's sheet of a
+  county batch)."""
 
 from __future__ import annotations
 
@@ -35,17 +37,22 @@ MONEY_FORMAT = "0.00"
 NO_ACCOUNT = "未设置有效的收款账户"
 
 
-def _file_name(stem: str, batch: DisbursementBatch) -> str:
-    program = "".join(c for c in batch.program.name if c not in '\\/:*?"<>|')
-    return f"{stem}_{program}_{batch.period}_第{batch.pk}号.xlsx"
+def _safe(text: str) -> str:
+    return "".join(c for c in text if c not in '\\/:*?"<>|')
+
+
+def _file_name(stem: str, batch: DisbursementBatch, place: str = "") -> str:
+    where = f"_{_safe(place)}" if place else ""
+    return f"{stem}_{_safe(batch.program.name)}_{batch.period}_第{batch.pk}号{where}.xlsx"
 
 
 def bank_file_name(batch: DisbursementBatch) -> str:
     return _file_name(BANK_FILE_STEM, batch)
 
 
-def receipts_name(batch: DisbursementBatch) -> str:
-    return _file_name(RECEIPTS_STEM, batch)
+def receipts_name(batch: DisbursementBatch, place: str = "") -> str:
+    """`place`: the user's node, when the sheets are that part of a batch made above it."""
+    return _file_name(RECEIPTS_STEM, batch, place)
 
 
 def _saved(book: sheets.SheetBook) -> bytes:

@@ -2,10 +2,11 @@
 re-issue), the bank transfer file and the receipt sheets, the bank's return file, a line that
 failed, and the totals by village, township and county.
 
-Reads go through payments_selectors (the actor's own scope: a foreign batch is a 404), writes
-through payments_services (only the county's administrators pay: 403 for the others). Every
-action that changes a batch carries a one-time token (associations.submissions), so a double
-tap does it once."""
+Reads go through payments_selectors (a batch of the actor's subtree, or one made above the
+actor's node that covers it, shown with the actor's own lines only; any other batch is a
+404), writes through payments_services (only the county's administrators pay: 403 for the
+others). Every action that changes a batch carries a one-time token
+(associations.submissions), so a double tap does it once."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from django.views.decorators.cache import never_cache
 
 from associations.forms import add_service_errors
 from associations.imports.checks import FileRefused
+from associations.models import Level
 from associations.permissions import require
 from associations.selectors import association_get
 from associations.sheets.responses import xlsx_response
@@ -83,6 +85,7 @@ class BatchListView(StaffView):
                 "page": page,
                 "query": query.urlencode(),
                 "can_pay": can_pay(user),
+                "below_county": user.node_level != Level.COUNTY,
             },
             status=200 if valid else 400,
         )
@@ -165,7 +168,13 @@ class BatchDetailView(StaffView):
                 else "现金"
             )
         tallies = selectors.batch_tallies(actor=user, batch=batch)
-        expense = payments_lines.batch_expense(batch) if batch.status == BatchStatus.PAID else None
+        covers_more = selectors.covers_more_than(batch, user)
+        # The fund's expense is the whole batch's sum: not for an account that sees a part.
+        expense = (
+            payments_lines.batch_expense(batch)
+            if batch.status == BatchStatus.PAID and not covers_more
+            else None
+        )
         return render(
             request,
             "benefits/payments/batch_detail.html",
@@ -178,6 +187,7 @@ class BatchDetailView(StaffView):
                 "tallies": tallies,
                 "live": [t for t in tallies if t.status in ("confirmed", "paid")],
                 "expense": expense,
+                "covers_more": covers_more,
                 # one token each: a page sent back (the browser's Back) with one action's
                 # token must not pass for another's
                 "confirm_form": ActionForm(),
@@ -309,16 +319,21 @@ class BankFileView(StaffView):
 
 
 class ReceiptsView(StaffView):
+    """The receipt sheets of the batch's villages the user's scope holds: a village secretary
+    gets the village's sheet of a county batch, a township's staff their villages'."""
+
     def get(self, request, pk):
-        batch = selectors.batch_get(actor=request.user, pk=pk)
+        user = request.user
+        batch = selectors.batch_get(actor=user, pk=pk)
         period = parse_period(batch.program.frequency, batch.period)
-        content = payments_sheets.receipts(
-            batch, period, user=request.user, made_on=timezone.localdate()
-        )
+        content = payments_sheets.receipts(batch, period, user=user, made_on=timezone.localdate())
+        covers_more = selectors.covers_more_than(batch, user)
         if content is None:
-            messages.error(request, "本批次没有已确认或已发放的明细,无法生成领取签收表。")
+            where = "在您的管理范围内" if covers_more else ""
+            messages.error(request, f"本批次{where}没有已确认或已发放的明细,无法生成领取签收表。")
             return redirect("payment-batch-detail", pk=batch.pk)
-        return xlsx_response(content, payments_sheets.receipts_name(batch))
+        place = association_get(actor=user, pk=user.node_id).name if covers_more else ""
+        return xlsx_response(content, payments_sheets.receipts_name(batch, place=place))
 
 
 class ReturnFileView(StaffView):

@@ -179,6 +179,7 @@ REFERENCES = {
     "new_parent": "associations",
     "run": "reports/runs",
     "fund": "benefits/funds",
+    "to_fund": "benefits/funds",
     "batch": "benefits/batches",
     "program": "benefits/programs",
 }

@@ -5,15 +5,20 @@ ROUTES must name every route the project has: a new route that is not in the mat
 `test_matrix_covers_every_route`, so whoever adds a route decides here how it is isolated.
 Foreign objects are found generically: for the model a route's `pk` names, every row of the
 other county and every row of the user's own county outside the user's subtree (by the
-row's ancestor key), sampled."""
+row's ancestor key), sampled. Two kinds of rows are reached beyond the subtree: the county's
+funds (COUNTY_WIDE: every account of the county reads them) and disbursement batches made
+above the user's node that cover it (COVERING: a village reads its part of a county batch);
+a batch of a sibling subtree stays foreign."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 import pytest
 from django.apps import apps
+from django.db.models import Q
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
@@ -81,6 +86,10 @@ OBJECTION = "benefits.Objection"
 PROGRAM = "benefits.Program"
 RECONFIRMATION = "benefits.Reconfirmation"
 
+# Models whose rows the user also reaches when they sit at an ancestor of the user's node (a
+# batch made by the county or the township covers the villages below it).
+COVERING = {BATCH}
+
 ROUTES: dict[str, Route] = {
     # accounts and platform
     "home": page(),
@@ -113,12 +122,14 @@ ROUTES: dict[str, Route] = {
     "fund-income-donation": page(FUND, post=True),
     "fund-income-other": page(FUND, post=True),
     "fund-expense-assistance": page(FUND, post=True),
+    "fund-transfer": page(FUND, post=True),
     "fund-entry-reverse": page(FUND_ENTRY, post=True),
     "loan-list": page(),
     "loan-overdue": page(),
     "loan-issue": page(),
     "loan-detail": page(LOAN),
     "loan-repay": page(LOAN, post=True),
+    "loan-void": page(LOAN, post=True),
     # care subsidies: payments (batches sit at the node they cover, lines and accounts at the
     # beneficiary's village; the rows come from tests/benefits/factories_payments.py)
     "person-bank-accounts": page(PERSON),
@@ -394,11 +405,13 @@ ROUTES: dict[str, Route] = {
     # care subsidies: funds and loans
     "api-fund-list": api(),
     "api-fund-detail": api(FUND),
+    "api-fund-transfer": api(FUND, "post", get=False),
     "api-fund-entry-list": api(),
     "api-fund-entry-detail": api(FUND_ENTRY),
     "api-loan-list": api(),
     "api-loan-detail": api(LOAN),
     "api-loan-repayments": api(LOAN, "post", get=False),
+    "api-loan-void": api(LOAN, "post", get=False),
     # care subsidies: payments (the finance system's report names lines by reference:
     # tests/benefits/test_payments_returns.py tries another county's)
     "api-bank-account-list": api(),
@@ -513,19 +526,28 @@ def _key(user) -> str:
     return f"{user.node_level}_id"
 
 
-def _own(model_label: str, user) -> dict:
+def _own(model_label: str, user) -> Q:
     """The rows of the model the user may reach: those of the user's subtree (of the user's
-    county for a COUNTY_WIDE model)."""
+    county for a COUNTY_WIDE model; and those placed at one of the node's ancestors for a
+    COVERING one)."""
     if model_label in COUNTY_WIDE:
-        return {"county_id": user.county_id}
-    return {_key(user): user.node_id}
+        return Q(county_id=user.county_id)
+    own = Q(**{_key(user): user.node_id})
+    if model_label in COVERING:
+        with unscoped(reason=UnscopedReason.TEST_FIXTURES):
+            node = apps.get_model(NODE).objects.get(pk=user.node_id)
+        for above, below in pairwise(("county", "township", "village", "group")):
+            if above == user.node_level:
+                break
+            own |= Q(**{f"{above}_id": getattr(node, f"{above}_id"), f"{below}_id": None})
+    return own
 
 
 def foreign_rows(model_label: str, user, limit: int = 8) -> list:
     """Rows of the model the user must not reach, spread over both counties and levels."""
     model = apps.get_model(model_label)
     with unscoped(reason=UnscopedReason.TEST_FIXTURES):
-        rows = list(model.objects.exclude(**_own(model_label, user)).order_by("county_id", "pk"))
+        rows = list(model.objects.exclude(_own(model_label, user)).order_by("county_id", "pk"))
     if len(rows) <= limit:
         return rows
     step = len(rows) / limit
@@ -535,7 +557,7 @@ def foreign_rows(model_label: str, user, limit: int = 8) -> list:
 def allowed_ids(model_label: str, user) -> set[int]:
     model = apps.get_model(model_label)
     with unscoped(reason=UnscopedReason.TEST_FIXTURES):
-        return set(model.objects.filter(**_own(model_label, user)).values_list("pk", flat=True))
+        return set(model.objects.filter(_own(model_label, user)).values_list("pk", flat=True))
 
 
 def _nothing_renamed() -> bool:

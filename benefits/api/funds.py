@@ -1,8 +1,9 @@
 """The funds and loans API (/api/v1/benefits/…): funds (every account of the county reads
 them, with a loan fund's re-lending figures), ledger entries (the county's own accounts, like
-the pages), loans of the caller's subtree with their schedule and repayments, and a POST that
-records a repayment — idempotent when the caller sends `idempotency_key`: the same key sent
-again answers the first repayment (200) instead of recording a second one.
+the pages), loans of the caller's subtree with their schedule and repayments, a POST that
+records a repayment and one that transfers money to another fund — both idempotent when the
+caller sends `idempotency_key`: the same key sent again answers the first result (200)
+instead of recording a second one — and a POST that voids a loan issued by mistake.
 
 Reads go through benefits' selectors, writes through benefits.loan_services (PermissionDenied
 → 403, ValidationError → 400 in the project's error format); another county's or a sibling
@@ -20,10 +21,12 @@ from rest_framework.response import Response
 
 from associations.api.base import ScopedGenericViewSet, error_responses
 from associations.api.fields import ChoiceLabelField
+from associations.permissions import require
 from associations.scope import activate
 
-from .. import fund_selectors, loan_selectors, loan_services
+from .. import fund_selectors, fund_transfers, loan_selectors, loan_services, permissions
 from ..fund_filters import FundEntryFilter, LoanFilter
+from ..fund_services import NOT_ALLOWED_ENTRIES
 from ..models import Fund, FundEntry, Loan, Repayment
 from ..selectors import county_scope
 
@@ -91,6 +94,7 @@ class FundEntrySerializer(serializers.ModelSerializer):
             "batch",
             "reverses",
             "reversed_by",
+            "counterpart",
             "balance_after",
             "recorded_at",
         ]
@@ -108,7 +112,7 @@ class LoanSerializer(serializers.ModelSerializer):
     household_number = serializers.CharField(source="household.number", read_only=True)
     village_name = serializers.CharField(source="village.name", read_only=True, default=None)
     repaid = serializers.DecimalField(help_text="已还(已冲正的还款不计)", **MONEY)
-    outstanding = serializers.DecimalField(help_text="未还本金", **MONEY)
+    outstanding = serializers.DecimalField(help_text="未还本金(已冲正的贷款为 0)", **MONEY)
     overdue_amount = serializers.DecimalField(help_text="截至今天的逾期金额", **MONEY)
 
     class Meta:
@@ -131,6 +135,8 @@ class LoanSerializer(serializers.ModelSerializer):
             "purpose",
             "status",
             "status_display",
+            "voided_on",
+            "void_reason",
             "repaid",
             "outstanding",
             "overdue_amount",
@@ -181,11 +187,49 @@ class RepaymentResultSerializer(serializers.Serializer):
     replayed = serializers.BooleanField(read_only=True, help_text="是否为同一幂等键的重复提交")
 
 
+class LoanVoidInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=100, help_text="冲正原因(必填)")
+    voided_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="冲正日期,不填为今天"
+    )
+
+
+class LoanVoidResultSerializer(serializers.Serializer):
+    loan = LoanSerializer(read_only=True)
+    reversal = FundEntrySerializer(read_only=True, help_text="退回本金的冲正收入")
+
+
+class TransferInputSerializer(serializers.Serializer):
+    to_fund = serializers.PrimaryKeyRelatedField(
+        queryset=Fund.objects.all(), help_text="划入基金(本县的另一个基金)"
+    )
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), help_text="金额(元)"
+    )
+    entry_date = serializers.DateField(help_text="日期")
+    description = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    idempotency_key = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="幂等键(可选):同一账号以同一键再次提交时,返回第一次的划拨,不重复划拨",
+    )
+
+
+class TransferResultSerializer(serializers.Serializer):
+    expense = FundEntrySerializer(read_only=True, help_text="划出基金的支出")
+    income = FundEntrySerializer(read_only=True, help_text="划入基金的收入")
+    replayed = serializers.BooleanField(read_only=True, help_text="是否为同一幂等键的重复提交")
+
+
 # --- viewsets -------------------------------------------------------------------------------
 
 
 class FundViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
-    """基金:本县的基金及余额(县内各级账号可查看);详情含收支合计,贷款周转金另含滚动使用情况。"""
+    """基金:本县的基金及余额(县内各级账号可查看);详情含收支合计,贷款周转金另含滚动使用情况;
+    基金之间的划拨(县级管理员)。"""
 
     serializer_class = FundSerializer
     lookup_value_regex = r"\d+"
@@ -197,12 +241,15 @@ class FundViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
         with activate(county_scope(self.request.user.county_id)):
             return Fund.objects.order_by("kind", "id")
 
-    @extend_schema(responses={200: FundDetailSerializer, **error_responses(404)})
-    def retrieve(self, request, pk=None):
+    def _fund(self, pk) -> Fund:
         try:
-            fund = self.get_queryset().get(pk=int(pk))
+            return self.get_queryset().get(pk=int(pk))
         except (Fund.DoesNotExist, ValueError, OverflowError):
             raise Http404 from None
+
+    @extend_schema(responses={200: FundDetailSerializer, **error_responses(404)})
+    def retrieve(self, request, pk=None):
+        fund = self._fund(pk)
         totals = fund_selectors.fund_totals(fund=fund)
         fund.income, fund.expense = totals.income, totals.expense
         fund.relending = None
@@ -210,6 +257,47 @@ class FundViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
             stats = loan_selectors.relending_stats(actor=request.user, funds=[fund])[0]
             fund.relending = stats
         return Response(FundDetailSerializer(fund).data)
+
+    @extend_schema(
+        request=TransferInputSerializer,
+        responses={
+            201: TransferResultSerializer,
+            200: TransferResultSerializer,
+            **error_responses(400, 403, 404),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        """基金划拨(县级管理员):从本基金划出一笔钱到本县的另一个基金,本基金记支出、划入基金记
+        收入,两笔互相注明(counterpart)。余额不足、划给本基金或外县基金的不予划拨。带
+        idempotency_key 时,同一键的重复提交返回第一次的结果(200)。冲正任一笔即冲正整笔划拨。"""
+        fund = self._fund(pk)
+        require(permissions.can_pay(request.user), NOT_ALLOWED_ENTRIES)
+        payload = TransferInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        expense = fund_transfers.fund_transfer(
+            actor=request.user,
+            source=fund,
+            target=data["to_fund"],
+            amount=data["amount"],
+            entry_date=data["entry_date"],
+            description=data.get("description") or "",
+            form_token=data.get("idempotency_key"),
+        )
+        replayed = bool(getattr(expense, "replayed", False))
+        entries = {
+            row.pk: row
+            for row in fund_selectors.entry_rows(actor=request.user).filter(
+                pk__in=[expense.pk, expense.counterpart_id]
+            )
+        }
+        body = {
+            "expense": FundEntrySerializer(entries[expense.pk]).data,
+            "income": FundEntrySerializer(entries[expense.counterpart_id]).data,
+            "replayed": replayed,
+        }
+        return Response(body, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
 
 
 class FundEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
@@ -225,7 +313,7 @@ class FundEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedG
 
 class LoanViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
     """贷款:本账号范围内的贷款,含已还、未还本金和逾期金额;详情含还款计划和还款记录;
-    登记还款(县级管理员)。"""
+    登记还款、冲正发放有误的贷款(县级管理员)。"""
 
     serializer_class = LoanSerializer
     filterset_class = LoanFilter
@@ -277,3 +365,29 @@ class LoanViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
             "replayed": replayed,
         }
         return Response(body, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=LoanVoidInputSerializer,
+        responses={200: LoanVoidResultSerializer, **error_responses(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """冲正发放有误的贷款(县级管理员,须填原因):本金以冲正收入退回贷款周转金,贷款状态为
+        已冲正,不再计入未还本金、逾期和滚动使用。已有未冲正的还款时不予冲正(错误代码
+        live_repayments),须先逐笔冲正还款;已冲正的不能重复冲正(voided)。"""
+        loan = self._loan(pk)
+        require(permissions.can_pay(request.user), loan_services.NOT_ALLOWED)
+        payload = LoanVoidInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        reversal = loan_services.loan_void(
+            actor=request.user,
+            loan=loan,
+            reason=data["reason"],
+            voided_on=data.get("voided_on"),
+        )
+        body = {
+            "loan": LoanSerializer(self._loan(pk)).data,
+            "reversal": FundEntrySerializer(reversal).data,
+        }
+        return Response(body)

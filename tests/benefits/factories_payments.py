@@ -1,7 +1,9 @@
 """Rows the payments tests build on: a programme at the county node (made directly: the
 programmes part of the app is not these tests' subject), ENROLLED enrolments placed where their
 beneficiary sits, payees' accounts, a fund with money in it, and a small payments world for
-the isolation matrix and the API fuzz (a county batch, confirmed, in each county)."""
+the isolation matrix and the API fuzz (a county batch, confirmed, in each county, and in
+county A a draft batch of the second township, which the first township's accounts must not
+reach)."""
 
 from __future__ import annotations
 
@@ -107,7 +109,9 @@ def heads(cw) -> list:
 
 def payment_world(world) -> dict:
     """In each county: a programme, its four household heads enrolled with an account each,
-    and a confirmed county batch of 2026. Returns county A's rows."""
+    and a confirmed county batch of 2026; in county A also a draft batch of 2025 made for the
+    second township (a sibling subtree's batch for the accounts of the first). Returns county
+    A's rows."""
     made = {}
     for key, cw in (("b", world.b), ("a", world.a)):
         prog = program(cw, name="节日慰问金(隔离测试)")
@@ -121,4 +125,9 @@ def payment_world(world) -> dict:
             )
             payments_services.batch_confirm(actor=county_admin(cw), batch=batch)
         made[key] = {"program": prog, "enrollments": enrollments, "batch": batch}
+    a = world.a
+    with activate(Scope.for_node(a.county)):
+        made["a"]["township_batch"] = payments_services.batch_create(
+            actor=county_admin(a), program=made["a"]["program"], period="2025", node=a.townships[1]
+        )
     return made["a"]

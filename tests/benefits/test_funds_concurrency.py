@@ -1,8 +1,11 @@
 """A fund never goes below zero when two expenses race: two threads, each with its own
 database connection and transaction, each spending most of the balance at the same moment.
 Exactly one succeeds; the other waits on the fund row, then sees what the first left and gets
-the Chinese message; the balance is right. The same for two loans, and for two repayments of
-one loan racing past its outstanding principal.
+the Chinese message; the balance is right. The same for two loans, for two repayments of
+one loan racing past its outstanding principal, for two transfers out of one fund, for two
+transfers running opposite ways between two funds (both go through: the fund rows are locked
+in id order, so neither waits for the other's second row — no deadlock), and for a loan
+voided twice at once.
 
 These tests commit (transaction=True): they build their own county, as the shared world is
 rolled back per test."""
@@ -20,7 +23,7 @@ from django.db import connection, transaction
 
 from associations.scope import Scope, activate
 from associations.services import association_create, county_create
-from benefits import fund_services, loan_services
+from benefits import fund_services, fund_transfers, loan_services
 from benefits.models import Fund, FundEntry, Loan, Program, Repayment
 from households import services as household_services
 from households.models import AssistanceRecord
@@ -217,3 +220,115 @@ def test_two_repayments_racing_past_the_outstanding_principal():
     with activate(scope):
         assert Repayment.objects.filter(loan=loan).count() == 1
         assert Fund.objects.get(pk=fund.pk).balance == Decimal("700.00")
+
+
+def _funds(scope, admin, *names_and_amounts):
+    made = []
+    with activate(scope):
+        for name, amount in names_and_amounts:
+            fund = fund_services.fund_create(actor=admin, name=name, kind="care")
+            fund_services.fund_income_record(
+                actor=admin,
+                fund=fund,
+                source="other",
+                amount=amount,
+                entry_date=DAY,
+                description="财政拨入",
+            )
+            made.append(fund)
+    return made
+
+
+def test_two_transfers_running_opposite_ways_both_go_through():
+    """A → B 800.00 and B → A 700.00 at once: A = 1,000 − 800 + 700 = 900, B = 1,100."""
+    scope, admin, _, _ = _county()
+    a, b = _funds(scope, admin, ("县生育关怀基金", "1000"), ("幸福工程周转金", "1000"))
+    moves = [(a, b, "800"), (b, a, "700")]
+
+    def move(index):
+        source, target, amount = moves[index]
+        fund_transfers.fund_transfer(
+            actor=admin,
+            source=Fund.objects.get(pk=source.pk),
+            target=Fund.objects.get(pk=target.pk),
+            amount=amount,
+            entry_date=DAY,
+        )
+
+    results = _race(scope, move)
+    assert results == ["ok", "ok"], results
+    with activate(scope):
+        assert Fund.objects.get(pk=a.pk).balance == Decimal("900.00")
+        assert Fund.objects.get(pk=b.pk).balance == Decimal("1100.00")
+        transfers = FundEntry.objects.filter(source="transfer")
+        assert transfers.count() == 4
+        assert all(entry.counterpart_id for entry in transfers)
+
+
+def test_two_transfers_racing_for_most_of_a_fund():
+    scope, admin, _, _ = _county()
+    a, b, c = _funds(scope, admin, ("县生育关怀基金", "1000"), ("甲基金", "1"), ("乙基金", "1"))
+    targets = [b, c]
+
+    def move(index):
+        fund_transfers.fund_transfer(
+            actor=admin,
+            source=Fund.objects.get(pk=a.pk),
+            target=Fund.objects.get(pk=targets[index].pk),
+            amount="800",
+            entry_date=DAY,
+        )
+
+    results = _race(scope, move)
+    _one_ok_one_overdrawn(
+        results, "基金“县生育关怀基金”余额不足:现有 200.00 元,本次划出 800.00 元。"
+    )
+    with activate(scope):
+        assert Fund.objects.get(pk=a.pk).balance == Decimal("200.00")
+        balances = sorted(
+            Fund.objects.filter(pk__in=[b.pk, c.pk]).values_list("balance", flat=True)
+        )
+        assert balances == [Decimal("1.00"), Decimal("801.00")]
+        assert FundEntry.objects.filter(source="transfer").count() == 2
+
+
+def test_a_loan_voided_twice_at_once_is_voided_once():
+    scope, admin, _, people = _county()
+    with activate(scope):
+        fund = fund_services.fund_create(actor=admin, name="幸福工程周转金", kind="loan")
+        fund_services.fund_income_record(
+            actor=admin,
+            fund=fund,
+            source="government",
+            amount="5000",
+            entry_date=DAY,
+            description="项目资金",
+        )
+        program = Program.objects.create(
+            county_id=scope.county_id,
+            name="幸福工程",
+            kind="loan",
+            frequency="one_off",
+            standard_amount=Decimal("0"),
+        )
+        loan = loan_services.loan_issue(
+            actor=admin,
+            fund=fund,
+            program=program,
+            borrower=people[1],
+            principal=Decimal("3000"),
+            issued_on=DAY,
+            term_months=6,
+        )
+
+    def void(index):
+        loan_services.loan_void(
+            actor=admin, loan=Loan.objects.get(pk=loan.pk), reason=f"登记错误{index}", voided_on=DAY
+        )
+
+    results = _race(scope, void)
+    _one_ok_one_overdrawn(results, f"该贷款已于 {DAY:%Y-%m-%d} 冲正,不能重复冲正。")
+    with activate(scope):
+        assert Fund.objects.get(pk=fund.pk).balance == Decimal("5000.00")
+        assert FundEntry.objects.filter(source="reversal", loan=loan).count() == 1
+        assert Loan.objects.get(pk=loan.pk).status == "voided"

@@ -226,12 +226,14 @@ def test_a_reversed_repayment_counts_no_more_and_reopens_the_loan(world, lending
     repay(world.a, loan, "300.00", day=D(2026, 2, 3))  # the right one, once more
 
 
-def test_a_loans_issue_cannot_be_reversed(world, lending):
+def test_a_loans_issue_is_not_reversed_as_an_entry_but_by_voiding_the_loan(world, lending):
     program, fund = lending
     loan = issue(world.a, fund, program, world.a.persons[3], "500")
     with world.a.scope():
         expense = FundEntry.objects.get(loan=loan, source="loan")
-        with pytest.raises(ValidationError, match="贷款放款不能冲正"):
+        with pytest.raises(
+            ValidationError, match=rf"贷款放款不在这里冲正:请打开贷款\(编号 {loan.pk}\)"
+        ):
             fund_services.fund_entry_reverse(
                 actor=world.a.users["county_admin"], entry=expense, reason="x"
             )

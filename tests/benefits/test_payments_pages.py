@@ -184,27 +184,86 @@ def test_a_draft_batch_cancelled_on_its_page(client, world, program):
 
 
 @pytest.mark.parametrize(
-    ("role", "status"),
-    [
-        ("county_admin", 200),
-        ("county_viewer", 200),
-        ("township_staff", 404),
-        ("village_secretary", 404),
-        ("group_leader", 404),
-    ],
+    "role", ["county_admin", "county_viewer", "township_staff", "village_secretary", "group_leader"]
 )
-def test_who_sees_a_county_batch(client, world, program, role, status):
+def test_every_account_of_the_county_reads_a_county_batch(client, world, program, role):
     batch = _batch(world, program, confirm=True)
     login(client, world.a.users[role])
     response = client.get(reverse("payment-batch-detail", kwargs={"pk": batch.pk}))
-    assert response.status_code == status
+    assert response.status_code == 200
     listed = client.get(reverse("payment-batch-list")).content.decode()
-    assert (reverse("payment-batch-detail", kwargs={"pk": batch.pk}) in listed) is (status == 200)
-    if role == "county_viewer":
+    assert reverse("payment-batch-detail", kwargs={"pk": batch.pk}) in listed
+    if role != "county_admin":
         body = response.content.decode()
-        assert "确认批次" not in body and "登记发放" not in body and "代发文件" not in body
-        confirm = reverse("payment-batch-cancel", kwargs={"pk": batch.pk})
-        assert client.post(confirm).status_code == 403
+        assert ">确认批次</button>" not in body and ">登记发放</a>" not in body
+        assert "代发文件" not in body
+        for name in ("payment-batch-cancel", "payment-batch-confirm", "payment-batch-reissue"):
+            assert client.post(reverse(name, kwargs={"pk": batch.pk})).status_code == 403
+        for name in ("payment-batch-pay", "payment-batch-returns"):
+            assert client.get(reverse(name, kwargs={"pk": batch.pk})).status_code == 403
+        with world.a.scope():
+            batch.refresh_from_db()
+        assert batch.status == "confirmed"
+
+
+def test_a_village_reads_only_its_own_part_of_a_county_batch(client, world, program):
+    """Eight persons enrolled, two a village, 720.00 each: the county batch holds 5,760.00;
+    t0v0's secretary sees its two lines (1,440.00), the township t0 its four (2,880.00)."""
+    a = world.a
+    batch = _batch(world, program, confirm=True)
+    url = reverse("payment-batch-detail", kwargs={"pk": batch.pk})
+    seen = {
+        "village_secretary": ([0], "1440.00"),
+        "village_secretary_sibling": ([1], "1440.00"),
+        "township_staff": ([0, 1], "2880.00"),
+        "county_viewer": ([0, 1, 2, 3], "5760.00"),
+    }
+    for role, (villages, total) in seen.items():
+        login(client, a.users[role])
+        body = client.get(url).content.decode()
+        for index, village in enumerate(a.villages):
+            shown = f'<td data-label="村(社区)">{village.name}</td>'
+            assert (body.count(shown) == 2) is (index in villages), (role, village.name)
+            assert (shown in body) is (index in villages), (role, village.name)
+        count = 2 * len(villages)
+        assert f'<td class="num">{count}</td><td class="num">{total}</td>' in body
+        assert ("只显示您管理范围内的明细" in body) is (role != "county_viewer")
+        assert "发放范围</dt><dd>" + a.county.name in body
+        listed = client.get(reverse("payment-batch-list")).content.decode()
+        row = re.search(rf'href="{url}">.*?</tr>', listed, re.S).group(0)
+        assert f'<td data-label="人数" class="num">{count}</td>' in row
+        assert f'<td data-label="金额(元)" class="num">{total}</td>' in row
+    login(client, a.users["village_secretary"])
+    with a.scope():
+        mine = Disbursement.objects.get(batch=batch, person=a.persons[0])
+        sibling = Disbursement.objects.get(batch=batch, person=a.persons[2])
+    assert client.get(reverse("payment-line-fail", kwargs={"pk": mine.pk})).status_code == 403
+    assert client.get(reverse("payment-line-fail", kwargs={"pk": sibling.pk})).status_code == 404
+
+
+def test_a_batch_of_a_sibling_subtree_stays_invisible(client, world, program):
+    a = world.a
+    village_batch = _batch(world, program, node=a.villages[1], confirm=True)  # t0v1
+    with a.scope():
+        township_batch = services.batch_create(
+            actor=f.county_admin(a), program=program, period="2027", node=a.townships[1]
+        )
+    cases = {
+        "village_secretary": {village_batch: 404, township_batch: 404},
+        "village_secretary_sibling": {village_batch: 200, township_batch: 404},
+        "township_staff": {village_batch: 200, township_batch: 404},
+        "township_staff_sibling": {village_batch: 404, township_batch: 200},
+        "county_viewer": {village_batch: 200, township_batch: 200},
+    }
+    for role, statuses in cases.items():
+        login(client, a.users[role])
+        listed = client.get(reverse("payment-batch-list")).content.decode()
+        for batch, status in statuses.items():
+            url = reverse("payment-batch-detail", kwargs={"pk": batch.pk})
+            assert client.get(url).status_code == status, (role, batch.pk)
+            receipts = reverse("payment-batch-receipts", kwargs={"pk": batch.pk})
+            assert (client.get(receipts).status_code == 404) is (status == 404), role
+            assert (f'href="{url}"' in listed) is (status == 200), role
 
 
 def test_a_village_batch_is_seen_by_its_village_and_township(client, world, program):
@@ -260,10 +319,10 @@ def test_the_api_lines_are_scoped_and_masked(world, program):
 
 def test_nothing_of_a_sibling_village_is_read_through_the_api(world, program):
     a = world.a
-    batch = _batch(world, program, confirm=True)
+    batch = _batch(world, program, node=a.villages[1], confirm=True)  # t0v1's own batch
     with a.scope():
         sibling_line = Disbursement.objects.get(batch=batch, person=a.persons[2])
-    api = _api(a.users["village_secretary"])
+    api = _api(a.users["village_secretary"])  # t0v0
     assert (
         api.get(reverse("api-disbursement-detail", kwargs={"pk": sibling_line.pk})).status_code
         == 404
@@ -272,6 +331,23 @@ def test_nothing_of_a_sibling_village_is_read_through_the_api(world, program):
         api.get(reverse("api-disbursement-batch-detail", kwargs={"pk": batch.pk})).status_code
         == 404
     )
+    assert api.get(reverse("api-disbursement-batch-list")).json()["results"] == []
+
+
+def test_the_api_gives_a_village_its_part_of_a_county_batch(world, program):
+    a = world.a
+    batch = _batch(world, program, confirm=True)
+    api = _api(a.users["village_secretary"])  # t0v0: persons 0 and 1
+    [row] = api.get(reverse("api-disbursement-batch-list")).json()["results"]
+    assert (row["id"], row["line_count"], row["total_amount"]) == (batch.pk, 2, "1440.00")
+    detail = api.get(reverse("api-disbursement-batch-detail", kwargs={"pk": batch.pk})).json()
+    assert (detail["line_count"], detail["total_amount"], detail["township"]) == (
+        2,
+        "1440.00",
+        None,
+    )
+    lines = api.get(reverse("api-disbursement-list"), {"batch": batch.pk}).json()["results"]
+    assert sorted(r["person"] for r in lines) == sorted([a.persons[0].pk, a.persons[1].pk])
 
 
 def test_totals_and_detail_pages_render_on_an_empty_period(client, world, program):
