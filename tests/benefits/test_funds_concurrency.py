@@ -181,34 +181,50 @@ def test_two_loans_racing_for_most_of_the_fund():
         assert Loan.objects.get().installments.count() == 12
 
 
-def test_two_repayments_racing_past_the_outstanding_principal():
-    scope, admin, _, people = _county()
+def _issued_loan(
+    scope, admin, borrower, *, fund_name, program_name, income, principal, term_months
+):
+    """A loan fund holding `income`, and a loan of `principal` from it to `borrower`."""
     with activate(scope):
-        fund = fund_services.fund_create(actor=admin, name="少生快富周转金", kind="loan")
+        fund = fund_services.fund_create(actor=admin, name=fund_name, kind="loan")
         fund_services.fund_income_record(
             actor=admin,
             fund=fund,
             source="government",
-            amount="1000",
+            amount=income,
             entry_date=DAY,
             description="项目资金",
         )
         program = Program.objects.create(
             county_id=scope.county_id,
-            name="少生快富",
+            name=program_name,
             kind="loan",
             frequency="one_off",
             standard_amount=Decimal("0"),
         )
-        loan = loan_services.loan_issue(
+        return loan_services.loan_issue(
             actor=admin,
             fund=fund,
             program=program,
-            borrower=people[1],
-            principal=Decimal("1000"),
+            borrower=borrower,
+            principal=Decimal(principal),
             issued_on=DAY,
-            term_months=10,
+            term_months=term_months,
         )
+
+
+def test_two_repayments_racing_past_the_outstanding_principal():
+    scope, admin, _, people = _county()
+    loan = _issued_loan(
+        scope,
+        admin,
+        people[1],
+        fund_name="少生快富周转金",
+        program_name="少生快富",
+        income="1000",
+        principal="1000",
+        term_months=10,
+    )
 
     def pay(index):
         loan_services.loan_repay(
@@ -219,7 +235,7 @@ def test_two_repayments_racing_past_the_outstanding_principal():
     _one_ok_one_overdrawn(results, "还款金额 700.00 元超过未还本金 300.00 元。")
     with activate(scope):
         assert Repayment.objects.filter(loan=loan).count() == 1
-        assert Fund.objects.get(pk=fund.pk).balance == Decimal("700.00")
+        assert Fund.objects.get(pk=loan.fund_id).balance == Decimal("700.00")
 
 
 def _funds(scope, admin, *names_and_amounts):
@@ -294,32 +310,16 @@ def test_two_transfers_racing_for_most_of_a_fund():
 
 def test_a_loan_voided_twice_at_once_is_voided_once():
     scope, admin, _, people = _county()
-    with activate(scope):
-        fund = fund_services.fund_create(actor=admin, name="幸福工程周转金", kind="loan")
-        fund_services.fund_income_record(
-            actor=admin,
-            fund=fund,
-            source="government",
-            amount="5000",
-            entry_date=DAY,
-            description="项目资金",
-        )
-        program = Program.objects.create(
-            county_id=scope.county_id,
-            name="幸福工程",
-            kind="loan",
-            frequency="one_off",
-            standard_amount=Decimal("0"),
-        )
-        loan = loan_services.loan_issue(
-            actor=admin,
-            fund=fund,
-            program=program,
-            borrower=people[1],
-            principal=Decimal("3000"),
-            issued_on=DAY,
-            term_months=6,
-        )
+    loan = _issued_loan(
+        scope,
+        admin,
+        people[1],
+        fund_name="幸福工程周转金",
+        program_name="幸福工程",
+        income="5000",
+        principal="3000",
+        term_months=6,
+    )
 
     def void(index):
         loan_services.loan_void(
@@ -329,6 +329,6 @@ def test_a_loan_voided_twice_at_once_is_voided_once():
     results = _race(scope, void)
     _one_ok_one_overdrawn(results, f"该贷款已于 {DAY:%Y-%m-%d} 冲正,不能重复冲正。")
     with activate(scope):
-        assert Fund.objects.get(pk=fund.pk).balance == Decimal("5000.00")
+        assert Fund.objects.get(pk=loan.fund_id).balance == Decimal("5000.00")
         assert FundEntry.objects.filter(source="reversal", loan=loan).count() == 1
         assert Loan.objects.get(pk=loan.pk).status == "voided"
