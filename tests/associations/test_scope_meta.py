@@ -71,7 +71,9 @@ BYPASS_ALLOWLIST = UNSCOPED_CALL_ALLOWLIST | {
     # cursor(): SET CONSTRAINTS ALL IMMEDIATE before migrating the test database back and forth
     "tests/associations/test_sources.py",
     # cursor(): the payments floors' raw SQL on the scoped connection (row-level security): a
-    # batch made and confirmed inside a transaction rolled back, the files' rows read
+    # batch made and confirmed inside a transaction rolled back, the files' rows read; the
+    # command asks the same cursor which role it runs as
+    "benefits/management/payment_floors.py",
     "benefits/management/commands/benchmark_payments.py",
     # cursor(): encryption at rest, batches of encrypted columns rewritten by id (the data
     # migration and rotate_keys, both under unscoped)
