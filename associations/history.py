@@ -168,8 +168,17 @@ def record_changes(records: list[ChangeRecord]) -> None:
 PLACE_COLUMNS = ("county_id", "township_id", "village_id", "group_id")
 # Field types whose value a JSON object built by the database holds as a snapshot holds it
 # (DjangoJSONEncoder): numbers and text as they are, decimals and dates as their text.
-_AS_IS = {"AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField"}
-_AS_IS |= {"ForeignKey", "IntegerField", "PositiveSmallIntegerField", "TextField"}
+_AS_IS = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveSmallIntegerField",
+    "TextField",
+}
 _AS_TEXT = {"DecimalField", "DateField"}
 
 

@@ -189,13 +189,12 @@ def results_apply(
     for (was, now, paid_on, reason), changed in changes.items():
         rows = Disbursement.objects.filter(pk__any_of=[line.pk for line in changed])
         if now == LineStatus.PAID:
-            after = {"status": now, "paid_on": paid_on.isoformat()}
-            record_lines(actor, rows, {"status": was}, after)
-            rows.update(status=now, paid_on=paid_on)
+            change = {"status": now, "paid_on": paid_on}
         else:
-            after = {"status": now, "failure_reason": reason}
-            record_lines(actor, rows, {"status": was}, after)
-            rows.update(status=now, failure_reason=reason)
+            change = {"status": now, "failure_reason": reason}
+        # each line's change recorded as written (the date as its ISO text)
+        record_lines(actor, rows, {"status": was}, change)
+        rows.update(**change)
         for line in changed if was == LineStatus.PAID and now == LineStatus.FAILED else ():
             owner = batches[line.batch_id]
             if owner.status == BatchStatus.PAID:

@@ -96,6 +96,17 @@ def test_a_return_file_marks_lines_by_reference_and_twice_changes_nothing(client
     ]
     page = client.get(response["Location"]).content.decode()
     assert "登记发放成功 2 条、发放失败 1 条" in page
+    with world.a.scope():  # each line's change recorded, the date as its ISO text
+        changes = ChangeRecord.objects.filter(
+            object_type="benefits.Disbursement", action="update", object_id__in=[v0.pk, v1.pk]
+        ).order_by("-id")
+        paid = changes.filter(object_id=v0.pk).first()
+        failed = changes.filter(object_id=v1.pk).first()
+    assert (paid.before, paid.after) == (
+        {"status": "confirmed"},
+        {"status": "paid", "paid_on": "2026-03-10"},
+    )
+    assert failed.after == {"status": "failed", "failure_reason": "账号不存在"}
 
     records = _records(world)
     again = _upload(client, batch, content)

@@ -270,7 +270,9 @@ class Command(ScopedCommand):
 
                 profiling = _profiling(options.get("profile") if warm else None, "batch")
                 with (
-                    CaptureQueriesContext(connection) if warm else _nothing() as captured,
+                    CaptureQueriesContext(connection)
+                    if warm
+                    else contextlib.nullcontext() as captured,
                     profiling,
                 ):
                     started = time.perf_counter()
@@ -287,7 +289,9 @@ class Command(ScopedCommand):
 
                 profiling = _profiling(options.get("profile") if warm else None, "files")
                 with (
-                    CaptureQueriesContext(connection) if warm else _nothing() as captured,
+                    CaptureQueriesContext(connection)
+                    if warm
+                    else contextlib.nullcontext() as captured,
                     profiling,
                 ):
                     started = time.perf_counter()
@@ -415,14 +419,6 @@ def _profiling(folder: str | None, name: str):
         profiler.disable()
         Path(folder).mkdir(parents=True, exist_ok=True)
         profiler.dump_stats(Path(folder) / f"{name}.prof")
-
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _role() -> str:
